@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class AuditsConfig(AppConfig):
+    name = "audits"
+    verbose_name = "Audits"
+    # Public pages this area offers, listed on the landing page: (url name, title, summary).
+    public_links: tuple[tuple[str, str, str], ...] = ()

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class PortalAdminConfig(AdminConfig):
+    """The Django admin, with the portal's site (two-factor check, dashboard title)."""
+
+    default_site = "harmonyze_portal.sites.PortalAdminSite"
+
+
+class PortalConfig(AppConfig):
+    name = "harmonyze_portal"
+    verbose_name = "Portal"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from harmonyze_portal import history, roles, sessions  # noqa: F401
+
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="harmonyze-roles")

@@ -1,0 +1,81 @@
+"""Date arithmetic of DOMAIN.md T1–T4, as pure functions.
+
+No ``now()``, no settings, no database: callers pass the time zone and the holidays, so every
+rule can be tested at its edges with plain dates.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Collection
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+def legal_date(moment: datetime, tz: ZoneInfo | str) -> date:
+    """T1: the date of ``moment`` in the legal time zone.
+
+    Datetimes are stored in UTC; 2026-03-01 03:00 UTC is still 2026-02-28 in New York.
+    A naive datetime is refused: guessing its zone is how deadlines drift by a day.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("legal_date() needs an aware datetime; naive datetimes are ambiguous.")
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return moment.astimezone(zone).date()
+
+
+def add_days(day: date, days: int) -> date:
+    """T2: "N days after D" is D + N calendar days (negative N goes back)."""
+    return day + timedelta(days=days)
+
+
+def latest_day_before(day: date, days: int) -> date:
+    """T2: "at least N days before D" means on or before D − N; returns D − N."""
+    return day - timedelta(days=days)
+
+
+def add_months(day: date, months: int) -> date:
+    """T3: add calendar months, clamping to the target month's last day.
+
+    2026-01-31 + 1 month = 2026-02-28; 2024-01-31 + 1 month = 2024-02-29;
+    2024-02-29 − 12 months = 2023-02-28. Negative ``months`` go back.
+    """
+    index = day.year * 12 + (day.month - 1) + months
+    year, month_index = divmod(index, 12)
+    month = month_index + 1
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last))
+
+
+def subtract_months(day: date, months: int) -> date:
+    """T3 backwards: "N months before D"."""
+    return add_months(day, -months)
+
+
+def is_working_day(day: date, holidays: Collection[date] = ()) -> bool:
+    """Monday to Friday and not a configured public holiday (T4)."""
+    return day.weekday() < 5 and day not in holidays
+
+
+def next_working_day(day: date, holidays: Collection[date] = ()) -> date:
+    """T4: ``day`` itself if it is a working day, else the next one.
+
+    Only statutory deadlines move; contractual DPA deadlines (T2, T3) never call this.
+    """
+    while not is_working_day(day, holidays):
+        day += timedelta(days=1)
+    return day
+
+
+def add_working_days(day: date, days: int, holidays: Collection[date] = ()) -> date:
+    """``days`` working days after ``day`` (CCPA's "10 business days", R3); ``day`` itself
+    does not count."""
+    if days < 0:
+        raise ValueError("add_working_days() counts forwards only.")
+    current = day
+    remaining = days
+    while remaining:
+        current += timedelta(days=1)
+        if is_working_day(current, holidays):
+            remaining -= 1
+    return current

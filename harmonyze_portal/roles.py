@@ -1,0 +1,92 @@
+"""The three staff roles and what each may do.
+
+Groups are created by a data migration and re-synced after every ``migrate``, so the
+permissions of models that later issues add join the right roles without another migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COUNSEL = "Privacy counsel"
+ANALYST = "Privacy analyst"
+VIEWER = "Viewer"
+ROLES = (COUNSEL, ANALYST, VIEWER)
+
+AREA_APPS = frozenset({"customers", "subprocessors", "requests", "audits"})
+PORTAL_APPS = AREA_APPS | {"harmonyze_portal"}
+
+# Permissions of the areas that only counsel holds (law-enforcement demands, for instance).
+# Areas add their codenames here.
+COUNSEL_ONLY: frozenset[str] = frozenset(
+    {"view_historicaluser", "view_historicaluser_groups"}  # staff accounts are counsel's
+)
+
+# Outside the portal's own apps, counsel administers staff accounts (never deletes them:
+# users are deactivated), unlocks lockouts and resets lost authenticator devices.
+_COUNSEL_EXTRA = frozenset(
+    {
+        ("auth", "add_user"),
+        ("auth", "change_user"),
+        ("auth", "view_user"),
+        ("auth", "view_group"),
+        ("axes", "view_accessattempt"),
+        ("axes", "delete_accessattempt"),
+        ("axes", "view_accesslog"),
+        ("axes", "view_accessfailurelog"),
+        ("otp_totp", "view_totpdevice"),
+        ("otp_totp", "delete_totpdevice"),
+        ("otp_static", "view_staticdevice"),
+        ("otp_static", "delete_staticdevice"),
+        ("django_tasks_database", "view_dbtaskresult"),
+        ("admin", "view_logentry"),
+    }
+)
+
+
+def grants(role: str, app_label: str, codename: str) -> bool:
+    """Whether ``role`` holds the permission ``app_label.codename``."""
+    action, _, model = codename.partition("_")
+    if model.startswith("historical") and action != "view":
+        # History is evidence (H1): nobody edits or deletes it, whatever their role.
+        return False
+    if role == COUNSEL:
+        return app_label in PORTAL_APPS or (app_label, codename) in _COUNSEL_EXTRA
+    if app_label not in PORTAL_APPS or codename in COUNSEL_ONLY:
+        return False
+    if role == ANALYST:
+        if app_label == "harmonyze_portal":
+            # Holidays and other shared settings move deadlines: counsel changes them.
+            return action == "view"
+        return action != "delete"
+    if role == VIEWER:
+        return action in {"view", "export"}
+    raise ValueError(f"unknown role {role!r}")
+
+
+def sync_roles(apps: Any) -> None:
+    """Create the three groups and give each exactly the permissions :func:`grants` allows."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    permissions = list(permission_model.objects.select_related("content_type").order_by("pk"))
+    for role in ROLES:
+        group, _ = group_model.objects.get_or_create(name=role)
+        group.permissions.set(
+            [
+                perm
+                for perm in permissions
+                if grants(role, perm.content_type.app_label, perm.codename)
+            ]
+        )
+
+
+def sync_roles_after_migrate(sender: Any, apps: Any = None, **kwargs: Any) -> None:
+    """post_migrate fires once per installed app, and each app's permissions are created in its
+    own turn, so sync once, after the last app."""
+    from django.apps import apps as global_apps
+
+    # Only apps with a models module receive the signal.
+    last_app = [app for app in global_apps.get_app_configs() if app.models_module][-1]
+    if apps is None or getattr(sender, "name", None) != last_app.name:
+        return
+    sync_roles(apps)

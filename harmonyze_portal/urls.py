@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from harmonyze_portal import twofactor, views
+
+twofactor_patterns = (
+    [
+        path("", twofactor.start, name="start"),
+        path("verify/", twofactor.verify, name="verify"),
+        path("setup/", twofactor.setup, name="setup"),
+        path("backup-codes/", twofactor.backup_codes, name="backup_codes"),
+        path("sign-out/", twofactor.sign_out, name="sign_out"),
+    ],
+    "twofactor",
+)
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("staff/2fa/", include(twofactor_patterns)),
+    path("admin/", admin.site.urls),
+]
