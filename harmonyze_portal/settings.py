@@ -173,22 +173,31 @@ STORAGES = {
 }
 
 # --- Email: the console by default; SMTP when EMAIL_HOST is set. Always sent from tasks.
-EMAIL_HOST = env.text("EMAIL_HOST")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_PORT = env.number("EMAIL_PORT", 587, minimum=1)
-    EMAIL_HOST_USER = env.text("EMAIL_HOST_USER")
-    EMAIL_HOST_PASSWORD = env.text("EMAIL_HOST_PASSWORD")
-    EMAIL_USE_TLS = env.flag("EMAIL_USE_TLS", default=True)
-    EMAIL_USE_SSL = env.flag("EMAIL_USE_SSL", default=False)
-    EMAIL_TIMEOUT = env.number("EMAIL_TIMEOUT", 30, minimum=1)
-    if EMAIL_USE_TLS and EMAIL_USE_SSL:
+_email_host = env.text("EMAIL_HOST")
+if _email_host:
+    _use_tls = env.flag("EMAIL_USE_TLS", default=True)
+    _use_ssl = env.flag("EMAIL_USE_SSL", default=False)
+    if _use_tls and _use_ssl:
         raise ImproperlyConfigured(
             "EMAIL_USE_TLS and EMAIL_USE_SSL are both on; STARTTLS (port 587) and implicit TLS "
             "(port 465) exclude each other, so set only one."
         )
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env.number("EMAIL_PORT", 465 if _use_ssl else 587, minimum=1),
+                "username": env.text("EMAIL_HOST_USER"),
+                "password": env.text("EMAIL_HOST_PASSWORD"),
+                "use_tls": _use_tls,
+                "use_ssl": _use_ssl,
+                "timeout": env.number("EMAIL_TIMEOUT", 30, minimum=1),
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "Harmonyze Privacy <privacy@harmonyze.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LEGAL_INBOX_EMAIL = env.text("LEGAL_INBOX_EMAIL", "legal@harmonyze.com")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,14 +15,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from harmonyze_portal.roles import ANALYST, COUNSEL, VIEWER
 
 PASSWORD = "correct horse battery staple 42"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache() -> Iterator[None]:
-    # Rate-limit counters and lockouts live in the cache; no test inherits another's.
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def make_staff(username: str, role: str | None, *, with_device: bool = True) -> Any:

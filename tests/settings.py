@@ -22,3 +22,6 @@ STORAGES = {
 }
 # Hashing passwords slowly is the point in production and only costs time here.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# WhiteNoise finds them through the finders, as `runserver` does.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
