@@ -87,7 +87,10 @@ class TrackedQuerySet(models.QuerySet[M]):
         )
 
     def update(self, **kwargs: Any) -> int:
-        raise self._refuse("update", "save() per object")
+        # Django's bulk_update() is built on update(); inside the helpers both are allowed.
+        if not _bulk_allowed.get():
+            raise self._refuse("update", "bulk_update_with_history()")
+        return super().update(**kwargs)
 
     def bulk_create(self, objs: Iterable[M], *args: Any, **kwargs: Any) -> list[M]:
         if not _bulk_allowed.get():

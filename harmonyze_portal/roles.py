@@ -87,6 +87,7 @@ def sync_roles_after_migrate(sender: Any, apps: Any = None, **kwargs: Any) -> No
 
     # Only apps with a models module receive the signal.
     last_app = [app for app in global_apps.get_app_configs() if app.models_module][-1]
-    if apps is None or getattr(sender, "name", None) != last_app.name:
+    if getattr(sender, "name", None) != last_app.name:
         return
-    sync_roles(apps)
+    # `migrate` passes the migrated state's registry; `flush` (tests) passes none.
+    sync_roles(apps or global_apps)

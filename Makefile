@@ -1,0 +1,47 @@
+# Two commands for a fresh machine: `make run` and `make test`. Only Python 3.12, make and
+# access to PyPI are needed; uv is installed into .tools/ when it is not on the PATH.
+
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTHON_BOOTSTRAP ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The local demo runs without the second sign-in step; `make run STAFF_2FA_REQUIRED=1` turns it on.
+STAFF_2FA_REQUIRED ?= 0
+DEMO_ENV := DEBUG=1 STAFF_2FA_REQUIRED=$(STAFF_2FA_REQUIRED) TASKS_BACKEND=immediate
+
+.PHONY: run test sync lint check bench demo-passwords clean
+
+.tools/bin/uv:
+	$(PYTHON_BOOTSTRAP) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv
+
+sync: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen
+
+run: sync
+	$(DEMO_ENV) $(UV) run --frozen python manage.py migrate --no-input
+	$(DEMO_ENV) $(UV) run --frozen python manage.py createcachetable
+	$(DEMO_ENV) $(UV) run --frozen python manage.py seed_demo
+	@echo ""
+	@echo "  Harmonyze Portal: http://$(HOST):$(PORT)/   staff sign-in: http://$(HOST):$(PORT)/admin/"
+	@echo "  Sign in as 'counsel' with the password printed above (lost it? make demo-passwords)."
+	@echo ""
+	$(DEMO_ENV) $(UV) run --frozen python manage.py runserver $(HOST):$(PORT)
+
+demo-passwords: sync
+	$(DEMO_ENV) $(UV) run --frozen python manage.py seed_demo --reset-passwords
+
+test: sync
+	$(UV) run --frozen python -m pytest $(PYTEST_ARGS)
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy .
+
+bench: sync
+	$(UV) run --frozen python -m bench
+
+clean:
+	rm -rf .tools .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

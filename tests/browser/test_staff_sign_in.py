@@ -1,0 +1,69 @@
+"""A demo user signs in through the real pages in Chromium: password, then the TOTP step."""
+
+from __future__ import annotations
+
+import base64
+import re
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django_otp.oath import totp
+
+pytestmark = pytest.mark.browser
+
+
+def seed_demo_passwords(settings: Any) -> dict[str, str]:
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    settings.DEBUG = False
+    return dict(re.findall(r"^\s+(counsel|analyst|viewer)\s+(\S+)", out.getvalue(), re.MULTILINE))
+
+
+def code_for(secret: str) -> str:
+    key = base64.b32decode(secret.replace(" ", ""))
+    return f"{totp(key):06d}"
+
+
+def test_demo_counsel_enrols_and_sees_the_admin(page: Any, settings: Any) -> None:
+    passwords = seed_demo_passwords(settings)
+
+    page.goto("/admin/")
+    page.fill("#id_username", "counsel")
+    page.fill("#id_password", passwords["counsel"])
+    page.click("input[type=submit]")
+
+    # First sign-in: enrol an authenticator.
+    page.wait_for_url(re.compile(r"/staff/2fa/setup/"))
+    assert page.locator(".qr svg").count() == 1
+    secret = page.get_by_test_id("totp-secret").inner_text()
+    page.fill("#id_token", code_for(secret))
+    page.click("input[type=submit]")
+
+    page.wait_for_url(re.compile(r"/staff/2fa/backup-codes/"))
+    codes = page.get_by_test_id("backup-codes").locator("li").all_inner_texts()
+    assert len(codes) == 10
+    page.get_by_text("I have saved them: continue").click()
+
+    page.wait_for_url(re.compile(r"/admin/$"))
+    assert page.locator("h1").first.inner_text() == "Privacy & legal workspace"
+    assert page.get_by_role("link", name="Public holidays").count() == 1
+    assert page.csp_violations == []
+
+
+def test_wrong_code_keeps_the_admin_closed(page: Any, settings: Any) -> None:
+    passwords = seed_demo_passwords(settings)
+    page.goto("/admin/login/")
+    page.fill("#id_username", "viewer")
+    page.fill("#id_password", passwords["viewer"])
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/staff/2fa/setup/"))
+    page.fill("#id_token", "000000")
+    page.click("input[type=submit]")
+    assert "That code did not match" in page.content()
+
+    page.goto("/admin/auth/user/")
+    page.wait_for_url(re.compile(r"/staff/2fa/setup/"))
+    assert page.csp_violations == []
