@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-_RATE = re.compile(r"^[1-9][0-9]*/[1-9]?[0-9]*[smhd]$")
+_RATE = re.compile(r"^[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]$")
 
 
 class Env:
@@ -65,13 +65,13 @@ class Env:
         return [item.strip() for item in raw.split(",") if item.strip()]
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(name, default).lower()
+        value = (self.text(name) or default).lower()
         if value not in choices:
             raise ImproperlyConfigured(f"{name}={value!r} is not one of: {', '.join(choices)}.")
         return value
 
     def time_zone(self, name: str, default: str) -> str:
-        value = self.text(name, default)
+        value = self.text(name) or default
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -82,7 +82,7 @@ class Env:
 
     def rate(self, name: str, default: str) -> str:
         """A django-ratelimit rate such as ``10/h`` or ``100/15m``."""
-        value = self.text(name, default)
+        value = self.text(name) or default
         if not _RATE.match(value):
             raise ImproperlyConfigured(
                 f"{name}={value!r} is not a rate; write it as count/period, e.g. 10/h or 30/15m."

@@ -172,11 +172,17 @@ STORAGES = {
     },
 }
 
-# --- Email: the console by default; SMTP when EMAIL_HOST is set. Always sent from tasks.
+# --- Email: SMTP from the environment; the console only in DEBUG. Always sent from tasks.
 _email_host = env.text("EMAIL_HOST")
+if not DEBUG and not _email_host:
+    # A notice printed to a console is a notice nobody received (DOMAIN.md S3, S6).
+    raise ImproperlyConfigured(
+        "EMAIL_HOST must be set when DEBUG is off: the SMTP server that sends notices, "
+        "confirmations and alerts (with EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD)."
+    )
 if _email_host:
-    _use_tls = env.flag("EMAIL_USE_TLS", default=True)
     _use_ssl = env.flag("EMAIL_USE_SSL", default=False)
+    _use_tls = env.flag("EMAIL_USE_TLS", default=not _use_ssl)
     if _use_tls and _use_ssl:
         raise ImproperlyConfigured(
             "EMAIL_USE_TLS and EMAIL_USE_SSL are both on; STARTTLS (port 587) and implicit TLS "

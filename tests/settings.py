@@ -10,6 +10,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("TASKS_BACKEND", "immediate")
+# Production needs an SMTP server; the test runner swaps every mailer for its in-memory outbox.
+os.environ.setdefault("EMAIL_HOST", "smtp.invalid")
 # The test client speaks plain HTTP; the redirect itself is tested by loading the settings.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
