@@ -127,23 +127,25 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect(_with_next("twofactor:setup", request))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Read before trying: a wrong code itself starts a wait, which is not "too many".
+        already_waiting = _waiting(user)  # type: ignore[arg-type]
         device = match_token(user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
             return redirect(_next_url(request))
-        form.add_error("token", _refusal(user))  # type: ignore[arg-type]
+        form.add_error(
+            "token",
+            "Too many wrong codes. Wait a little before the next try "
+            "(each wrong code doubles the wait)."
+            if already_waiting
+            else "That code did not match. Check the time on your phone, or use a backup code.",
+        )
     return render(request, "staff/2fa_verify.html", _context(request, form=form), status=200)
 
 
-def _refusal(user: AbstractBaseUser) -> str:
-    for device in devices_for_user(user):
-        allowed, details = device.verify_is_allowed()
-        if not allowed and details and details.get("locked_until"):
-            return (
-                "Too many wrong codes. Wait a little before the next try "
-                "(each wrong code doubles the wait)."
-            )
-    return "That code did not match. Check the time on your phone, or use a backup code."
+def _waiting(user: AbstractBaseUser) -> bool:
+    """Whether django-otp's throttle is holding any of the user's devices."""
+    return any(not device.verify_is_allowed()[0] for device in devices_for_user(user))
 
 
 @never_cache

@@ -23,38 +23,37 @@ LAUNCH_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = (
-            "Debian's chromium is not installed (apt-get install --no-install-recommends chromium)"
-        )
-        if os.environ.get("REQUIRE_BROWSER_TESTS"):
-            pytest.fail(f"browser tests are required here, but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the tests make
-    # between page actions are still synchronous.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = "Debian's chromium is not installed (apt-get install --no-install-recommends chromium)"
+    if os.environ.get("REQUIRE_BROWSER_TESTS"):
+        pytest.fail(f"browser tests are required here, but {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server.url)
-    page = context.new_page()
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    yield page
-    context.close()
+def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fresh browser per test. Playwright's sync API runs an event loop in this thread while
+    it is open, so it is closed before the database is flushed, and the ORM calls a test makes
+    between page actions are allowed for that test only."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        context = browser.new_context(base_url=live_server.url)
+        page = context.new_page()
+        page.csp_violations = []
+        page.on(
+            "console",
+            lambda message: (
+                page.csp_violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        yield page
+        context.close()
+        browser.close()

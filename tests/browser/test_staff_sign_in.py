@@ -67,3 +67,18 @@ def test_wrong_code_keeps_the_admin_closed(page: Any, settings: Any) -> None:
     page.goto("/admin/auth/user/")
     page.wait_for_url(re.compile(r"/staff/2fa/setup/"))
     assert page.csp_violations == []
+
+
+def test_the_browser_enforces_the_csp_and_reports_violations(page: Any, db: None) -> None:
+    # The checks above rely on Chromium reporting violations; prove that it does.
+    page.goto("/")
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.head.appendChild(script);
+        }"""
+    )
+    assert page.evaluate("() => window.injected === true") is False
+    page.wait_for_timeout(100)
+    assert any("Content Security Policy" in text for text in page.csp_violations)
