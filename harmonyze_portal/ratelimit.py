@@ -17,7 +17,7 @@ View = Callable[..., HttpResponse]
 
 
 def _client_key(group: str, request: HttpRequest) -> str:
-    return client_ip(request)
+    return client_ip(request) or "unknown"
 
 
 def _configured_rate(group: str, request: HttpRequest) -> str:

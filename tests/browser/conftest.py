@@ -33,14 +33,17 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture
-def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A fresh browser per test. Playwright's sync API runs an event loop in this thread while
-    it is open, so it is closed before the database is flushed, and the ORM calls a test makes
-    between page actions are allowed for that test only."""
+def page(live_server: Any) -> Iterator[Any]:
+    """A fresh browser per test.
+
+    Playwright's sync API runs an event loop in this thread while it is open, and Django
+    refuses ORM calls from there (and would open a second, never-closed connection if forced).
+    So a test prepares its data in fixtures listed *before* ``page`` and only drives the
+    browser afterwards; the browser is closed before the database is flushed.
+    """
     _require_chromium()
     from playwright.sync_api import sync_playwright
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         context = browser.new_context(base_url=live_server.url)

@@ -14,7 +14,9 @@ from django_otp.oath import totp
 pytestmark = pytest.mark.browser
 
 
-def seed_demo_passwords(settings: Any) -> dict[str, str]:
+@pytest.fixture
+def passwords(transactional_db: None, settings: Any) -> dict[str, str]:
+    """The demo users, created by `seed_demo` as `make run` does, with their passwords."""
     settings.DEBUG = True
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -27,9 +29,7 @@ def code_for(secret: str) -> str:
     return f"{totp(key):06d}"
 
 
-def test_demo_counsel_enrols_and_sees_the_admin(page: Any, settings: Any) -> None:
-    passwords = seed_demo_passwords(settings)
-
+def test_demo_counsel_enrols_and_sees_the_admin(passwords: dict[str, str], page: Any) -> None:
     page.goto("/admin/")
     page.fill("#id_username", "counsel")
     page.fill("#id_password", passwords["counsel"])
@@ -53,8 +53,7 @@ def test_demo_counsel_enrols_and_sees_the_admin(page: Any, settings: Any) -> Non
     assert page.csp_violations == []
 
 
-def test_wrong_code_keeps_the_admin_closed(page: Any, settings: Any) -> None:
-    passwords = seed_demo_passwords(settings)
+def test_wrong_code_keeps_the_admin_closed(passwords: dict[str, str], page: Any) -> None:
     page.goto("/admin/login/")
     page.fill("#id_username", "viewer")
     page.fill("#id_password", passwords["viewer"])
@@ -69,7 +68,7 @@ def test_wrong_code_keeps_the_admin_closed(page: Any, settings: Any) -> None:
     assert page.csp_violations == []
 
 
-def test_the_browser_enforces_the_csp_and_reports_violations(page: Any, db: None) -> None:
+def test_the_browser_enforces_the_csp_and_reports_violations(page: Any) -> None:
     # The checks above rely on Chromium reporting violations; prove that it does.
     page.goto("/")
     page.evaluate(
