@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "django_tasks_db",
+    "import_export",
     "harmonyze_portal.apps.PortalConfig",
     "customers",
     "subprocessors",
@@ -155,13 +156,20 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = True
 # T5: how far ahead the dashboard looks for deadlines.
 DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
+# C5: the house target for notifying a customer of a breach (the DPA says "without undue delay").
+BREACH_NOTICE_TARGET_HOURS = env.number("BREACH_NOTICE_TARGET_HOURS", 72, minimum=1)
+# C6: the service target for answering a customer's assistance request.
+ASSISTANCE_TARGET_DAYS = env.number("ASSISTANCE_TARGET_DAYS", 30, minimum=1)
+# Uploaded documents (signed DPAs, letters, reports): PDFs up to this size.
+MAX_UPLOAD_MB = env.number("MAX_UPLOAD_MB", 20, minimum=1)
 
 # --- Static files, served by WhiteNoise (no CDN).
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.text("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env.text("MEDIA_ROOT") or BASE_DIR / "media")
-MEDIA_URL = "media/"
+# Uploaded and issued documents are confidential: served only to signed-in staff (see urls.py).
+MEDIA_URL = "staff/files/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

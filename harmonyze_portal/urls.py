@@ -21,5 +21,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("staff/2fa/", include(twofactor_patterns)),
+    path("staff/files/<path:path>", views.staff_file, name="staff_file"),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
@@ -24,6 +29,21 @@ def landing(request: HttpRequest) -> HttpResponse:
         "public/landing.html",
         {"links": links, "legal_inbox": settings.LEGAL_INBOX_EMAIL},
     )
+
+
+@never_cache
+@require_GET
+def staff_file(request: HttpRequest, path: str) -> HttpResponseBase:
+    """Uploaded and issued documents (signed DPAs, letters, certificates), for staff who have
+    passed both sign-in steps; never served to the public."""
+    from django.contrib import admin
+
+    if not admin.site.has_permission(request):
+        return redirect_to_login(request.get_full_path())
+    storage = default_storage
+    if ".." in Path(path).parts or not storage.exists(path):
+        raise Http404("No such file.")
+    return FileResponse(storage.open(path, "rb"), as_attachment=False, filename=Path(path).name)
 
 
 @never_cache

@@ -1,0 +1,16 @@
+from customers.models.accounts import Contact, Customer, CustomerDomain
+from customers.models.assistance import AssistanceRequest, ProhibitedDataFinding
+from customers.models.breaches import Breach, BreachNotice
+from customers.models.dpas import DPA, DeletionCertificate
+
+__all__ = [
+    "DPA",
+    "AssistanceRequest",
+    "Breach",
+    "BreachNotice",
+    "Contact",
+    "Customer",
+    "CustomerDomain",
+    "DeletionCertificate",
+    "ProhibitedDataFinding",
+]

@@ -1,0 +1,252 @@
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from customers import deadlines
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def validate_domain(value: str) -> None:
+    if not _DOMAIN.match(value):
+        raise ValidationError(
+            f"{value!r} is not an email domain (write it like acme.com, without @ or https://)."
+        )
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    TERMINATED = "terminated", "Terminated"
+
+
+class TerminatedBy(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    HARMONYZE = "harmonyze", "Harmonyze"
+    MUTUAL = "mutual", "Mutual agreement"
+
+
+class TerminationRoute(models.TextChoices):
+    ORDINARY = "ordinary", "Under the Agreement"
+    OBJECTION = "objection", "Unresolved sub-processor objection (DPA 5.2)"
+
+
+class CustomerQuerySet(TrackedQuerySet["Customer"]):
+    def terminated(self) -> CustomerQuerySet:
+        return self.filter(status=CustomerStatus.TERMINATED)
+
+    def deletion_overdue(self, today: date) -> CustomerQuerySet:
+        return self.filter(deletion_due__lt=today, deletion_completed_on__isnull=True)
+
+    def deletion_due_between(self, start: date, end: date) -> CustomerQuerySet:
+        return self.filter(deletion_due__range=(start, end), deletion_completed_on__isnull=True)
+
+    def purge_overdue(self, today: date) -> CustomerQuerySet:
+        return self.filter(
+            credential_purge_due__lt=today, credential_purge_completed_on__isnull=True
+        )
+
+    def for_email(self, email: str) -> CustomerQuerySet:
+        """Customers whose domains match the email's domain (used by the other areas)."""
+        domain = email.rpartition("@")[2].strip().lower()
+        return self.filter(domains__domain=domain)
+
+
+CustomerManager = models.Manager.from_queryset(CustomerQuerySet)
+
+
+class Customer(TrackedModel):
+    """A customer of Harmonyze and controller of its Service Data (C1)."""
+
+    legal_name = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    agreement_effective_on = models.DateField("Agreement effective date")
+
+    termination_date = models.DateField(null=True, blank=True)
+    terminated_by = models.CharField(max_length=20, choices=TerminatedBy.choices, blank=True)
+    termination_route = models.CharField(
+        max_length=20, choices=TerminationRoute.choices, blank=True
+    )
+    termination_reason = models.TextField(blank=True)
+    earlier_deletion_requested_on = models.DateField(
+        "Earlier deletion requested on",
+        null=True,
+        blank=True,
+        help_text="If the customer asked for deletion before the 30 days ran out (C4).",
+    )
+    # Stored and indexed so "what is due" is one filter (C3, C4).
+    deletion_due = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    credential_purge_due = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    deletion_completed_on = models.DateField(null=True, blank=True)
+    credential_purge_completed_on = models.DateField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: ClassVar[CustomerManager] = CustomerManager()
+
+    class Meta:
+        ordering = ["legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(termination_date__isnull=True)
+                | Q(termination_date__gte=models.F("agreement_effective_on")),
+                name="customer_terminated_after_effective",
+                violation_error_message="The termination date is before the Agreement's "
+                "effective date.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status=CustomerStatus.ACTIVE,
+                        termination_date__isnull=True,
+                        deletion_due__isnull=True,
+                        credential_purge_due__isnull=True,
+                    )
+                    | Q(
+                        status=CustomerStatus.TERMINATED,
+                        termination_date__isnull=False,
+                        deletion_due__isnull=False,
+                        credential_purge_due__isnull=False,
+                    )
+                ),
+                name="customer_status_matches_termination",
+            ),
+            models.CheckConstraint(
+                condition=Q(deletion_completed_on__isnull=True)
+                | Q(deletion_completed_on__gte=models.F("termination_date")),
+                name="customer_deletion_after_termination",
+                violation_error_message="Deletion cannot be recorded before the termination date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(credential_purge_completed_on__isnull=True)
+                | Q(credential_purge_completed_on__gte=models.F("termination_date")),
+                name="customer_purge_after_termination",
+                violation_error_message="The credential purge cannot be recorded before the "
+                "termination date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+    @property
+    def notice_contact(self) -> Contact | None:
+        return self.contacts.filter(is_notice_contact=True).first()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Status and the C3/C4 clocks follow the termination date, whatever path wrote it.
+        Clearing the date reopens the customer and clears the clocks (history keeps them)."""
+        if self.termination_date is None:
+            self.status = CustomerStatus.ACTIVE
+            self.deletion_due = self.credential_purge_due = None
+            self.deletion_completed_on = self.credential_purge_completed_on = None
+            self.earlier_deletion_requested_on = None
+        else:
+            self.status = CustomerStatus.TERMINATED
+            self.deletion_due = deadlines.deletion_due(self.termination_date)
+            self.credential_purge_due = deadlines.credential_purge_due(
+                self.termination_date, self.earlier_deletion_requested_on
+            )
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.termination_date is None:
+            for name in ("terminated_by", "termination_route"):
+                if getattr(self, name):
+                    errors[name] = "Only for a terminated customer: set the termination date."
+        else:
+            if not self.terminated_by:
+                errors["terminated_by"] = "Say who terminated the Agreement."
+            if not self.termination_route:
+                self.termination_route = TerminationRoute.ORDINARY
+            if self.agreement_effective_on and self.termination_date < self.agreement_effective_on:
+                errors["termination_date"] = (
+                    "The termination date is before the Agreement's effective date "
+                    f"({self.agreement_effective_on:%Y-%m-%d})."
+                )
+        for name in ("deletion_completed_on", "credential_purge_completed_on"):
+            value = getattr(self, name)
+            if value and (self.termination_date is None or value < self.termination_date):
+                errors[name] = "Record this on or after the termination date."
+        if errors:
+            raise ValidationError(errors)
+
+    def deletion_overdue(self, today: date) -> bool:
+        return bool(
+            self.deletion_due and not self.deletion_completed_on and self.deletion_due < today
+        )
+
+    def purge_overdue(self, today: date) -> bool:
+        return bool(
+            self.credential_purge_due
+            and not self.credential_purge_completed_on
+            and self.credential_purge_due < today
+        )
+
+
+class CustomerDomain(TrackedModel):
+    """An email domain that identifies the customer; unique across all customers."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, validators=[validate_domain])
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("domain"),
+                name="customer_domain_unique",
+                violation_error_message="This domain already belongs to a customer.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def clean(self) -> None:
+        self.domain = self.domain.strip().lower().removeprefix("@")
+        super().clean()
+
+
+class ContactRole(models.TextChoices):
+    LEGAL = "legal", "Legal"
+    PRIVACY = "privacy", "Privacy / DPO"
+    SECURITY = "security", "Security"
+    OTHER = "other", "Other"
+
+
+class Contact(TrackedModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=ContactRole.choices)
+    is_notice_contact = models.BooleanField(
+        "Notice contact",
+        default=False,
+        help_text="Receives breach notices and other formal notices. One per customer.",
+    )
+
+    class Meta:
+        ordering = ["customer", "-is_notice_contact", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(is_notice_contact=True),
+                name="one_notice_contact_per_customer",
+                violation_error_message="This customer already has a notice contact.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from customers.models.accounts import Customer
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
+
+
+class DPAStatus(models.TextChoices):
+    IN_FORCE = "in_force", "In force"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class DPAQuerySet(TrackedQuerySet["DPA"]):
+    def in_force(self) -> DPAQuerySet:
+        return self.filter(status=DPAStatus.IN_FORCE)
+
+
+DPAManager = models.Manager.from_queryset(DPAQuerySet)
+
+
+class DPA(TrackedModel):
+    """A Data Processing Addendum signed by a customer (C2)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="dpas")
+    version = models.CharField("DPA version", max_length=50, help_text="For example 2024-03.")
+    status = models.CharField(max_length=20, choices=DPAStatus.choices, default=DPAStatus.IN_FORCE)
+    signed_on = models.DateField("Signature date")
+    effective_on = models.DateField("Effective date")
+    signed_file = models.FileField(
+        "Signed DPA (PDF)",
+        upload_to=PrivateUploadPath("customers/dpas"),
+        validators=[validate_pdf],
+        blank=True,
+    )
+    # Transfer terms in force (DPA 3.2); several may apply at once.
+    eu_sccs_module_two = models.BooleanField("EU SCCs, Module Two", default=True)
+    uk_addendum = models.BooleanField("UK Addendum", default=False)
+    swiss_fadp = models.BooleanField(
+        "Swiss FADP adaptation", default=False, help_text="With the FDPIC as authority."
+    )
+    governing_law = models.CharField(max_length=100, default="Ireland")
+    courts = models.CharField(max_length=100, default="Ireland")
+    supervisory_authority = models.CharField(
+        "Supervisory authority",
+        max_length=200,
+        blank=True,
+        help_text="As communicated by the customer (DPA 3.2.9).",
+    )
+    supervisory_authority_country = models.CharField(
+        "Authority country", max_length=100, blank=True
+    )
+    deviations = models.TextField(
+        "Negotiated deviations",
+        blank=True,
+        help_text="Anything that differs from the standard DPA.",
+    )
+
+    objects: ClassVar[DPAManager] = DPAManager()
+
+    class Meta:
+        verbose_name = "DPA"
+        verbose_name_plural = "DPAs"
+        ordering = ["customer", "-effective_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status=DPAStatus.IN_FORCE),
+                name="one_dpa_in_force_per_customer",
+                violation_error_message="This customer already has a DPA in force; mark it "
+                "superseded first.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} – DPA {self.version}"
+
+    @property
+    def transfer_terms(self) -> list[str]:
+        terms = []
+        if self.eu_sccs_module_two:
+            terms.append("EU SCCs Module Two")
+        if self.uk_addendum:
+            terms.append("UK Addendum")
+        if self.swiss_fadp:
+            terms.append("Swiss FADP")
+        return terms
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        customer = getattr(self, "customer", None) if self.customer_id else None
+        if customer and self.effective_on and self.effective_on < customer.agreement_effective_on:
+            errors["effective_on"] = (
+                f"The DPA cannot take effect before the customer's Agreement "
+                f"({customer.agreement_effective_on:%Y-%m-%d})."
+            )
+        if not (self.eu_sccs_module_two or self.uk_addendum or self.swiss_fadp):
+            errors["eu_sccs_module_two"] = "Tick at least one transfer mechanism in force."
+        if errors:
+            raise ValidationError(errors)
+
+
+class DeletionCertificate(TrackedModel):
+    """A certificate of deletion, given only on the customer's written request (C3)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="deletion_certificates"
+    )
+    dpa = models.ForeignKey(DPA, on_delete=models.PROTECT, null=True, blank=True)
+    requested_on = models.DateField("Written request received on")
+    requested_by = models.CharField("Requested by", max_length=200)
+    request_letter = models.FileField(
+        "Request letter (PDF)",
+        upload_to=PrivateUploadPath("customers/deletion-requests"),
+        validators=[validate_pdf],
+        blank=True,
+    )
+    data_deleted = models.TextField(
+        "Data deleted",
+        default="All Customer Personal Data processed under the DPA, including backups.",
+    )
+    signatory_name = models.CharField(max_length=200, blank=True)
+    signatory_title = models.CharField(max_length=200, blank=True)
+    issued_on = models.DateField(null=True, blank=True)
+    pdf = models.FileField(
+        "Issued certificate (PDF)",
+        upload_to=PrivateUploadPath("customers/deletion-certificates"),
+        blank=True,
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-requested_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True) | Q(issued_on__gte=models.F("requested_on")),
+                name="certificate_issued_after_request",
+                violation_error_message="A certificate cannot be issued before it was requested.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Certificate of deletion for {self.customer} (requested {self.requested_on})"

@@ -1,0 +1,41 @@
+"""Background jobs of the customers area; each names itself in the history (H1)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from harmonyze_portal.history import acting_as
+from harmonyze_portal.mail import send_email
+
+
+@task()
+def send_breach_notice(*, notice_id: int, subject: str, body: str) -> str:
+    """Send one customer's breach notice and record when and to whom (C5).
+
+    Idempotent: a notice already recorded as sent is not sent again, so a retried or
+    duplicated job cannot notify a customer twice.
+    """
+    from customers.models import BreachNotice
+
+    with (
+        acting_as("task: send breach notices", reason="Breach notice sent"),
+        transaction.atomic(),
+    ):
+        notice = (
+            BreachNotice.objects.select_for_update()
+            .select_related("customer", "breach")
+            .get(pk=notice_id)
+        )
+        if notice.notified_at is not None:
+            return "already sent"
+        contact = notice.customer.notice_contact
+        if contact is None:
+            return "no notice contact"
+        message_id: str = send_email.call(to=[contact.email], subject=subject, body=body)
+        notice.notified_at = timezone.now()
+        notice.notified_to = contact.email
+        notice.message_id = message_id
+        notice.save()
+    return message_id
