@@ -8,12 +8,21 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from import_export.admin import ImportMixin
+from import_export.formats import base_formats
 
 from customers import services
+from customers.exports import (
+    BreachLogPDF,
+    BreachLogResource,
+    DPARegisterResource,
+    ReportExportMixin,
+)
 from customers.models import (
     DPA,
     AssistanceRequest,
@@ -25,6 +34,7 @@ from customers.models import (
     DeletionCertificate,
     ProhibitedDataFinding,
 )
+from customers.resources import CustomerImportResource
 from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.dates import add_months, legal_date
 
@@ -101,7 +111,10 @@ class DPAInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TrackedAdmin):
+class CustomerAdmin(ImportMixin, TrackedAdmin):
+    resource_classes = [CustomerImportResource]
+    import_formats = [base_formats.CSV, base_formats.XLSX]
+    import_template_name = "admin/customers/customer/import.html"
     list_display = [
         "legal_name",
         "status",
@@ -149,6 +162,26 @@ class CustomerAdmin(TrackedAdmin):
         ),
     ]
 
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        # An import both adds customers and updates existing ones.
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        # The confirmed run writes the whole file or nothing, even if the data changed since
+        # the preview (a domain taken in between, say).
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                "Nothing was imported: the file no longer passes the checks it passed in the "
+                "preview. Upload it again to see why.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:customers_customer_import"))
+        return super().process_result(result, request)
+
     @admin.display(description="Deletion due (C3)", ordering="deletion_due")
     def deletion_due_display(self, obj: Customer) -> str:
         return due_cell(obj.deletion_due, obj.deletion_completed_on, "C3")
@@ -159,7 +192,12 @@ class CustomerAdmin(TrackedAdmin):
 
 
 @admin.register(DPA)
-class DPAAdmin(TrackedAdmin):
+class DPAAdmin(ReportExportMixin, TrackedAdmin):
+    """The changelist, filtered as wanted, exports as the DPA register."""
+
+    resource_classes = [DPARegisterResource]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+    report_name = "dpa-register"
     list_display = [
         "customer",
         "version",
@@ -283,7 +321,12 @@ class BreachAdmin(TrackedAdmin):
 
 
 @admin.register(BreachNotice)
-class BreachNoticeAdmin(TrackedAdmin):
+class BreachNoticeAdmin(ReportExportMixin, TrackedAdmin):
+    """The changelist, filtered as wanted, exports as the breach notification log."""
+
+    resource_classes = [BreachLogResource]
+    export_formats = [base_formats.CSV, BreachLogPDF]
+    report_name = "breach-notification-log"
     list_display = ["breach", "customer", "notice_due_at", "notified_at", "notified_to", "state"]
     list_filter = [("notified_at", admin.EmptyFieldListFilter), "breach"]
     search_fields = ["customer__legal_name", "breach__title", "notified_to"]

@@ -5,7 +5,7 @@ Contractual periods are calendar days and never move off weekends (T2).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from harmonyze_portal.dates import add_days
 
@@ -29,8 +29,12 @@ def credential_purge_due(termination: date, earlier_deletion_requested: date | N
 
 
 def breach_notice_due(aware_at: datetime, target_hours: int) -> datetime:
-    """C5 (DPA 7): the house target for notifying each affected customer."""
-    return aware_at + timedelta(hours=target_hours)
+    """C5 (DPA 7): the house target for notifying each affected customer.
+
+    Elapsed hours, counted in UTC (T1): adding hours to a New York wall-clock time would give
+    71 or 73 real hours across a daylight-saving change.
+    """
+    return aware_at.astimezone(UTC) + timedelta(hours=target_hours)
 
 
 def assistance_due(received: date, target_days: int) -> date:

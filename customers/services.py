@@ -38,7 +38,12 @@ def customer_terminate(
     customer.termination_route = route
     customer.termination_reason = reason
     customer.earlier_deletion_requested_on = earlier_deletion_requested_on
-    customer.full_clean()
+    try:
+        customer.full_clean()
+    except ValidationError:
+        # Leave the caller's object as stored, so a later save() cannot write the refused state.
+        customer.refresh_from_db()
+        raise
     customer._change_reason = f"Terminated: {reason}"  # type: ignore[attr-defined]
     customer.save()
     return customer

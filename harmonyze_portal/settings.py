@@ -306,6 +306,24 @@ SILENCED_SYSTEM_CHECKS = [
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# --- Spreadsheet import and export (django-import-export).
+# Without a permission code import-export lets every admin user import and export. Importing
+# needs "add" on the model (CustomerAdmin also asks for "change": an import updates customers);
+# exporting needs only "view", since viewers read and export.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# One transaction for the file and a savepoint per row: the preview is a rolled-back dry run,
+# and a row that fails to save rolls the whole file back (CustomerAdmin rolls back on a row
+# that fails validation too).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The upload waits for confirmation in the cache (shared by every process, expires after a
+# day), not in a temporary folder that another server would not have.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
+# import-export's own formula escaping only strips a leading "=" and turns every cell into text;
+# customers.exports prefixes a quote instead, for = + - @ tab and CR, in CSV and XLSX.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+
 # --- Security headers. The CSP applies in every mode so that a violation shows up locally.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date
 from typing import Any, ClassVar
 
@@ -13,6 +14,10 @@ from customers import deadlines
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def normalize_domain(value: str) -> str:
+    return (value or "").strip().lower().removeprefix("@")
 
 
 def validate_domain(value: str) -> None:
@@ -145,6 +150,10 @@ class Customer(TrackedModel):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Status and the C3/C4 clocks follow the termination date, whatever path wrote it.
         Clearing the date reopens the customer and clears the clocks (history keeps them)."""
+        self._follow_termination()
+        super().save(*args, **kwargs)
+
+    def _follow_termination(self) -> None:
         if self.termination_date is None:
             self.status = CustomerStatus.ACTIVE
             self.deletion_due = self.credential_purge_due = None
@@ -156,7 +165,6 @@ class Customer(TrackedModel):
             self.credential_purge_due = deadlines.credential_purge_due(
                 self.termination_date, self.earlier_deletion_requested_on
             )
-        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()
@@ -179,6 +187,9 @@ class Customer(TrackedModel):
             value = getattr(self, name)
             if value and (self.termination_date is None or value < self.termination_date):
                 errors[name] = "Record this on or after the termination date."
+        # full_clean() checks the constraints next: they must see the status and clocks that
+        # save() will write, not the ones from before the termination date changed.
+        self._follow_termination()
         if errors:
             raise ValidationError(errors)
 
@@ -214,9 +225,15 @@ class CustomerDomain(TrackedModel):
     def __str__(self) -> str:
         return self.domain
 
-    def clean(self) -> None:
-        self.domain = self.domain.strip().lower().removeprefix("@")
-        super().clean()
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        # Tidy before the validator sees it, so " @Acme.COM" is stored as "acme.com".
+        self.domain = normalize_domain(self.domain)
+        super().clean_fields(exclude=exclude)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever path wrote it (an import, a script): lookups compare lower case (for_email).
+        self.domain = normalize_domain(self.domain)
+        super().save(*args, **kwargs)
 
 
 class ContactRole(models.TextChoices):

@@ -1,0 +1,121 @@
+"""The customer-side deadlines (DOMAIN.md C3–C6), pure: dates in, dates out, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from customers import deadlines
+
+# --- C3: deletion due = termination + 90 days (DPA 9).
+
+
+@pytest.mark.parametrize(
+    ("termination", "due"),
+    [
+        (date(2026, 1, 31), date(2026, 5, 1)),
+        (date(2024, 2, 29), date(2024, 5, 29)),
+        (date(2025, 12, 31), date(2026, 3, 31)),
+        (date(2026, 3, 1), date(2026, 5, 30)),
+    ],
+)
+def test_rule_c3_deletion_is_due_ninety_calendar_days_after_termination(
+    termination: date, due: date
+) -> None:
+    assert deadlines.deletion_due(termination) == due
+    assert deadlines.deletion_due(termination) == termination + timedelta(days=90)
+
+
+def test_rule_c3_deletion_due_does_not_move_off_a_weekend() -> None:
+    """T2: a contractual period ends on its day, Saturday or not."""
+    due = deadlines.deletion_due(date(2026, 3, 9))  # + 90 = Sunday 2026-06-07
+    assert due == date(2026, 6, 7)
+    assert due.weekday() == 6
+
+
+# --- C4: credential purge = termination + 30, or an earlier deletion request.
+
+
+@pytest.mark.parametrize(
+    ("termination", "due"),
+    [
+        (date(2026, 1, 31), date(2026, 3, 2)),
+        (date(2024, 2, 29), date(2024, 3, 30)),
+        (date(2026, 2, 28), date(2026, 3, 30)),
+    ],
+)
+def test_rule_c4_purge_is_due_thirty_days_after_termination(termination: date, due: date) -> None:
+    assert deadlines.credential_purge_due(termination, None) == due
+
+
+def test_rule_c4_an_earlier_deletion_request_brings_the_purge_forward() -> None:
+    termination = date(2026, 1, 31)
+    assert deadlines.credential_purge_due(termination, date(2026, 2, 10)) == date(2026, 2, 10)
+
+
+def test_rule_c4_a_request_on_the_last_allowed_day_is_that_day() -> None:
+    termination = date(2026, 1, 31)
+    assert deadlines.credential_purge_due(termination, date(2026, 3, 1)) == date(2026, 3, 1)
+    assert deadlines.credential_purge_due(termination, date(2026, 3, 2)) == date(2026, 3, 2)
+
+
+def test_rule_c4_a_request_after_the_thirty_days_does_not_extend_them() -> None:
+    termination = date(2024, 2, 29)
+    assert deadlines.credential_purge_due(termination, date(2024, 3, 31)) == date(2024, 3, 30)
+    assert deadlines.credential_purge_due(termination, date(2024, 6, 1)) == date(2024, 3, 30)
+
+
+def test_rule_c4_a_request_before_termination_takes_effect_on_the_termination_date() -> None:
+    """PP 4: data is not purged while the account is live."""
+    termination = date(2026, 1, 31)
+    assert deadlines.credential_purge_due(termination, date(2026, 1, 30)) == termination
+    assert deadlines.credential_purge_due(termination, date(2025, 6, 1)) == termination
+    assert deadlines.credential_purge_due(termination, termination) == termination
+
+
+# --- C5: breach notice target = awareness + 72 hours (configurable).
+
+
+def test_rule_c5_the_notice_target_is_seventy_two_hours_after_awareness() -> None:
+    aware = datetime(2026, 1, 31, 22, 15, tzinfo=UTC)
+    assert deadlines.breach_notice_due(aware, 72) == datetime(2026, 2, 3, 22, 15, tzinfo=UTC)
+
+
+def test_rule_c5_the_target_crosses_feb_29() -> None:
+    aware = datetime(2024, 2, 28, 9, 0, tzinfo=UTC)
+    assert deadlines.breach_notice_due(aware, 72) == datetime(2024, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("hours", "expected_day"), [(24, 1), (48, 2), (96, 4)])
+def test_rule_c5_the_target_hours_are_configurable(hours: int, expected_day: int) -> None:
+    aware = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    due = deadlines.breach_notice_due(aware, hours)
+    assert due == aware + timedelta(hours=hours)
+    assert due.day == 1 + expected_day
+
+
+def test_rule_c5_the_target_counts_elapsed_hours_across_a_dst_change() -> None:
+    """72 real hours, even when New York springs forward (2026-03-08) in between."""
+    aware = datetime(2026, 3, 7, 12, 0, tzinfo=ZoneInfo("America/New_York"))
+    due = deadlines.breach_notice_due(aware, 72)
+    assert (due.astimezone(UTC) - aware.astimezone(UTC)) == timedelta(hours=72)
+
+
+# --- C6: assistance due = received + the service target.
+
+
+@pytest.mark.parametrize(
+    ("received", "days", "due"),
+    [
+        (date(2026, 1, 31), 30, date(2026, 3, 2)),
+        (date(2024, 2, 29), 30, date(2024, 3, 30)),
+        (date(2024, 1, 30), 30, date(2024, 2, 29)),
+        (date(2026, 1, 31), 10, date(2026, 2, 10)),
+    ],
+)
+def test_rule_c6_assistance_is_due_the_target_days_after_receipt(
+    received: date, days: int, due: date
+) -> None:
+    assert deadlines.assistance_due(received, days) == due
