@@ -19,17 +19,8 @@ from import_export.formats import base_formats
 from import_export.forms import ExportForm
 
 from customers.models import DPA, BreachNotice
+from harmonyze_portal.exports import neutralise_formula
 from harmonyze_portal.pdf import render_pdf
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formula(value: Any) -> Any:
-    """Text a spreadsheet would evaluate, prefixed with a quote so it stays text (OWASP)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 class PDF(base_formats.Format):

@@ -13,10 +13,11 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from customers.exports import duration, neutralise_formula
+from customers.exports import duration
 from customers.models import Customer
 from customers.models.dpas import DPAStatus
 from customers.services import customer_terminate
+from harmonyze_portal.exports import neutralise_formula
 from tests.customers.builders import make_breach, make_customer, make_dpa, make_notice
 
 DPA_EXPORT = "/admin/customers/dpa/export/"
