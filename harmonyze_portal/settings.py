@@ -160,6 +160,12 @@ DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
 BREACH_NOTICE_TARGET_HOURS = env.number("BREACH_NOTICE_TARGET_HOURS", 72, minimum=1)
 # C6: the service target for answering a customer's assistance request.
 ASSISTANCE_TARGET_DAYS = env.number("ASSISTANCE_TARGET_DAYS", 30, minimum=1)
+# S2: how long a Notice Form confirmation link stays valid.
+NOTICE_CONFIRM_HOURS = env.number("NOTICE_CONFIRM_HOURS", 48, minimum=1)
+# S6: attempts per Notice delivery before it is listed as failed, and the first retry delay
+# (doubled after each further failure).
+NOTICE_MAX_ATTEMPTS = env.number("NOTICE_MAX_ATTEMPTS", 5, minimum=1)
+NOTICE_RETRY_MINUTES = env.number("NOTICE_RETRY_MINUTES", 5, minimum=1)
 # Uploaded documents (signed DPAs, letters, reports): PDFs up to this size.
 MAX_UPLOAD_MB = env.number("MAX_UPLOAD_MB", 20, minimum=1)
 

@@ -1,0 +1,119 @@
+"""Sending the Notice: exactly once to every active signup (S6)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.tasks import default_task_backend, task
+from django.utils import timezone
+
+from harmonyze_portal.dates import legal_date
+from harmonyze_portal.history import acting_as
+from subprocessors import deadlines
+from subprocessors.models import Change, Delivery, DeliveryStatus
+
+ACTOR = "task: send notices"
+
+
+def _message(delivery: Delivery, change: Change) -> EmailMessage:
+    from subprocessors.services import objection_url, unsubscribe_url
+
+    unsubscribe = unsubscribe_url(delivery.signup)
+    body = (
+        f"{change.notice_body}\n\n"
+        f"To object to this change: {objection_url(delivery.signup, change)}\n"
+        f"To stop receiving these notices: {unsubscribe}\n"
+    )
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">")
+    return EmailMessage(
+        subject=change.notice_subject,
+        body=body,
+        to=[delivery.signup.email],
+        headers={
+            # Stable across retries, so a receiving server can drop a duplicate after a crash.
+            "Message-ID": f"<notice-{change.pk}-{delivery.signup_id}@{domain}>",
+            # RFC 8058 one-click unsubscribe: mail clients POST to the same endpoint.
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def _send_one(delivery_id: int, connection: object) -> bool:
+    """Send one delivery unless it is already sent. Returns False on an SMTP failure."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update()
+            .select_related("signup", "change")
+            .get(pk=delivery_id)
+        )
+        if delivery.status != DeliveryStatus.QUEUED:
+            return True
+        message = _message(delivery, delivery.change)
+        message.connection = connection  # type: ignore[assignment]
+        now = timezone.now()
+        delivery.attempts += 1
+        delivery.last_attempt_at = now
+        try:
+            message.send()
+        except Exception as exc:  # any SMTP or network failure is retried
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+            delivery.save()
+            return False
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = now
+        delivery.message_id = message.extra_headers["Message-ID"]
+        delivery.last_error = ""
+        delivery.objection_deadline = deadlines.objection_deadline(
+            legal_date(now, settings.TIME_ZONE)
+        )
+        delivery.save()
+        return True
+
+
+@task()
+def send_change_notices(*, change_id: int) -> dict[str, int]:
+    """Send every queued delivery of the change over one SMTP connection.
+
+    Idempotent: each delivery is locked and checked before sending, so a re-run, a second
+    worker or a retry never sends a signup the same Notice twice, and every queued one is
+    attempted. A failure leaves the delivery queued (with its error) for a retry with
+    back-off, up to NOTICE_MAX_ATTEMPTS, then marks it failed for the team.
+    """
+    from subprocessors.services import change_refresh_notice_date
+
+    sent = failed = 0
+    with acting_as(ACTOR, reason="Notice delivery"):
+        ids = list(
+            Delivery.objects.filter(change_id=change_id, status=DeliveryStatus.QUEUED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        connection = get_connection()
+        try:
+            connection.open()
+            for delivery_id in ids:
+                if _send_one(delivery_id, connection):
+                    sent += 1
+                else:
+                    failed += 1
+                    # A broken connection is reopened for the next recipient.
+                    connection.close()
+                    connection.open()
+        finally:
+            connection.close()
+        change = Change.objects.get(pk=change_id)
+        change_refresh_notice_date(change)
+    retrying = Delivery.objects.filter(
+        change_id=change_id, status=DeliveryStatus.QUEUED, attempts__gt=0
+    )
+    if retrying.exists() and default_task_backend.supports_defer:
+        worst = max(retrying.values_list("attempts", flat=True))
+        delay = timedelta(minutes=settings.NOTICE_RETRY_MINUTES * 2 ** (worst - 1))
+        send_change_notices.using(run_after=timezone.now() + delay).enqueue(change_id=change_id)
+    return {"sent": sent, "failed": failed}
