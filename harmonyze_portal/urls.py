@@ -22,5 +22,6 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("staff/2fa/", include(twofactor_patterns)),
     path("staff/files/<path:path>", views.staff_file, name="staff_file"),
+    path("", include("subprocessors.urls")),
     path("admin/", admin.site.urls),
 ]

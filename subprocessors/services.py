@@ -96,6 +96,13 @@ def signup_confirm(*, signup: Signup, ip: str | None) -> Signup:
     """S2: the owner confirmed from the email; from now on every Notice reaches them."""
     if signup.status == SignupStatus.ACTIVE:
         raise ValidationError("This sign-up is already confirmed.", code="used")
+    if signup.status == SignupStatus.UNSUBSCRIBED:
+        # Only a confirmed address can have unsubscribed, so this link was already used; an
+        # old link must not undo an unsubscribe. Signing up again sends a fresh one.
+        raise ValidationError(
+            "This address unsubscribed after this link was used. Sign up again to get a new one.",
+            code="used",
+        )
     with acting_as(PUBLIC_FORM, reason="Notice Form confirmation"):
         signup.status = SignupStatus.ACTIVE
         signup.confirmed_at = timezone.now()
@@ -167,6 +174,10 @@ def change_publish(*, change: Change) -> int:
 def change_refresh_notice_date(change: Change) -> None:
     """S3: once no delivery is waiting, the Notice date is the legal date of the last one
     sent; the earliest access date follows (+15 days), on the change and its sub-processor."""
+    if change.notice_date is not None:
+        # Fixed once the Notice has gone out: a failed delivery sent later gets its own
+        # objection deadline (S4), but cannot move an access date already relied on.
+        return
     if change.deliveries.filter(status=DeliveryStatus.QUEUED).exists():
         return
     last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))[

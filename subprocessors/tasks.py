@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import timedelta
+from email.message import EmailMessage as MIMEMessage
+from email.policy import Policy
+from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.tasks import default_task_backend, task
 from django.utils import timezone
@@ -18,6 +23,14 @@ from subprocessors.models import Change, Delivery, DeliveryStatus
 ACTOR = "task: send notices"
 
 
+class NoticeMessage(EmailMessage):
+    def message(self, *, policy: Policy[Any] | None = None) -> MIMEMessage:
+        # RFC 8058: clients read List-Unsubscribe as a bare <URL>. Folded at 78 characters,
+        # the long URL would become RFC 2047 encoded-words that no client parses; RFC 5322
+        # allows lines of up to 998 characters.
+        return super().message(policy=(policy or email.policy.default).clone(max_line_length=998))
+
+
 def _message(delivery: Delivery, change: Change) -> EmailMessage:
     from subprocessors.services import objection_url, unsubscribe_url
 
@@ -28,7 +41,7 @@ def _message(delivery: Delivery, change: Change) -> EmailMessage:
         f"To stop receiving these notices: {unsubscribe}\n"
     )
     domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">")
-    return EmailMessage(
+    return NoticeMessage(
         subject=change.notice_subject,
         body=body,
         to=[delivery.signup.email],
@@ -42,7 +55,7 @@ def _message(delivery: Delivery, change: Change) -> EmailMessage:
     )
 
 
-def _send_one(delivery_id: int, connection: object) -> bool:
+def _send_one(delivery_id: int, connection: BaseEmailBackend) -> bool:
     """Send one delivery unless it is already sent. Returns False on an SMTP failure."""
     with transaction.atomic():
         delivery = (
@@ -53,12 +66,14 @@ def _send_one(delivery_id: int, connection: object) -> bool:
         if delivery.status != DeliveryStatus.QUEUED:
             return True
         message = _message(delivery, delivery.change)
-        message.connection = connection  # type: ignore[assignment]
         now = timezone.now()
         delivery.attempts += 1
         delivery.last_attempt_at = now
         try:
-            message.send()
+            # Through the task's one connection: get_connection() and EmailMessage.connection
+            # are deprecated in Django 6.1 (warnings are errors in the tests).
+            if connection.send_messages([message]) != 1:
+                raise RuntimeError("The mail backend did not accept the message.")
         except Exception as exc:  # any SMTP or network failure is retried
             delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
@@ -94,7 +109,7 @@ def send_change_notices(*, change_id: int) -> dict[str, int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        connection = get_connection()
+        connection = mailers.default
         try:
             connection.open()
             for delivery_id in ids:

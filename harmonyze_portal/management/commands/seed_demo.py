@@ -32,6 +32,7 @@ from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import acting_as
 from harmonyze_portal.models import PublicHoliday
 from harmonyze_portal.roles import ANALYST, COUNSEL, VIEWER
+from subprocessors import demo as subprocessors_demo
 
 DEMO_STAFF = (
     ("counsel", "Casey", "Counsel", COUNSEL),
@@ -167,8 +168,10 @@ class Command(BaseCommand):
             printed = self._staff(reset=options["reset_passwords"])
             added = self._holidays()
             customers_added = self._customers()
+            subprocessors_added = subprocessors_demo.seed()
         self.stdout.write(
-            f"Demo data ready ({added} holidays added, {customers_added} customers added)."
+            f"Demo data ready ({added} holidays added, {customers_added} customers added, "
+            f"{subprocessors_added} sub-processors added)."
         )
         if printed:
             self.stdout.write("Demo staff logins (shown once; --reset-passwords prints new ones):")

@@ -1,0 +1,108 @@
+"""Demo data for the sub-processor area (used by `manage.py seed_demo`)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from customers.models import Contact
+from subprocessors import services
+from subprocessors.models import (
+    Change,
+    ChangeKind,
+    Signup,
+    SignupStatus,
+    SubProcessor,
+    SubProcessorStatus,
+)
+
+CURRENT = (
+    (
+        "Amazon Web Services, Inc.",
+        "Cloud hosting, storage and backups of the Services",
+        "United States (Virginia), Ireland (Dublin)",
+        "All Service Data",
+        "https://aws.amazon.com",
+        date(2021, 3, 1),
+    ),
+    (
+        "Cloudflare, Inc.",
+        "Content delivery and protection against attacks",
+        "Global edge network",
+        "IP addresses, request metadata",
+        "https://www.cloudflare.com",
+        date(2021, 3, 1),
+    ),
+    (
+        "Twilio Inc. (SendGrid)",
+        "Transactional email sent by the Services",
+        "United States",
+        "Names, email addresses, email content",
+        "https://sendgrid.com",
+        date(2022, 6, 1),
+    ),
+    (
+        "Zendesk, Inc.",
+        "Customer support ticketing",
+        "United States, European Union",
+        "Names, email addresses, support ticket content",
+        "https://www.zendesk.com",
+        date(2022, 1, 10),
+    ),
+)
+ANNOUNCED = (
+    "Snowflake Inc.",
+    "Analytics data warehouse for usage reports",
+    "Ireland (Dublin)",
+    "Usage data, account identifiers",
+    "https://www.snowflake.com",
+)
+
+
+def seed() -> int:
+    """Sub-processors, signups for the demo customers' notice contacts, and one published
+    addition still in its notice period. Returns the number of sub-processors added."""
+    added = 0
+    for name, purpose, locations, categories, website, since in CURRENT:
+        _, created = SubProcessor.objects.get_or_create(
+            name=name,
+            defaults={
+                "purpose": purpose,
+                "locations": locations,
+                "data_categories": categories,
+                "website": website,
+                "status": SubProcessorStatus.ACTIVE,
+                "access_began_on": since,
+            },
+        )
+        added += created
+    for contact in Contact.objects.filter(is_notice_contact=True).select_related("customer"):
+        signup, created = Signup.objects.get_or_create(
+            email=contact.email.lower(),
+            defaults={"status": SignupStatus.ACTIVE, "confirmed_at": timezone.now()},
+        )
+        if created:
+            signup.match_customer()
+            signup.save()
+    Signup.objects.get_or_create(email="privacy-watch@example.org")  # pending: not confirmed
+
+    name, purpose, locations, categories, website = ANNOUNCED
+    vendor, created = SubProcessor.objects.get_or_create(
+        name=name,
+        defaults={
+            "purpose": purpose,
+            "locations": locations,
+            "data_categories": categories,
+            "website": website,
+        },
+    )
+    if created:
+        added += 1
+        change = Change.objects.create(
+            kind=ChangeKind.ADDITION,
+            subprocessor=vendor,
+            summary="Usage reports move to a managed data warehouse in the EU.",
+        )
+        services.change_publish(change=change)
+    return added

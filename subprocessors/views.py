@@ -1,0 +1,333 @@
+"""The public side of the sub-processor area: the list and its twins (S1), the Notice Form
+and its links (S2), and the objection form (S4). No login, no JavaScript."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from harmonyze_portal.dates import legal_date
+from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.network import client_ip
+from harmonyze_portal.pdf import render_pdf
+from harmonyze_portal.ratelimit import public_post_rate_limit
+from subprocessors import services, tokens
+from subprocessors.forms import NoticeSignupForm, ObjectionForm
+from subprocessors.models import (
+    Change,
+    Delivery,
+    DeliveryStatus,
+    Signup,
+    SignupStatus,
+    SubProcessor,
+)
+
+NOTICE_STILL_GOING_OUT = "notice still going out"
+# Cached by browsers and proxies for five minutes: the list changes a few times a year.
+public_cache = cache_control(public=True, max_age=300)
+
+
+def _today() -> date:
+    return legal_date(timezone.now(), settings.TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class PublicList:
+    """What S1 publishes, once for the page and each machine-readable twin."""
+
+    today: date
+    current: list[SubProcessor]
+    announced: list[Change]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "generated_on": self.today.isoformat(),
+            "subprocessors": [
+                {
+                    "name": sp.name,
+                    "purpose": sp.purpose,
+                    "locations": sp.locations,
+                    "data_categories": sp.data_categories,
+                    "website": sp.website,
+                    "since": _iso(sp.access_began_on),
+                }
+                for sp in self.current
+            ],
+            "announced_changes": [
+                {
+                    "id": change.pk,
+                    "kind": change.kind,
+                    "summary": change.summary,
+                    "subprocessor": {
+                        "name": change.subprocessor.name,
+                        "purpose": change.subprocessor.purpose,
+                        "locations": change.subprocessor.locations,
+                        "data_categories": change.subprocessor.data_categories,
+                        "website": change.subprocessor.website,
+                    }
+                    if change.subprocessor
+                    else None,
+                    "replaces": change.replaces.name if change.replaces else None,
+                    "notice_date": _iso(change.notice_date),
+                    "earliest_access_on": _iso(change.earliest_access_on),
+                }
+                for change in self.announced
+            ],
+        }
+
+    def rows(self) -> tuple[list[str], list[list[str]]]:
+        headers = [
+            "Listed as",
+            "Name",
+            "What it does",
+            "Where it processes data",
+            "Data it touches",
+            "Since",
+            "Replaces",
+            "Earliest access",
+        ]
+        rows = [
+            [
+                "current",
+                sp.name,
+                sp.purpose,
+                sp.locations,
+                sp.data_categories,
+                _iso(sp.access_began_on) or "",
+                "",
+                "",
+            ]
+            for sp in self.current
+        ]
+        for change in self.announced:
+            sp = change.subprocessor
+            rows.append(
+                [
+                    f"announced {change.get_kind_display().lower()}",
+                    sp.name if sp else "",
+                    sp.purpose if sp else "",
+                    sp.locations if sp else "",
+                    sp.data_categories if sp else "",
+                    "",
+                    change.replaces.name if change.replaces else "",
+                    _iso(change.earliest_access_on) or NOTICE_STILL_GOING_OUT,
+                ]
+            )
+        return headers, rows
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def public_list(today: date) -> PublicList:
+    return PublicList(
+        today=today,
+        current=list(SubProcessor.objects.current().order_by("name")),
+        announced=list(
+            Change.objects.in_notice_period(today)
+            .select_related("subprocessor", "replaces")
+            .order_by("earliest_access_on", "pk")
+        ),
+    )
+
+
+@public_cache
+@require_GET
+def subprocessor_list(request: HttpRequest) -> HttpResponse:
+    data = public_list(_today())
+    return render(
+        request,
+        "subprocessors/list.html",
+        {"list": data, "still_going_out": NOTICE_STILL_GOING_OUT},
+    )
+
+
+@public_cache
+@require_GET
+def subprocessor_list_json(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(public_list(_today()).as_json(), json_dumps_params={"indent": 2})
+
+
+@public_cache
+@require_GET
+def subprocessor_list_csv(request: HttpRequest) -> HttpResponse:
+    headers, rows = public_list(_today()).rows()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="harmonyze-sub-processors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([neutralise_formula(value) for value in row])
+    return response
+
+
+@public_cache
+@require_GET
+def subprocessor_list_pdf(request: HttpRequest) -> HttpResponse:
+    data = public_list(_today())
+    headers, rows = data.rows()
+    pdf = render_pdf(
+        "subprocessors/list_pdf.html",
+        {"list": data, "headers": headers, "rows": rows, "generated_at": timezone.localtime()},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="harmonyze-sub-processors.pdf"'
+    return response
+
+
+# --- The Notice Form (S2) --------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@public_post_rate_limit("notice-signup")
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = NoticeSignupForm(request.POST)
+        if form.is_valid():
+            services.signup_request(email=form.cleaned_data["email"], ip=client_ip(request))
+            # Whatever the address's state: the same page, so nobody learns who subscribes.
+            return redirect("subprocessors:signup_sent")
+        return render(request, "subprocessors/signup.html", {"form": form}, status=400)
+    return render(request, "subprocessors/signup.html", {"form": NoticeSignupForm()})
+
+
+@require_GET
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "subprocessors/signup_sent.html", {"hours": settings.NOTICE_CONFIRM_HOURS}
+    )
+
+
+def _link_problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    return render(
+        request,
+        "subprocessors/link_problem.html",
+        {"message": message, "signup_url": reverse("subprocessors:signup")},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """A GET only shows the button (mail scanners open links); the POST confirms."""
+    try:
+        signup_id, email = tokens.read_confirm_token(token)
+    except tokens.TokenError as exc:
+        return _link_problem(request, str(exc), status=410 if exc.expired else 400)
+    signup = get_object_or_404(Signup, pk=signup_id)
+    if signup.email.lower() != email:
+        return _link_problem(
+            request, "This confirmation link was made for another address.", status=400
+        )
+    if signup.status == SignupStatus.ACTIVE:
+        return _link_problem(
+            request, "This address is already confirmed: it receives every Notice.", status=410
+        )
+    if signup.status == SignupStatus.UNSUBSCRIBED:
+        return _link_problem(
+            request,
+            "This address unsubscribed after this link was used. Sign up again to get a new one.",
+            status=410,
+        )
+    if request.method == "POST":
+        try:
+            services.signup_confirm(signup=signup, ip=client_ip(request))
+        except ValidationError as exc:
+            return _link_problem(request, " ".join(exc.messages), status=410)
+        return render(request, "subprocessors/confirm_done.html", {"signup": signup})
+    return render(request, "subprocessors/confirm.html", {"signup": signup})
+
+
+ONE_CLICK = "One-Click"
+
+
+@csrf_exempt  # RFC 8058: mail clients POST without a session or CSRF token.
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """A GET only shows the button; the POST (from the page or a mail client's one-click
+    unsubscribe, RFC 8058) unsubscribes."""
+    try:
+        signup_id = tokens.read_unsubscribe_token(token)
+    except tokens.TokenError as exc:
+        return _link_problem(request, str(exc), status=400)
+    signup = get_object_or_404(Signup, pk=signup_id)
+    one_click = request.POST.get("List-Unsubscribe") == ONE_CLICK
+    if request.method == "POST":
+        try:
+            services.signup_unsubscribe(signup=signup)
+        except ValidationError as exc:
+            if one_click:
+                # A mail client may retry; the address is unsubscribed, which is all it asks.
+                return HttpResponse("Unsubscribed.", content_type="text/plain")
+            return _link_problem(request, " ".join(exc.messages), status=410)
+        if one_click:
+            return HttpResponse("Unsubscribed.", content_type="text/plain")
+        return render(request, "subprocessors/unsubscribe_done.html", {"signup": signup})
+    if signup.status == SignupStatus.UNSUBSCRIBED:
+        return _link_problem(request, "This address is already unsubscribed.", status=410)
+    return render(request, "subprocessors/unsubscribe.html", {"signup": signup})
+
+
+# --- Objections (S4) -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@public_post_rate_limit("objection")
+def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpResponse:
+    try:
+        parsed = tokens.read_objection_token(token, change_id)
+    except tokens.TokenError as exc:
+        return _link_problem(request, str(exc), status=400)
+    change = get_object_or_404(
+        Change.objects.published().select_related("subprocessor", "replaces"), pk=change_id
+    )
+    signup = get_object_or_404(Signup, pk=parsed.signup_id)
+    delivery = (
+        Delivery.objects.filter(change=change, signup=signup, status=DeliveryStatus.SENT)
+        .only("objection_deadline")
+        .first()
+    )
+    deadline = delivery.objection_deadline if delivery else None
+    form = ObjectionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                objection = services.objection_record(
+                    change=change, signup=signup, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return render(
+                    request,
+                    "subprocessors/object_done.html",
+                    {"change": change, "objection": objection},
+                )
+        status = 400
+    else:
+        status = 200
+    return render(
+        request,
+        "subprocessors/object.html",
+        {
+            "change": change,
+            "signup": signup,
+            "form": form,
+            "deadline": deadline,
+            "late": deadline is not None and _today() > deadline,
+        },
+        status=status,
+    )

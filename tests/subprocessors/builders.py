@@ -1,0 +1,103 @@
+"""Small builders for the sub-processor area's rows: each saves through ``save()`` (H1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from subprocessors import deadlines
+from subprocessors.models import (
+    Change,
+    ChangeKind,
+    ChangeStatus,
+    Delivery,
+    DeliveryStatus,
+    Signup,
+    SignupStatus,
+    SubProcessor,
+    SubProcessorStatus,
+)
+
+
+def make_subprocessor(
+    name: str = "Postmark",
+    *,
+    status: str = SubProcessorStatus.ACTIVE,
+    access_began_on: date | None = date(2024, 3, 1),
+    **fields: Any,
+) -> SubProcessor:
+    defaults = {
+        "purpose": "Transactional email",
+        "locations": "United States",
+        "data_categories": "Names, email addresses",
+    }
+    if status != SubProcessorStatus.ACTIVE and "access_began_on" not in fields:
+        access_began_on = None
+    subprocessor = SubProcessor(
+        name=name,
+        status=status,
+        access_began_on=access_began_on,
+        **{**defaults, **fields},
+    )
+    subprocessor.save()
+    return subprocessor
+
+
+def make_change(
+    subprocessor: SubProcessor | None = None,
+    *,
+    kind: str = ChangeKind.ADDITION,
+    replaces: SubProcessor | None = None,
+    summary: str = "Harmonyze intends to add a sub-processor.",
+    published_at: datetime | None = None,
+    notice_date: date | None = None,
+) -> Change:
+    """A draft change, or a published one (without sending anything) when ``published_at``
+    is given; ``notice_date`` also sets the earliest access date (S3)."""
+    change = Change(kind=kind, subprocessor=subprocessor, replaces=replaces, summary=summary)
+    if published_at is not None:
+        change.status = ChangeStatus.PUBLISHED
+        change.published_at = published_at
+    if notice_date is not None:
+        change.set_notice_date(notice_date)
+    change.save()
+    return change
+
+
+def make_signup(
+    email: str = "dpo@acme.com",
+    *,
+    status: str = SignupStatus.PENDING,
+    confirmed_at: datetime | None = None,
+    **fields: Any,
+) -> Signup:
+    if status == SignupStatus.ACTIVE and confirmed_at is None:
+        confirmed_at = timezone.now()
+    signup = Signup(email=email, status=status, confirmed_at=confirmed_at, **fields)
+    signup.match_customer()
+    signup.save()
+    return signup
+
+
+def make_delivery(
+    change: Change,
+    signup: Signup,
+    *,
+    sent_at: datetime | None = None,
+    delivered_on: date | None = None,
+) -> Delivery:
+    """A sent delivery (S6) whose objection deadline runs from ``delivered_on`` (S4)."""
+    sent_at = sent_at or datetime(2026, 3, 2, 15, tzinfo=UTC)
+    delivered_on = delivered_on or sent_at.date()
+    delivery = Delivery(
+        change=change,
+        signup=signup,
+        status=DeliveryStatus.SENT,
+        attempts=1,
+        sent_at=sent_at,
+        objection_deadline=deadlines.objection_deadline(delivered_on),
+    )
+    delivery.save()
+    return delivery

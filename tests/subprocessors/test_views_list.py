@@ -1,0 +1,166 @@
+"""The public Sub-Processor List and its machine-readable twins (S1)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from django.test import Client
+from pypdf import PdfReader
+
+from subprocessors.models import ChangeKind, SubProcessorStatus
+from tests.subprocessors.builders import make_change, make_subprocessor
+
+pytestmark = pytest.mark.django_db
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def listed() -> dict[str, object]:
+    """Postmark and a retired processor; Stripe announced (notice out), Mailgun still going
+    out; an old change whose notice period has ended; a draft."""
+    postmark = make_subprocessor("Postmark", access_began_on=date(2024, 3, 1))
+    old = make_subprocessor(
+        "OldMail", status=SubProcessorStatus.RETIRED, access_began_on=date(2020, 1, 1)
+    )
+    stripe = make_subprocessor(
+        "Stripe",
+        status=SubProcessorStatus.ANNOUNCED,
+        purpose="Payments",
+        locations="Ireland",
+        data_categories='=HYPERLINK("http://evil")',
+    )
+    mailgun = make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED)
+    announced = make_change(
+        stripe,
+        summary="Stripe takes over card payments.",
+        published_at=datetime(2026, 3, 2, 15, tzinfo=UTC),
+        notice_date=date(2026, 3, 2),
+    )
+    going_out = make_change(
+        mailgun,
+        kind=ChangeKind.REPLACEMENT,
+        replaces=old,
+        summary="Mailgun replaces OldMail.",
+        published_at=datetime(2026, 3, 5, 15, tzinfo=UTC),
+    )
+    make_change(
+        postmark,
+        summary="Long past.",
+        published_at=datetime(2024, 1, 1, 15, tzinfo=UTC),
+        notice_date=date(2024, 1, 1),
+    )
+    make_change(make_subprocessor("Drafty", status=SubProcessorStatus.ANNOUNCED))
+    return {"announced": announced, "going_out": going_out}
+
+
+@pytest.fixture
+def on_march_10():
+    with time_machine.travel(datetime(2026, 3, 10, 14, tzinfo=UTC), tick=False):
+        yield
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_the_list_shows_current_subprocessors_and_changes_in_their_notice_period(
+    client: Client, listed, django_assert_max_num_queries
+) -> None:
+    with django_assert_max_num_queries(3):
+        response = client.get("/sub-processors/")
+    assert response.status_code == 200
+    assert "public" in response["Cache-Control"]
+    page = response.content.decode()
+    assert "Postmark" in page
+    assert "2024-03-01" in page
+    assert "OldMail" not in page.split('id="current"')[1]
+    assert "Stripe takes over card payments." in page
+    assert "17 March 2026" in page  # 2 March + 15 days (S3)
+    assert "Mailgun replaces OldMail." in page
+    assert "notice still going out" in page
+    assert "Long past." not in page
+    assert "Drafty" not in page
+    assert "style=" not in page
+    assert "<script" not in page
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_the_notice_period_ends_on_the_earliest_access_date(client: Client, listed) -> None:
+    with time_machine.travel(datetime(2026, 3, 17, 14, tzinfo=UTC), tick=False):
+        page = client.get("/sub-processors/").content.decode()
+    assert "Stripe takes over card payments." not in page
+    assert "Mailgun replaces OldMail." in page
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_json_carries_the_same_data(client: Client, listed) -> None:
+    response = client.get("/sub-processors.json")
+    assert response["Content-Type"] == "application/json"
+    data = json.loads(response.content)
+    assert data["generated_on"] == "2026-03-10"
+    assert [sp["name"] for sp in data["subprocessors"]] == ["Postmark"]
+    assert data["subprocessors"][0]["since"] == "2024-03-01"
+    assert set(data["subprocessors"][0]) >= {"purpose", "locations", "data_categories"}
+    changes = {c["subprocessor"]["name"]: c for c in data["announced_changes"]}
+    assert set(changes) == {"Stripe", "Mailgun"}
+    assert changes["Stripe"]["earliest_access_on"] == "2026-03-17"
+    assert changes["Mailgun"]["earliest_access_on"] is None
+    assert changes["Mailgun"]["replaces"] == "OldMail"
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_csv_carries_the_same_data_and_guards_formulas(client: Client, listed) -> None:
+    response = client.get("/sub-processors.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    by_name = {row["Name"]: row for row in rows}
+    assert set(by_name) == {"Postmark", "Stripe", "Mailgun"}
+    assert by_name["Postmark"]["Listed as"] == "current"
+    assert by_name["Postmark"]["Since"] == "2024-03-01"
+    assert by_name["Stripe"]["Earliest access"] == "2026-03-17"
+    assert by_name["Stripe"]["Data it touches"].startswith("'=")
+    assert by_name["Mailgun"]["Earliest access"] == "notice still going out"
+    assert by_name["Mailgun"]["Replaces"] == "OldMail"
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_pdf_carries_the_same_data(client: Client, listed) -> None:
+    response = client.get("/sub-processors.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    text = " ".join(
+        " ".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
+        ).split()
+    )
+    for expected in ("Postmark", "Stripe", "Mailgun", "2026-03-17", "notice still going out"):
+        assert expected in text
+    assert "Drafty" not in text
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_the_atom_feed_lists_published_changes(client: Client, listed) -> None:
+    response = client.get("/sub-processors/changes.atom")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(response.content)  # noqa: S314 - our own output
+    assert root.tag == f"{ATOM}feed"
+    titles = [entry.findtext(f"{ATOM}title") for entry in root.iter(f"{ATOM}entry")]
+    assert titles == [
+        "Replacement of OldMail by Mailgun",
+        "Addition of Stripe",
+        "Addition of Postmark",
+    ]
+    ids = [entry.findtext(f"{ATOM}id") for entry in root.iter(f"{ATOM}entry")]
+    assert len(set(ids)) == 3
+    summary = next(root.iter(f"{ATOM}entry")).findtext(f"{ATOM}summary")
+    assert "still going out" in summary
+
+
+def test_the_landing_page_links_the_area(client: Client) -> None:
+    page = client.get("/").content.decode()
+    assert 'href="/sub-processors/"' in page
+    assert 'href="/sub-processors/notices/"' in page

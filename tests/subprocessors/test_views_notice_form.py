@@ -1,0 +1,261 @@
+"""The Notice Form and its links (S2): no enumeration, double opt-in, scanner-safe GETs,
+single-purpose tokens and RFC 8058 one-click unsubscribe."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+
+from subprocessors import tokens
+from subprocessors.models import Signup, SignupStatus
+from tests.subprocessors.builders import make_signup
+
+pytestmark = pytest.mark.django_db
+
+IP = "198.51.100.7"
+
+
+def sign_up(client: Client, email: str, ip: str = IP):
+    return client.post("/sub-processors/notices/", {"email": email}, REMOTE_ADDR=ip)
+
+
+def link_in(message, kind: str) -> str:
+    match = re.search(rf"http://\S+/sub-processors/notices/{kind}/\S+/", message.body)
+    assert match, message.body
+    return match.group(0).removeprefix("http://127.0.0.1:8000")
+
+
+def confirm_path(signup: Signup) -> str:
+    return f"/sub-processors/notices/confirm/{tokens.confirm_token(signup.pk, signup.email)}/"
+
+
+def unsubscribe_path(signup: Signup) -> str:
+    return f"/sub-processors/notices/unsubscribe/{tokens.unsubscribe_token(signup.pk)}/"
+
+
+def test_the_form_page_is_plain_html(client: Client) -> None:
+    response = client.get("/sub-processors/notices/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'type="email"' in page
+    assert "csrfmiddlewaretoken" in page
+    assert "<script" not in page
+    assert "style=" not in page
+
+
+@pytest.mark.parametrize("state", ["new", "pending", "active"])
+def test_every_address_gets_the_same_answer(
+    client: Client, django_capture_on_commit_callbacks, state: str
+) -> None:
+    if state != "new":
+        make_signup("dpo@acme.com", status=state)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sign_up(client, "DPO@acme.com")
+    assert response.status_code == 302
+    assert response["Location"] == "/sub-processors/notices/sent/"
+    followed = client.get(response["Location"])
+    assert "Check your inbox" in followed.content.decode()
+    [message] = mail.outbox
+    assert message.to == ["dpo@acme.com"]
+    if state == "active":
+        assert "already" in message.subject
+        assert "/notices/confirm/" not in message.body
+    else:
+        assert message.subject.startswith("Confirm")
+        assert "/notices/confirm/" in message.body
+    signup = Signup.objects.get()
+    assert signup.status == (SignupStatus.ACTIVE if state == "active" else SignupStatus.PENDING)
+
+
+def test_a_new_signup_records_its_ip_and_waits_for_confirmation(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "dpo@acme.com")
+    signup = Signup.objects.get()
+    assert signup.status == SignupStatus.PENDING
+    assert signup.signup_ip == IP
+    assert signup.confirmed_at is None
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("not-an-address", "Enter a whole email address"),
+        ("", "Enter the email address"),
+        ("a" * 60 + "@" + ".".join(["b" * 60] * 3) + ".example.com", "at most 254 characters"),
+    ],
+)
+def test_a_malformed_or_overlong_address_is_refused_and_nothing_written(
+    client: Client, django_capture_on_commit_callbacks, email: str, message: str
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sign_up(client, email)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert 'aria-invalid="true"' in response.content.decode()
+    assert not Signup.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_form_needs_a_csrf_token() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/sub-processors/notices/", {"email": "dpo@acme.com"})
+    assert response.status_code == 403
+    assert not Signup.objects.exists()
+
+
+def test_too_many_signups_get_429_write_nothing_and_send_nothing(
+    client: Client, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.PUBLIC_POST_RATE = "2/h"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sign_up(client, "one@acme.com").status_code == 302
+        assert sign_up(client, "two@acme.com").status_code == 302
+        response = sign_up(client, "three@acme.com")
+    assert response.status_code == 429
+    assert not Signup.objects.filter(email="three@acme.com").exists()
+    assert [m.to for m in mail.outbox] == [["one@acme.com"], ["two@acme.com"]]
+
+
+def test_confirming_from_the_email_activates_and_records_the_ip(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "dpo@acme.com")
+    path = link_in(mail.outbox[0], "confirm")
+    page = client.get(path)
+    assert page.status_code == 200
+    assert '<form method="post"' in page.content.decode()
+    response = client.post(path, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200
+    assert "You are signed up" in response.content.decode()
+    signup = Signup.objects.get()
+    assert signup.status == SignupStatus.ACTIVE
+    assert signup.confirmed_at is not None
+    assert signup.confirm_ip == "203.0.113.9"
+
+
+def test_a_get_on_confirm_or_unsubscribe_changes_nothing(client: Client) -> None:
+    """Mail scanners open every link: only the button's POST acts."""
+    pending = make_signup("pending@acme.com")
+    active = make_signup("active@acme.com", status=SignupStatus.ACTIVE)
+    history = Signup.history.count()
+    assert client.get(confirm_path(pending)).status_code == 200
+    assert client.head(confirm_path(pending)).status_code == 200
+    assert client.get(unsubscribe_path(active)).status_code == 200
+    pending.refresh_from_db()
+    active.refresh_from_db()
+    assert pending.status == SignupStatus.PENDING
+    assert active.status == SignupStatus.ACTIVE
+    assert Signup.history.count() == history
+
+
+def test_unsubscribing_with_the_button(client: Client) -> None:
+    signup = make_signup(status=SignupStatus.ACTIVE)
+    response = client.post(unsubscribe_path(signup))
+    assert response.status_code == 200
+    assert "You are unsubscribed" in response.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.UNSUBSCRIBED
+    assert signup.unsubscribed_at is not None
+
+
+def test_one_click_unsubscribe_needs_no_csrf_token_or_session() -> None:
+    """RFC 8058: the mail client POSTs List-Unsubscribe=One-Click, nothing else."""
+    signup = make_signup(status=SignupStatus.ACTIVE)
+    client = Client(enforce_csrf_checks=True)
+    body = {"List-Unsubscribe": "One-Click"}
+    response = client.post(unsubscribe_path(signup), body)
+    assert response.status_code == 200
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.UNSUBSCRIBED
+    # A retry by the mail client is still fine.
+    assert client.post(unsubscribe_path(signup), body).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["confirm", "unsubscribe"])
+def test_a_tampered_token_gets_400(client: Client, kind: str) -> None:
+    signup = make_signup(status=SignupStatus.ACTIVE if kind == "unsubscribe" else "pending")
+    path = confirm_path(signup) if kind == "confirm" else unsubscribe_path(signup)
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    forged = path.replace(token, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    for response in (client.get(forged), client.post(forged)):
+        assert response.status_code == 400
+        assert "not valid" in response.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == (SignupStatus.ACTIVE if kind == "unsubscribe" else "pending")
+
+
+def test_a_token_for_another_purpose_is_refused(client: Client) -> None:
+    signup = make_signup()
+    token = tokens.unsubscribe_token(signup.pk)
+    response = client.post(f"/sub-processors/notices/confirm/{token}/")
+    assert response.status_code == 400
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+
+
+def test_an_expired_confirmation_link_gets_410_and_says_sign_up_again(client: Client) -> None:
+    with time_machine.travel(datetime(2026, 3, 2, 12, tzinfo=UTC), tick=False) as clock:
+        signup = make_signup()
+        path = confirm_path(signup)
+        clock.shift(timedelta(hours=47, minutes=59))
+        assert client.get(path).status_code == 200
+        clock.shift(timedelta(minutes=2))
+        response = client.post(path)
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert "Sign up again" in response.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+
+
+def test_a_reused_confirmation_or_unsubscribe_link_gets_410(client: Client) -> None:
+    signup = make_signup()
+    assert client.post(confirm_path(signup)).status_code == 200
+    response = client.post(confirm_path(signup))
+    assert response.status_code == 410
+    assert "already confirmed" in response.content.decode()
+    assert client.post(unsubscribe_path(signup)).status_code == 200
+    response = client.post(unsubscribe_path(signup))
+    assert response.status_code == 410
+    assert "already unsubscribed" in response.content.decode()
+
+
+def test_a_valid_token_for_a_deleted_signup_gets_404(client: Client) -> None:
+    signup = make_signup()
+    path = confirm_path(signup)
+    signup.delete()
+    assert client.post(path).status_code == 404
+
+
+def test_an_old_confirmation_link_does_not_undo_an_unsubscribe(client: Client) -> None:
+    """Consent (S2): after unsubscribing, only a fresh sign-up can make the address active."""
+    signup = make_signup()
+    path = confirm_path(signup)
+    assert client.post(path).status_code == 200
+    assert client.post(unsubscribe_path(signup)).status_code == 200
+    response = client.post(path)
+    assert response.status_code == 410
+    assert "Sign up again" in response.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.UNSUBSCRIBED
+
+
+def test_signing_up_again_after_unsubscribing_needs_a_new_confirmation(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    signup = make_signup(status=SignupStatus.UNSUBSCRIBED)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, signup.email)
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+    assert client.post(link_in(mail.outbox[0], "confirm")).status_code == 200
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.ACTIVE
