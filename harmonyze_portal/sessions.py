@@ -40,7 +40,13 @@ class SessionLifetimeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.conf import settings
 
-        user = getattr(request, "user", None)
+        # Without a session cookie there is no session to end; not touching the session keeps
+        # public pages free of "Vary: Cookie", so they stay cacheable.
+        user = (
+            getattr(request, "user", None)
+            if settings.SESSION_COOKIE_NAME in request.COOKIES
+            else None
+        )
         if (
             user is not None
             and user.is_authenticated

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Right after static files: public pages that are the same for everyone, from memory.
+    "harmonyze_portal.pagecache.PublicPageCacheMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,9 +123,10 @@ if _database["ENGINE"] not in {
         f"DATABASE_URL uses {_database['ENGINE']}; the portal supports PostgreSQL and SQLite only."
     )
 if _database["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite cannot share connections across threads; keep its connections per request.
-    _database["CONN_MAX_AGE"] = 0
     _database.setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    # WAL lets the web process read while the task worker writes; NORMAL sync stays safe
+    # under WAL (a power cut can lose the last commits, never corrupt the file).
+    _database["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -160,6 +163,8 @@ DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
 BREACH_NOTICE_TARGET_HOURS = env.number("BREACH_NOTICE_TARGET_HOURS", 72, minimum=1)
 # C6: the service target for answering a customer's assistance request.
 ASSISTANCE_TARGET_DAYS = env.number("ASSISTANCE_TARGET_DAYS", 30, minimum=1)
+# How long a process serves a public page (the sub-processor list) from memory.
+PUBLIC_PAGE_CACHE_SECONDS = env.number("PUBLIC_PAGE_CACHE_SECONDS", 10, minimum=0)
 # S2: how long a Notice Form confirmation link stays valid.
 NOTICE_CONFIRM_HOURS = env.number("NOTICE_CONFIRM_HOURS", 48, minimum=1)
 # S6: attempts per Notice delivery before it is listed as failed, and the first retry delay

@@ -19,3 +19,18 @@ class SubprocessorsConfig(AppConfig):
             "Get an email whenever Harmonyze intends to add or replace a sub-processor.",
         ),
     )
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from harmonyze_portal.pagecache import invalidate_public_pages
+        from subprocessors.models import Change, SubProcessor
+
+        # The public list is served from memory; any change to what it shows drops it.
+        for model in (SubProcessor, Change):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    invalidate_public_pages,
+                    sender=model,
+                    dispatch_uid=f"public-pages-{model.__name__}-{signal is post_save}",
+                )

@@ -16,11 +16,14 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import acting_as
+from harmonyze_portal.history import acting_as, record_history
 from subprocessors import deadlines
 from subprocessors.models import Change, Delivery, DeliveryStatus
 
 ACTOR = "task: send notices"
+
+
+_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class NoticeMessage(EmailMessage):
@@ -28,7 +31,7 @@ class NoticeMessage(EmailMessage):
         # RFC 8058: clients read List-Unsubscribe as a bare <URL>. Folded at 78 characters,
         # the long URL would become RFC 2047 encoded-words that no client parses; RFC 5322
         # allows lines of up to 998 characters.
-        return super().message(policy=(policy or email.policy.default).clone(max_line_length=998))
+        return super().message(policy=policy.clone(max_line_length=998) if policy else _POLICY)
 
 
 def _message(delivery: Delivery, change: Change) -> EmailMessage:
@@ -55,40 +58,65 @@ def _message(delivery: Delivery, change: Change) -> EmailMessage:
     )
 
 
-def _send_one(delivery_id: int, connection: BaseEmailBackend) -> bool:
-    """Send one delivery unless it is already sent. Returns False on an SMTP failure."""
+# Deliveries are locked, sent and recorded a batch at a time: one commit per batch instead of
+# per message. A crash before the commit re-sends at most this many on the next run, with the
+# same Message-ID (receiving servers and clients treat it as the same message).
+BATCH_SIZE = 25
+_RECORDED = [
+    "status",
+    "attempts",
+    "last_attempt_at",
+    "sent_at",
+    "message_id",
+    "last_error",
+    "objection_deadline",
+]
+
+
+def _send_batch(ids: list[int], change: Change, connection: BaseEmailBackend) -> tuple[int, int]:
+    """Lock the batch, send each delivery that is still queued, record them all in one
+    commit. A second worker waits on the lock, then finds them sent and skips them."""
+    sent = failed = 0
     with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update()
-            .select_related("signup", "change")
-            .get(pk=delivery_id)
+        deliveries = list(
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("signup")
+            .filter(pk__in=ids, status=DeliveryStatus.QUEUED)
+            .order_by("pk")
         )
-        if delivery.status != DeliveryStatus.QUEUED:
-            return True
-        message = _message(delivery, delivery.change)
-        now = timezone.now()
-        delivery.attempts += 1
-        delivery.last_attempt_at = now
-        try:
-            # Through the task's one connection: get_connection() and EmailMessage.connection
-            # are deprecated in Django 6.1 (warnings are errors in the tests).
-            if connection.send_messages([message]) != 1:
-                raise RuntimeError("The mail backend did not accept the message.")
-        except Exception as exc:  # any SMTP or network failure is retried
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
-                delivery.status = DeliveryStatus.FAILED
-            delivery.save()
-            return False
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = now
-        delivery.message_id = message.extra_headers["Message-ID"]
-        delivery.last_error = ""
-        delivery.objection_deadline = deadlines.objection_deadline(
-            legal_date(now, settings.TIME_ZONE)
-        )
-        delivery.save()
-        return True
+        for delivery in deliveries:
+            message = _message(delivery, change)
+            now = timezone.now()
+            delivery.attempts += 1
+            delivery.last_attempt_at = now
+            try:
+                # Through the task's one connection: get_connection() and
+                # EmailMessage.connection are deprecated in Django 6.1.
+                if connection.send_messages([message]) != 1:
+                    raise RuntimeError("The mail backend did not accept the message.")
+            except Exception as exc:  # any SMTP or network failure is retried
+                failed += 1
+                delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+                    delivery.status = DeliveryStatus.FAILED
+                # A broken connection is reopened for the next recipient.
+                connection.close()
+                connection.open()
+                continue
+            sent += 1
+            delivery.status = DeliveryStatus.SENT
+            delivery.sent_at = now
+            delivery.message_id = message.extra_headers["Message-ID"]
+            delivery.last_error = ""
+            delivery.objection_deadline = deadlines.objection_deadline(
+                legal_date(now, settings.TIME_ZONE)
+            )
+        # One UPDATE per row and one INSERT of their history rows for the whole batch.
+        for delivery in deliveries:
+            delivery.save_without_historical_record(update_fields=_RECORDED)  # type: ignore[attr-defined]
+        if deliveries:
+            record_history(deliveries, Delivery)
+    return sent, failed
 
 
 @task()
@@ -97,8 +125,9 @@ def send_change_notices(*, change_id: int) -> dict[str, int]:
 
     Idempotent: each delivery is locked and checked before sending, so a re-run, a second
     worker or a retry never sends a signup the same Notice twice, and every queued one is
-    attempted. A failure leaves the delivery queued (with its error) for a retry with
-    back-off, up to NOTICE_MAX_ATTEMPTS, then marks it failed for the team.
+    attempted (see BATCH_SIZE for the one window a crash leaves). A failure leaves the
+    delivery queued (with its error) for a retry with back-off, up to NOTICE_MAX_ATTEMPTS,
+    then marks it failed for the team.
     """
     from subprocessors.services import change_refresh_notice_date
 
@@ -109,20 +138,18 @@ def send_change_notices(*, change_id: int) -> dict[str, int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
+        change = Change.objects.get(pk=change_id)
         connection = mailers.default
         try:
             connection.open()
-            for delivery_id in ids:
-                if _send_one(delivery_id, connection):
-                    sent += 1
-                else:
-                    failed += 1
-                    # A broken connection is reopened for the next recipient.
-                    connection.close()
-                    connection.open()
+            for start in range(0, len(ids), BATCH_SIZE):
+                batch_sent, batch_failed = _send_batch(
+                    ids[start : start + BATCH_SIZE], change, connection
+                )
+                sent += batch_sent
+                failed += batch_failed
         finally:
             connection.close()
-        change = Change.objects.get(pk=change_id)
         change_refresh_notice_date(change)
     retrying = Delivery.objects.filter(
         change_id=change_id, status=DeliveryStatus.QUEUED, attempts__gt=0

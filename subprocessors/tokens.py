@@ -30,7 +30,7 @@ class ObjectionToken:
 
 
 def confirm_token(signup_id: int, email: str) -> str:
-    return signing.dumps({"s": signup_id, "e": email.lower()}, salt=CONFIRM, compress=True)
+    return signing.dumps({"s": signup_id, "e": email.lower()}, salt=CONFIRM)
 
 
 def read_confirm_token(token: str) -> tuple[int, str]:
@@ -50,7 +50,7 @@ def read_confirm_token(token: str) -> tuple[int, str]:
 
 
 def unsubscribe_token(signup_id: int) -> str:
-    return signing.dumps({"s": signup_id}, salt=UNSUBSCRIBE, compress=True)
+    return signing.dumps({"s": signup_id}, salt=UNSUBSCRIBE)
 
 
 def read_unsubscribe_token(token: str) -> int:
@@ -63,7 +63,7 @@ def read_unsubscribe_token(token: str) -> int:
 
 
 def objection_token(signup_id: int, change_id: int) -> str:
-    return signing.dumps({"s": signup_id, "c": change_id}, salt=OBJECT, compress=True)
+    return signing.dumps({"s": signup_id, "c": change_id}, salt=OBJECT)
 
 
 def read_objection_token(token: str, change_id: int) -> ObjectionToken:

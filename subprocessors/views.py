@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.exports import neutralise_formula
 from harmonyze_portal.network import client_ip
+from harmonyze_portal.pagecache import public_page
 from harmonyze_portal.pdf import render_pdf
 from harmonyze_portal.ratelimit import public_post_rate_limit
 from subprocessors import services, tokens
@@ -36,7 +37,12 @@ from subprocessors.models import (
 
 NOTICE_STILL_GOING_OUT = "notice still going out"
 # Cached by browsers and proxies for five minutes: the list changes a few times a year.
-public_cache = cache_control(public=True, max_age=300)
+_cache_control = cache_control(public=True, max_age=300)
+
+
+def public_cache(view: Any) -> Any:
+    """The same for every visitor: cacheable by browsers, proxies and this process."""
+    return public_page(_cache_control(view))
 
 
 def _today() -> date:

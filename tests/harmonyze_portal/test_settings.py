@@ -333,9 +333,9 @@ def test_database_defaults_to_sqlite_in_the_project_dir() -> None:
 
     assert database["ENGINE"] == "django.db.backends.sqlite3"
     assert database["NAME"] == str(BASE_DIR / "db.sqlite3")
-    # SQLite connections are not shared across threads; writes take the lock up front.
-    assert database["CONN_MAX_AGE"] == 0
+    # Writes take the lock up front; WAL lets readers work while the task worker writes.
     assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
 
 
 def test_database_url_selects_postgresql() -> None:
