@@ -24,7 +24,7 @@ def send_breach_notice(*, notice_id: int, subject: str, body: str) -> str:
         transaction.atomic(),
     ):
         notice = (
-            BreachNotice.objects.select_for_update()
+            BreachNotice.objects.select_for_update(of=("self",))
             .select_related("customer", "breach")
             .get(pk=notice_id)
         )

@@ -233,7 +233,9 @@ class DeliveryAdmin(TrackedAdmin):
     def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         requeued = 0
         with transaction.atomic():
-            for delivery in queryset.select_for_update().exclude(status=DeliveryStatus.SENT):
+            for delivery in queryset.select_for_update(of=("self",)).exclude(
+                status=DeliveryStatus.SENT
+            ):
                 if delivery.status == DeliveryStatus.FAILED:
                     delivery.status = DeliveryStatus.QUEUED
                     delivery._change_reason = "Queued again by staff for a retry"  # type: ignore[attr-defined]
@@ -421,7 +423,9 @@ class ObjectionAdmin(TrackedAdmin):
             return self._action_page(request, queryset, action, form)
         count = 0
         with transaction.atomic():
-            for objection in queryset.select_for_update().filter(status=ObjectionStatus.OPEN):
+            for objection in queryset.select_for_update(of=("self",)).filter(
+                status=ObjectionStatus.OPEN
+            ):
                 objection.status = status
                 objection.resolution_note = form.cleaned_data["note"]
                 objection._change_reason = f"Marked {status}"  # type: ignore[attr-defined]
