@@ -1,0 +1,60 @@
+"""The DPA's audit rules (DOMAIN.md A1, A2, A4, A5): dates in, dates out."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from harmonyze_portal.dates import add_months, latest_day_before, subtract_months
+
+LEAD_MONTHS = 1
+FINAL_PLAN_DAYS = 14
+ENTITLEMENT_MONTHS = 12
+REPORT_MONTHS = 12
+
+
+def earliest_start(received: date) -> date:
+    """A2 (DPA 10.2): the plan reaches Harmonyze at least one month before the start, so the
+    earliest compliant start is the legal date of receipt + 1 calendar month (T3)."""
+    return add_months(received, LEAD_MONTHS)
+
+
+def lead_time_met(received: date, start: date) -> bool:
+    return start >= earliest_start(received)
+
+
+def final_plan_latest(start: date) -> date:
+    """A4 (DPA 10.2): the final plan is agreed at least two weeks before the start."""
+    return latest_day_before(start, FINAL_PLAN_DAYS)
+
+
+def final_plan_in_time(agreed: date, start: date) -> bool:
+    return agreed <= final_plan_latest(start)
+
+
+def entitlement_window_start(received: date) -> date:
+    """A1 (DPA 10.1): one audit per rolling twelve months; an earlier audit received on or
+    after this date uses up the year's entitlement."""
+    return subtract_months(received, ENTITLEMENT_MONTHS)
+
+
+def report_window_start(received: date) -> date:
+    """A5 (DPA 10.4): a report whose audit period ended on or after this date was performed
+    within the twelve months before the request."""
+    return subtract_months(received, REPORT_MONTHS)
+
+
+def report_qualifies(period_end: date, received: date) -> bool:
+    return report_window_start(received) <= period_end <= received
+
+
+def type2_coverage_ends(latest_period_end: date) -> date:
+    """The last receipt date for which a report ending on ``latest_period_end`` still
+    qualifies (A5): after it, no Type 2 report is within twelve months.
+
+    Usually ``latest_period_end`` + 12 months; month-end clamping can add a day (a period
+    ending 2023-02-28 still qualifies for a request received 2024-02-29).
+    """
+    last = add_months(latest_period_end, REPORT_MONTHS)
+    while report_qualifies(latest_period_end, last + timedelta(days=1)):
+        last += timedelta(days=1)
+    return last

@@ -1,0 +1,349 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from audits import deadlines
+from customers.models import Breach, BreachNotice, Customer
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
+
+MAX_AUDIT_DAYS = 30
+
+
+class ReportKind(models.TextChoices):
+    SOC2_TYPE2 = "soc2_type2", "SOC 2 Type 2 / SSAE 18 Type 2"
+    ISAE3402_TYPE2 = "isae3402_type2", "ISAE 3402 Type 2"
+    SOC2_TYPE1 = "soc2_type1", "SOC 2 Type 1"
+    ISO27001 = "iso27001", "ISO/IEC 27001 certificate"
+    NIST = "nist", "NIST assessment"
+    OTHER = "other", "Other"
+
+
+TYPE2_KINDS = (ReportKind.SOC2_TYPE2, ReportKind.ISAE3402_TYPE2)
+# A5 names ISO and NIST reports "or similar" alongside the Type 2 reports; a Type 1 report
+# tests design at one moment, not operation over a period, so it never stands in for a Type 2.
+OTHER_QUALIFYING_KINDS = (ReportKind.ISO27001, ReportKind.NIST)
+
+
+class AuditReportQuerySet(TrackedQuerySet["AuditReport"]):
+    def type2(self) -> AuditReportQuerySet:
+        return self.filter(kind__in=TYPE2_KINDS)
+
+    def qualifying(self, received: date) -> AuditReportQuerySet:
+        """A5: audit period ended within the twelve months before ``received``."""
+        return self.filter(
+            period_end__gte=deadlines.report_window_start(received), period_end__lte=received
+        )
+
+
+AuditReportManager = models.Manager.from_queryset(AuditReportQuerySet)
+
+
+class AuditReport(TrackedModel):
+    """A third-party audit report Harmonyze holds (A5)."""
+
+    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    auditor_firm = models.CharField(max_length=200)
+    period_start = models.DateField("Audit period start")
+    period_end = models.DateField("Audit period end", db_index=True)
+    issued_on = models.DateField("Issue date")
+    systems_covered = models.TextField()
+    control_areas = models.TextField("Control areas covered")
+    file = models.FileField(
+        "Report (PDF)",
+        upload_to=PrivateUploadPath("audits/reports"),
+        validators=[validate_pdf],
+        blank=True,
+    )
+
+    objects: ClassVar[AuditReportManager] = AuditReportManager()
+
+    class Meta:
+        ordering = ["-period_end"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="report_period_ends_after_start",
+                violation_error_message="The audit period ends before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(issued_on__gte=models.F("period_end")),
+                name="report_issued_after_period",
+                violation_error_message="A report is issued after its audit period ends.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.auditor_firm}, period ending {self.period_end}"
+
+    @property
+    def is_type2(self) -> bool:
+        return self.kind in TYPE2_KINDS
+
+
+class AuditStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
+    RECEIVED = "received", "Received"
+    UNDER_REVIEW = "under_review", "Under review"
+    REPORT_OFFERED = "report_offered", "Report offered in lieu"
+    ACCEPTED_IN_LIEU = "accepted_in_lieu", "Report accepted in lieu"
+    NEGOTIATION = "negotiation", "Plan negotiation"
+    PLAN_AGREED = "plan_agreed", "Final plan agreed"
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Statuses in which the request counts as an audit for the yearly entitlement (A1).
+COUNTS_AS_AUDIT = (
+    AuditStatus.RECEIVED,
+    AuditStatus.UNDER_REVIEW,
+    AuditStatus.NEGOTIATION,
+    AuditStatus.PLAN_AGREED,
+    AuditStatus.SCHEDULED,
+    AuditStatus.IN_PROGRESS,
+    AuditStatus.COMPLETED,
+)
+
+
+class AuditGround(models.TextChoices):
+    ANNUAL = "annual", "Yearly audit"
+    BREACH = "breach", "A Personal Data Breach affected our data"
+    CONCERNS = "concerns", "Genuine, documented concerns"
+    LAW = "law", "Required by law or a regulator"
+
+
+class AuditorObjectionGround(models.TextChoices):
+    NOT_QUALIFIED = "not_qualified", "Not suitably qualified or independent"
+    COMPETITOR = "competitor", "A competitor of Harmonyze"
+    UNSUITABLE = "unsuitable", "Otherwise manifestly unsuitable"
+
+
+class OfferAnswer(models.TextChoices):
+    ACCEPTED_ALL = "accepted_all", "Accepted for all controls"
+    ACCEPTED_SOME = "accepted_some", "Accepted for some controls"
+    DECLINED = "declined", "Not accepted"
+
+
+class AuditRequestQuerySet(TrackedQuerySet["AuditRequest"]):
+    def confirmed(self) -> AuditRequestQuerySet:
+        return self.exclude(status=AuditStatus.UNCONFIRMED)
+
+    def lead_time_missed(self) -> AuditRequestQuerySet:
+        return self.confirmed().filter(lead_time_met=False)
+
+
+AuditRequestManager = models.Manager.from_queryset(AuditRequestQuerySet)
+
+
+class AuditRequest(TrackedModel):
+    """A customer's audit request and its proposed plan (A1–A6)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="audit_requests")
+    submitted_by_name = models.CharField(max_length=200)
+    submitted_by_email = models.EmailField()
+    status = models.CharField(
+        max_length=20, choices=AuditStatus.choices, default=AuditStatus.RECEIVED, db_index=True
+    )
+    # The plan (A2): scope, start, duration and the auditor's identity.
+    scope = models.TextField()
+    proposed_start = models.DateField()
+    duration_days = models.PositiveSmallIntegerField("Duration (business days)")
+    self_audit = models.BooleanField("The customer audits itself", default=False)
+    auditor_firm = models.CharField(max_length=200, blank=True)
+    auditor_lead = models.CharField("Lead auditor", max_length=200, blank=True)
+    ground = models.CharField(
+        max_length=20, choices=AuditGround.choices, default=AuditGround.ANNUAL
+    )
+    breach = models.ForeignKey(
+        Breach, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_requests"
+    )
+    evidence = models.TextField("Evidence for the ground", blank=True)
+    supporting_document = models.FileField(
+        upload_to=PrivateUploadPath("audits/evidence"), validators=[validate_pdf], blank=True
+    )
+    plan_file = models.FileField(
+        "Plan (PDF)",
+        upload_to=PrivateUploadPath("audits/plans"),
+        validators=[validate_pdf],
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    # Stored checks, recomputed on save (A2, A1, A5).
+    received_on = models.DateField("Legal date of receipt", null=True, blank=True, db_index=True)
+    earliest_compliant_start = models.DateField(null=True, blank=True, editable=False)
+    lead_time_met = models.BooleanField(null=True, editable=False)
+    entitled = models.BooleanField("Within the yearly entitlement", null=True, editable=False)
+    previous_audit = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    type2_report = models.ForeignKey(
+        AuditReport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="Qualifying Type 2 report",
+    )
+
+    # The offer of the report in lieu (A5) and the customer's answer.
+    offered_report = models.ForeignKey(
+        AuditReport, on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+    )
+    offered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    no_material_changes_confirmed = models.BooleanField(default=False, editable=False)
+    offer_answer = models.CharField(max_length=20, choices=OfferAnswer.choices, blank=True)
+    offer_answered_on = models.DateField(null=True, blank=True)
+    controls_accepted = models.TextField("Controls the report covers in lieu", blank=True)
+
+    # A3: Harmonyze's objection to the auditor, and the replacement.
+    auditor_objection = models.CharField(
+        max_length=20, choices=AuditorObjectionGround.choices, blank=True
+    )
+    auditor_objected_on = models.DateField(null=True, blank=True)
+    auditor_objection_note = models.TextField(blank=True)
+    replacement_auditor = models.CharField(max_length=200, blank=True)
+
+    # A4: the final plan.
+    final_plan_agreed_on = models.DateField(null=True, blank=True)
+
+    objects: ClassVar[AuditRequestManager] = AuditRequestManager()
+
+    class Meta:
+        ordering = ["-received_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_days__gte=1, duration_days__lte=MAX_AUDIT_DAYS),
+                name="audit_duration_sensible",
+                violation_error_message=f"An audit lasts 1 to {MAX_AUDIT_DAYS} business days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(self_audit=True) | ~Q(auditor_firm=""),
+                name="third_party_auditor_named",
+                violation_error_message="Name the third-party auditor, or tick that the "
+                "customer audits itself.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(ground=AuditGround.BREACH) | Q(breach__isnull=False),
+                name="breach_ground_names_breach",
+                violation_error_message="A breach ground must point at the recorded breach.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Audit request by {self.customer} ({self.received_on or 'unconfirmed'})"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        received = self.received_on
+        if received and self.proposed_start and self.proposed_start < received:
+            errors["proposed_start"] = "The proposed start is before the plan was received."
+        if self.duration_days is not None and not 1 <= self.duration_days <= MAX_AUDIT_DAYS:
+            errors["duration_days"] = f"An audit lasts 1 to {MAX_AUDIT_DAYS} business days."
+        if not self.self_audit and not self.auditor_firm.strip():
+            errors["auditor_firm"] = (
+                "Name the third-party auditor, or tick that the customer audits itself."
+            )
+        if self.ground == AuditGround.BREACH:
+            if self.breach_id is None:
+                errors["breach"] = "Choose the recorded breach that affected this customer."
+            elif (
+                self.customer_id
+                and not BreachNotice.objects.filter(
+                    breach_id=self.breach_id, customer_id=self.customer_id
+                ).exists()
+            ):
+                errors["breach"] = "This breach did not affect this customer (A1)."
+        if self.ground in (AuditGround.CONCERNS, AuditGround.LAW) and not (
+            self.evidence.strip() or self.supporting_document
+        ):
+            errors["evidence"] = "An additional audit's ground points at its evidence (A1)."
+        if (
+            self.final_plan_agreed_on
+            and self.proposed_start
+            and not deadlines.final_plan_in_time(self.final_plan_agreed_on, self.proposed_start)
+        ):
+            errors["final_plan_agreed_on"] = (
+                "The final plan must be agreed at least 14 days before the start (A4): by "
+                f"{deadlines.final_plan_latest(self.proposed_start):%Y-%m-%d}. Move the start "
+                "or agree the plan earlier."
+            )
+        if self.auditor_objection and not self.auditor_objected_on:
+            errors["auditor_objected_on"] = "Record when Harmonyze objected to the auditor."
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_checks()
+        super().save(*args, **kwargs)
+
+    def refresh_checks(self) -> None:
+        """Recompute the stored A2, A1 and A5 checks from the legal date of receipt."""
+        received = self.received_on
+        if received is None:
+            self.earliest_compliant_start = self.lead_time_met = self.entitled = None
+            self.previous_audit = self.type2_report = None
+            return
+        self.earliest_compliant_start = deadlines.earliest_start(received)
+        self.lead_time_met = deadlines.lead_time_met(received, self.proposed_start)
+        self.previous_audit = (
+            AuditRequest.objects.filter(
+                customer_id=self.customer_id,
+                status__in=COUNTS_AS_AUDIT,
+                received_on__gte=deadlines.entitlement_window_start(received),
+                received_on__lte=received,
+            )
+            .exclude(pk=self.pk)
+            .order_by("-received_on")
+            .first()
+        )
+        self.entitled = self.previous_audit is None
+        self.type2_report = AuditReport.objects.type2().qualifying(received).first()
+
+    @property
+    def needs_exception_ground(self) -> bool:
+        """A1: a second audit within twelve months needs a ground other than the yearly one."""
+        return self.entitled is False and self.ground == AuditGround.ANNUAL
+
+    def other_qualifying_reports(self) -> list[AuditReport]:
+        if self.received_on is None:
+            return []
+        return list(
+            AuditReport.objects.filter(kind__in=OTHER_QUALIFYING_KINDS).qualifying(self.received_on)
+        )
+
+
+class AuditFindingQuerySet(TrackedQuerySet["AuditFinding"]):
+    def open(self) -> AuditFindingQuerySet:
+        return self.filter(remediated_on__isnull=True)
+
+
+AuditFindingManager = models.Manager.from_queryset(AuditFindingQuerySet)
+
+
+class AuditFinding(TrackedModel):
+    """Non-compliance the customer found and disclosed (A6)."""
+
+    request = models.ForeignKey(AuditRequest, on_delete=models.CASCADE, related_name="findings")
+    description = models.TextField()
+    disclosed_on = models.DateField("Disclosed to Harmonyze on")
+    remediation = models.TextField(blank=True)
+    remediated_on = models.DateField(null=True, blank=True)
+
+    objects: ClassVar[AuditFindingManager] = AuditFindingManager()
+
+    class Meta:
+        ordering = ["disclosed_on"]
+
+    def __str__(self) -> str:
+        return f"Finding disclosed {self.disclosed_on} ({self.request.customer})"

@@ -1,0 +1,139 @@
+"""Multi-step writes of the audits area (A1–A6)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from audits.models import (
+    OTHER_QUALIFYING_KINDS,
+    TYPE2_KINDS,
+    AuditReport,
+    AuditRequest,
+    AuditStatus,
+)
+from harmonyze_portal.dates import legal_date
+from harmonyze_portal.history import PUBLIC_FORM, acting_as
+from harmonyze_portal.mail import queue_email
+
+CONFIRM_SALT = "audits.plan.confirm"
+QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
+
+
+class PlanTokenError(Exception):
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def plan_confirm_token(request: AuditRequest) -> str:
+    return signing.dumps({"r": request.pk}, salt=CONFIRM_SALT)
+
+
+def read_plan_confirm_token(token: str) -> int:
+    try:
+        data = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.NOTICE_CONFIRM_HOURS * 3600)
+        return int(data["r"])
+    except signing.SignatureExpired:
+        raise PlanTokenError(
+            "This confirmation link has expired. Submit the plan again to get a new one.",
+            expired=True,
+        ) from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise PlanTokenError(
+            "This confirmation link is not valid. Copy the whole link from the email."
+        ) from None
+
+
+@transaction.atomic
+def plan_submit(*, request: AuditRequest) -> AuditRequest:
+    """Record a plan sent from the public form, awaiting confirmation of the email address.
+    The legal date of receipt is the confirmation date (A2), so nothing is computed yet."""
+    request.status = AuditStatus.UNCONFIRMED
+    request.received_on = None
+    request.full_clean()
+    with acting_as(PUBLIC_FORM, reason="Audit plan submitted"):
+        request.save()
+    confirm_url = settings.PORTAL_BASE_URL + reverse(
+        "audits:confirm", args=[plan_confirm_token(request)]
+    )
+    queue_email(
+        to=[request.submitted_by_email],
+        subject="Confirm your audit plan for Harmonyze",
+        body=render_to_string(
+            "audits/emails/confirm.txt",
+            {
+                "request": request,
+                "confirm_url": confirm_url,
+                "hours": settings.NOTICE_CONFIRM_HOURS,
+            },
+        ),
+    )
+    return request
+
+
+@transaction.atomic
+def plan_confirm(*, request: AuditRequest) -> AuditRequest:
+    """The submitter confirmed: the request exists from today's legal date, and its checks
+    (A2 lead time, A1 entitlement, A5 report in lieu) are stored."""
+    if request.status != AuditStatus.UNCONFIRMED:
+        raise ValidationError("This audit plan was already confirmed.", code="used")
+    now = timezone.now()
+    with acting_as(PUBLIC_FORM, reason="Audit plan confirmed by email"):
+        request.status = AuditStatus.RECEIVED
+        request.confirmed_at = now
+        request.received_on = legal_date(now, settings.TIME_ZONE)
+        request.save()
+    queue_email(
+        to=[settings.LEGAL_INBOX_EMAIL],
+        subject=f"Audit plan received from {request.customer}",
+        body=render_to_string(
+            "audits/emails/received.txt",
+            {
+                "request": request,
+                "admin_url": settings.PORTAL_BASE_URL
+                + reverse("admin:audits_auditrequest_change", args=[request.pk]),
+            },
+        ),
+    )
+    return request
+
+
+@transaction.atomic
+def report_offer(
+    *, request: AuditRequest, report: AuditReport, no_material_changes: bool
+) -> AuditRequest:
+    """A5 (DPA 10.4): offer the report in lieu of auditing the controls it covers. Counsel
+    must first confirm that there are no known material changes in the audited controls."""
+    errors = {}
+    if not no_material_changes:
+        errors["no_material_changes"] = (
+            "Confirm that there are no known material changes in the audited controls first."
+        )
+    if request.received_on is None:
+        errors["request"] = "The plan has not been confirmed yet."
+    elif report not in AuditReport.objects.qualifying(request.received_on):
+        errors["report"] = (
+            "This report's audit period did not end within the twelve months before the request."
+        )
+    if request.offered_at is not None:
+        errors["request"] = "The report was already offered for this request."
+    if errors:
+        raise ValidationError(errors)
+    request.offered_report = report
+    request.offered_at = timezone.now()
+    request.no_material_changes_confirmed = True
+    request.status = AuditStatus.REPORT_OFFERED
+    request._change_reason = f"Offered {report} in lieu (A5)"  # type: ignore[attr-defined]
+    request.save()
+    queue_email(
+        to=[request.submitted_by_email],
+        subject="Your audit request: Harmonyze's audit report in lieu",
+        body=render_to_string("audits/emails/offer.txt", {"request": request, "report": report}),
+    )
+    return request
