@@ -7,4 +7,10 @@ class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = "Audits"
     # Public pages this area offers, listed on the landing page: (url name, title, summary).
-    public_links: tuple[tuple[str, str, str], ...] = ()
+    public_links: tuple[tuple[str, str, str], ...] = (
+        (
+            "audits:plan",
+            "Audit plans",
+            "Send your company's proposed audit plan and see the earliest start it allows.",
+        ),
+    )

@@ -100,16 +100,22 @@ class AuditStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-# Statuses in which the request counts as an audit for the yearly entitlement (A1).
+# Statuses in which the request counts as an audit for the yearly entitlement (A1). A request
+# whose report offer is still unanswered may yet become an audit, so it counts too.
 COUNTS_AS_AUDIT = (
     AuditStatus.RECEIVED,
     AuditStatus.UNDER_REVIEW,
+    AuditStatus.REPORT_OFFERED,
     AuditStatus.NEGOTIATION,
     AuditStatus.PLAN_AGREED,
     AuditStatus.SCHEDULED,
     AuditStatus.IN_PROGRESS,
     AuditStatus.COMPLETED,
 )
+
+# A breach ground needs the recorded breach (A1) except while the plan is still in from the
+# public form: unconfirmed, or just received and not yet reviewed by staff.
+AWAITING_BREACH_LINK = (AuditStatus.UNCONFIRMED, AuditStatus.RECEIVED)
 
 
 class AuditGround(models.TextChoices):
@@ -146,6 +152,9 @@ class AuditRequest(TrackedModel):
     """A customer's audit request and its proposed plan (A1–A6)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="audit_requests")
+    # The public form matches the customer by the submitter's email; the name typed there is
+    # kept as given, for staff to compare.
+    customer_name_given = models.CharField("Customer name as given", max_length=200, blank=True)
     submitted_by_name = models.CharField(max_length=200)
     submitted_by_email = models.EmailField()
     status = models.CharField(
@@ -232,8 +241,12 @@ class AuditRequest(TrackedModel):
                 violation_error_message="Name the third-party auditor, or tick that the "
                 "customer audits itself.",
             ),
+            # The public form cannot name a breach (breaches are not public): staff link it
+            # while reviewing, so only requests past receipt must point at one.
             models.CheckConstraint(
-                condition=~Q(ground=AuditGround.BREACH) | Q(breach__isnull=False),
+                condition=~Q(ground=AuditGround.BREACH)
+                | Q(breach__isnull=False)
+                | Q(status__in=AWAITING_BREACH_LINK),
                 name="breach_ground_names_breach",
                 violation_error_message="A breach ground must point at the recorded breach.",
             ),
@@ -255,10 +268,13 @@ class AuditRequest(TrackedModel):
                 "Name the third-party auditor, or tick that the customer audits itself."
             )
         if self.ground == AuditGround.BREACH:
-            if self.breach_id is None:
+            # A plan awaiting its email confirmation cannot name a breach; from receipt on,
+            # staff must link it (stricter than the constraint, which lets plan_confirm save).
+            if self.breach_id is None and self.status != AuditStatus.UNCONFIRMED:
                 errors["breach"] = "Choose the recorded breach that affected this customer."
             elif (
-                self.customer_id
+                self.breach_id is not None
+                and self.customer_id
                 and not BreachNotice.objects.filter(
                     breach_id=self.breach_id, customer_id=self.customer_id
                 ).exists()

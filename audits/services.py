@@ -81,7 +81,9 @@ def plan_submit(*, request: AuditRequest) -> AuditRequest:
 def plan_confirm(*, request: AuditRequest) -> AuditRequest:
     """The submitter confirmed: the request exists from today's legal date, and its checks
     (A2 lead time, A1 entitlement, A5 report in lieu) are stored."""
-    if request.status != AuditStatus.UNCONFIRMED:
+    # Re-read under a lock: a double click must not confirm (and email the legal inbox) twice.
+    current = AuditRequest.objects.select_for_update().only("status").get(pk=request.pk)
+    if request.status != AuditStatus.UNCONFIRMED or current.status != AuditStatus.UNCONFIRMED:
         raise ValidationError("This audit plan was already confirmed.", code="used")
     now = timezone.now()
     with acting_as(PUBLIC_FORM, reason="Audit plan confirmed by email"):
@@ -110,6 +112,10 @@ def report_offer(
 ) -> AuditRequest:
     """A5 (DPA 10.4): offer the report in lieu of auditing the controls it covers. Counsel
     must first confirm that there are no known material changes in the audited controls."""
+    # Locked, then re-read into the caller's object: two counsel clicking at once must not
+    # send the offer twice.
+    AuditRequest.objects.select_for_update(of=("self",)).get(pk=request.pk)
+    request.refresh_from_db()
     errors = {}
     if not no_material_changes:
         errors["no_material_changes"] = (
@@ -117,6 +123,12 @@ def report_offer(
         )
     if request.received_on is None:
         errors["request"] = "The plan has not been confirmed yet."
+    elif report.kind not in QUALIFYING_KINDS:
+        # A Type 1 report tests design at one moment, not operation over a period (A5).
+        errors["report"] = (
+            f"A {report.get_kind_display()} report cannot be offered in lieu: only a Type 2, "
+            "ISO or NIST report qualifies (A5)."
+        )
     elif report not in AuditReport.objects.qualifying(request.received_on):
         errors["report"] = (
             "This report's audit period did not end within the twelve months before the request."

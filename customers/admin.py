@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -17,12 +16,7 @@ from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 
 from customers import services
-from customers.exports import (
-    BreachLogPDF,
-    BreachLogResource,
-    DPARegisterResource,
-    ReportExportMixin,
-)
+from customers.exports import BreachLogPDF, BreachLogResource, DPARegisterResource
 from customers.models import (
     DPA,
     AssistanceRequest,
@@ -36,11 +30,9 @@ from customers.models import (
 )
 from customers.resources import CustomerImportResource
 from harmonyze_portal.admin import TrackedAdmin
-from harmonyze_portal.dates import add_months, legal_date
-
-
-def legal_today() -> date:
-    return legal_date(timezone.now(), settings.TIME_ZONE)
+from harmonyze_portal.clock import legal_today
+from harmonyze_portal.dates import add_months
+from harmonyze_portal.exports import ReportExportMixin
 
 
 def due_cell(due: date | None, done: date | None, rule: str) -> str:

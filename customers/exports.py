@@ -4,22 +4,18 @@ register (C2, C3) as CSV and XLSX, and the breach notification log (C5) as CSV a
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import tablib
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
-from import_export import resources, widgets
-from import_export.admin import ExportMixin
+from import_export import resources
 from import_export.fields import Field
 from import_export.formats import base_formats
-from import_export.forms import ExportForm
 
 from customers.models import DPA, BreachNotice
-from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.exports import ReportDateWidget, local_time
 from harmonyze_portal.pdf import render_pdf
 
 
@@ -55,57 +51,6 @@ class PDF(base_formats.Format):
 
 class BreachLogPDF(PDF):
     title = "Breach notification log"
-
-
-class ReportExportMixin(ExportMixin):
-    """Export from a changelist, with its filters and search, for anyone who may view it.
-
-    Cells are neutralised for spreadsheets; the PDF shows them as they are.
-    """
-
-    # A report has fixed columns (and the field picker's inline script breaks under our CSP).
-    export_form_class = ExportForm
-    report_name = "export"
-
-    def has_export_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def get_export_data(
-        self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any], **kwargs: Any
-    ) -> Any:
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        # Dates stay dates in Excel; CSV and PDF get them written out.
-        native = isinstance(file_format, base_formats.XLSX)
-        data = self.get_data_for_export(request, queryset, force_native_type=native, **kwargs)
-        if isinstance(file_format, base_formats.CSV | base_formats.XLSX):
-            data = tablib.Dataset(
-                *[[neutralise_formula(value) for value in row] for row in data],
-                headers=data.headers,
-                title=self.report_name,  # the XLSX sheet's name
-            )
-        export = file_format.export_data(data)
-        encoding = kwargs.get("encoding")
-        if not file_format.is_binary() and encoding:
-            export = export.encode(encoding)
-        return export
-
-    def get_export_filename(self, request: HttpRequest, queryset: Any, file_format: Any) -> str:
-        return f"{self.report_name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
-
-
-class ReportDateWidget(widgets.Widget):
-    """ISO dates in text formats, real dates in XLSX."""
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
-        if kwargs.get("force_native_type"):
-            return value
-        return value.isoformat() if isinstance(value, date) else ""
-
-
-def local_time(value: datetime | None) -> str:
-    """In the legal time zone (T1), with its abbreviation so nobody guesses."""
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else ""
 
 
 class DPARegisterResource(resources.ModelResource):

@@ -332,7 +332,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 IMPORT_EXPORT_IMPORT_IGNORE_BLANK_LINES = True
 # import-export's own formula escaping only strips a leading "=" and turns every cell into text;
-# customers.exports prefixes a quote instead, for = + - @ tab and CR, in CSV and XLSX.
+# harmonyze_portal.exports prefixes a quote instead, for = + - @ tab and CR, in CSV and XLSX.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # --- Security headers. The CSP applies in every mode so that a violation shows up locally.

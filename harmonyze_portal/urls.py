@@ -23,5 +23,6 @@ urlpatterns = [
     path("staff/2fa/", include(twofactor_patterns)),
     path("staff/files/<path:path>", views.staff_file, name="staff_file"),
     path("", include("subprocessors.urls")),
+    path("", include("audits.urls")),
     path("admin/", admin.site.urls),
 ]

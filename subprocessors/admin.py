@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from datetime import date
 from functools import partial
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,13 +11,12 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from customers.models import Contact
 from customers.models.accounts import TerminatedBy
 from harmonyze_portal.admin import TrackedAdmin
-from harmonyze_portal.dates import legal_date
+from harmonyze_portal.clock import legal_today
 from subprocessors import exports, services
 from subprocessors.models import (
     Change,
@@ -33,10 +30,6 @@ from subprocessors.models import (
     SubProcessor,
 )
 from subprocessors.tasks import send_change_notices
-
-
-def legal_today() -> date:
-    return legal_date(timezone.now(), settings.TIME_ZONE)
 
 
 def ruled(value: object, rule: str) -> str:

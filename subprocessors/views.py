@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from harmonyze_portal.dates import legal_date
+from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import neutralise_formula
 from harmonyze_portal.network import client_ip
 from harmonyze_portal.pagecache import public_page
@@ -43,10 +43,6 @@ _cache_control = cache_control(public=True, max_age=300)
 def public_cache(view: Any) -> Any:
     """The same for every visitor: cacheable by browsers, proxies and this process."""
     return public_page(_cache_control(view))
-
-
-def _today() -> date:
-    return legal_date(timezone.now(), settings.TIME_ZONE)
 
 
 @dataclass(frozen=True)
@@ -153,7 +149,7 @@ def public_list(today: date) -> PublicList:
 @public_cache
 @require_GET
 def subprocessor_list(request: HttpRequest) -> HttpResponse:
-    data = public_list(_today())
+    data = public_list(legal_today())
     return render(
         request,
         "subprocessors/list.html",
@@ -164,13 +160,13 @@ def subprocessor_list(request: HttpRequest) -> HttpResponse:
 @public_cache
 @require_GET
 def subprocessor_list_json(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(public_list(_today()).as_json(), json_dumps_params={"indent": 2})
+    return JsonResponse(public_list(legal_today()).as_json(), json_dumps_params={"indent": 2})
 
 
 @public_cache
 @require_GET
 def subprocessor_list_csv(request: HttpRequest) -> HttpResponse:
-    headers, rows = public_list(_today()).rows()
+    headers, rows = public_list(legal_today()).rows()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="harmonyze-sub-processors.csv"'
     writer = csv.writer(response)
@@ -183,7 +179,7 @@ def subprocessor_list_csv(request: HttpRequest) -> HttpResponse:
 @public_cache
 @require_GET
 def subprocessor_list_pdf(request: HttpRequest) -> HttpResponse:
-    data = public_list(_today())
+    data = public_list(legal_today())
     headers, rows = data.rows()
     pdf = render_pdf(
         "subprocessors/list_pdf.html",
@@ -333,7 +329,7 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
             "signup": signup,
             "form": form,
             "deadline": deadline,
-            "late": deadline is not None and _today() > deadline,
+            "late": deadline is not None and legal_today() > deadline,
         },
         status=status,
     )

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from audits import demo as audits_demo
 from customers import services as customer_services
 from customers.models import (
     DPA,
@@ -169,9 +170,10 @@ class Command(BaseCommand):
             added = self._holidays()
             customers_added = self._customers()
             subprocessors_added = subprocessors_demo.seed()
+            audits_added = audits_demo.seed()
         self.stdout.write(
             f"Demo data ready ({added} holidays added, {customers_added} customers added, "
-            f"{subprocessors_added} sub-processors added)."
+            f"{subprocessors_added} sub-processors added, {audits_added} audit records added)."
         )
         if printed:
             self.stdout.write("Demo staff logins (shown once; --reset-passwords prints new ones):")

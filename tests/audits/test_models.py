@@ -1,0 +1,288 @@
+"""The stored checks of an audit request (A1 entitlement, A2 lead time, A5 report in lieu), the
+final plan rule (A4) and the constraints that hold when clean() is bypassed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from audits import deadlines
+from audits.models import AuditGround, AuditReport, AuditRequest, AuditStatus, ReportKind
+from customers.models import Customer
+from tests.audits.builders import make_audit_request, make_report
+from tests.customers.builders import make_breach, make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme(db: None) -> Customer:
+    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
+
+
+@pytest.fixture
+def globex(db: None) -> Customer:
+    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
+
+
+def report_ending(period_end: date, kind: str = ReportKind.SOC2_TYPE2) -> AuditReport:
+    return make_report(
+        kind=kind, period_start=period_end - timedelta(days=364), period_end=period_end
+    )
+
+
+# --- A2: the one-month lead time (T3) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "earliest"),
+    [
+        (date(2026, 1, 31), date(2026, 2, 28)),
+        (date(2024, 1, 31), date(2024, 2, 29)),
+        (date(2026, 3, 15), date(2026, 4, 15)),
+    ],
+)
+def test_rule_a2_earliest_compliant_start_is_receipt_plus_one_calendar_month(
+    acme: Customer, received: date, earliest: date
+) -> None:
+    request = make_audit_request(acme, received=received, start=received + timedelta(days=60))
+
+    assert request.earliest_compliant_start == earliest
+
+
+@pytest.mark.parametrize(("start", "met"), [(date(2026, 4, 14), False), (date(2026, 4, 15), True)])
+def test_rule_a2_a_start_one_day_short_of_a_month_is_flagged(
+    acme: Customer, start: date, met: bool
+) -> None:
+    request = make_audit_request(acme, received=date(2026, 3, 15), start=start)
+
+    assert request.lead_time_met is met
+    assert AuditRequest.objects.lead_time_missed().exists() is not met
+
+
+def test_rule_a2_an_unconfirmed_plan_has_no_checks_yet(acme: Customer) -> None:
+    request = make_audit_request(acme, received=None)
+
+    assert (request.lead_time_met, request.earliest_compliant_start, request.entitled) == (
+        None,
+        None,
+        None,
+    )
+
+
+# --- A1: one audit per rolling twelve months ----------------------------------------------------
+
+
+def test_rule_a1_a_second_annual_audit_within_twelve_months_needs_a_ground(
+    acme: Customer,
+) -> None:
+    first = make_audit_request(acme, received=date(2025, 9, 1), start=date(2025, 10, 15))
+
+    second = make_audit_request(acme, received=date(2026, 3, 15))
+
+    assert second.entitled is False
+    assert second.previous_audit == first
+    assert second.needs_exception_ground is True
+    second.ground = AuditGround.CONCERNS
+    second.evidence = "Our pen test found the admin API open to the internet."
+    second.save()
+    assert second.entitled is False
+    assert second.needs_exception_ground is False
+
+
+@pytest.mark.parametrize(
+    ("received", "entitled"), [(date(2026, 3, 15), False), (date(2026, 3, 16), True)]
+)
+def test_rule_a1_the_twelve_month_edge(acme: Customer, received: date, entitled: bool) -> None:
+    make_audit_request(acme, received=date(2025, 3, 15), start=date(2025, 4, 15))
+
+    request = make_audit_request(acme, received=received, start=date(2026, 5, 1))
+
+    assert request.entitled is entitled
+    assert request.needs_exception_ground is not entitled
+
+
+def test_rule_a1_a_withdrawn_or_unconfirmed_earlier_request_does_not_count(
+    acme: Customer,
+) -> None:
+    make_audit_request(acme, received=date(2025, 9, 1), status=AuditStatus.WITHDRAWN)
+    make_audit_request(acme, received=None)
+
+    request = make_audit_request(acme, received=date(2026, 3, 15))
+
+    assert request.entitled is True
+    assert request.previous_audit is None
+
+
+def test_rule_a1_a_request_whose_report_offer_is_unanswered_counts(acme: Customer) -> None:
+    make_audit_request(acme, received=date(2025, 9, 1), status=AuditStatus.REPORT_OFFERED)
+
+    assert make_audit_request(acme, received=date(2026, 3, 15)).entitled is False
+
+
+def test_rule_a1_another_customers_audit_does_not_count(acme: Customer, globex: Customer) -> None:
+    make_audit_request(globex, received=date(2026, 1, 10))
+
+    assert make_audit_request(acme, received=date(2026, 3, 15)).entitled is True
+
+
+def test_rule_a1_a_breach_ground_needs_a_breach_of_that_customer(
+    acme: Customer, globex: Customer
+) -> None:
+    theirs = make_breach(customers=(globex,))
+    ours = make_breach(customers=(acme,), title="Support export sent to the wrong workspace")
+    request = AuditRequest(
+        customer=acme,
+        submitted_by_name="Dana Privacy",
+        submitted_by_email="privacy@acme.com",
+        scope="Logging",
+        proposed_start=date(2026, 4, 15),
+        duration_days=2,
+        auditor_firm="Audit & Co",
+        received_on=date(2026, 3, 15),
+        status=AuditStatus.UNDER_REVIEW,
+        ground=AuditGround.BREACH,
+        breach=theirs,
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        request.full_clean()
+    assert list(refused.value.message_dict) == ["breach"]
+    assert "did not affect this customer" in refused.value.message_dict["breach"][0]
+
+    request.breach = ours
+    request.full_clean()
+
+
+@pytest.mark.parametrize("ground", [AuditGround.CONCERNS, AuditGround.LAW])
+def test_rule_a1_an_additional_audits_ground_points_at_its_evidence(
+    acme: Customer, ground: str
+) -> None:
+    request = make_audit_request(acme, received=date(2026, 3, 15))
+    request.ground = ground
+
+    with pytest.raises(ValidationError) as refused:
+        request.full_clean()
+    assert list(refused.value.message_dict) == ["evidence"]
+
+
+# --- A5: the report in lieu -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("period_end", "qualifies"), [(date(2025, 3, 15), True), (date(2025, 3, 14), False)]
+)
+def test_rule_a5_a_report_ending_exactly_twelve_months_before_receipt_qualifies(
+    acme: Customer, period_end: date, qualifies: bool
+) -> None:
+    report = report_ending(period_end)
+
+    request = make_audit_request(acme, received=date(2026, 3, 15))
+
+    assert request.type2_report == (report if qualifies else None)
+
+
+def test_rule_a5_the_latest_qualifying_type2_report_is_stored(acme: Customer) -> None:
+    report_ending(date(2025, 6, 30))
+    latest = report_ending(date(2025, 12, 31), kind=ReportKind.ISAE3402_TYPE2)
+
+    assert make_audit_request(acme, received=date(2026, 3, 15)).type2_report == latest
+
+
+def test_rule_a5_a_type1_report_never_qualifies_as_type2(acme: Customer) -> None:
+    report_ending(date(2025, 12, 31), kind=ReportKind.SOC2_TYPE1)
+
+    request = make_audit_request(acme, received=date(2026, 3, 15))
+
+    assert request.type2_report is None
+    assert request.other_qualifying_reports() == []
+
+
+def test_rule_a5_iso_and_nist_reports_are_listed_as_other_qualifying(acme: Customer) -> None:
+    iso = report_ending(date(2025, 11, 30), kind=ReportKind.ISO27001)
+    nist = report_ending(date(2025, 10, 31), kind=ReportKind.NIST)
+    report_ending(date(2025, 10, 31), kind=ReportKind.OTHER)
+    report_ending(date(2024, 10, 31), kind=ReportKind.ISO27001)  # too old
+
+    request = make_audit_request(acme, received=date(2026, 3, 15))
+
+    assert request.type2_report is None
+    assert request.other_qualifying_reports() == [iso, nist]
+
+
+@pytest.mark.parametrize(
+    ("period_end", "covered_through"),
+    [
+        (date(2025, 3, 15), date(2026, 3, 15)),
+        # 2024-02-29 − 12 months = 2023-02-28 (T3), so that period still covers Feb 29.
+        (date(2023, 2, 28), date(2024, 2, 29)),
+        (date(2024, 2, 29), date(2025, 2, 28)),
+        (date(2025, 1, 31), date(2026, 1, 31)),
+    ],
+)
+def test_rule_a5_type2_coverage_ends_on_the_last_qualifying_receipt_date(
+    period_end: date, covered_through: date
+) -> None:
+    assert deadlines.type2_coverage_ends(period_end) == covered_through
+    assert deadlines.report_qualifies(period_end, covered_through)
+    assert not deadlines.report_qualifies(period_end, covered_through + timedelta(days=1))
+
+
+# --- A4: the final plan at least 14 days before the start --------------------------------------
+
+
+@pytest.mark.parametrize(("days_before", "in_time"), [(13, False), (14, True)])
+def test_rule_a4_the_final_plan_is_agreed_at_least_14_days_before_the_start(
+    acme: Customer, days_before: int, in_time: bool
+) -> None:
+    request = make_audit_request(acme, received=date(2026, 3, 15), start=date(2026, 5, 1))
+    request.final_plan_agreed_on = date(2026, 5, 1) - timedelta(days=days_before)
+
+    if in_time:
+        request.full_clean()
+    else:
+        with pytest.raises(ValidationError) as refused:
+            request.full_clean()
+        assert list(refused.value.message_dict) == ["final_plan_agreed_on"]
+        assert "2026-04-17" in refused.value.message_dict["final_plan_agreed_on"][0]
+
+
+# --- Constraints: the database holds even when clean() is bypassed ------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"duration_days": 0},
+        {"duration_days": 31},
+        {"auditor_firm": "", "self_audit": False},
+    ],
+    ids=["duration-0", "duration-31", "no-auditor"],
+)
+def test_request_constraints_hold_without_clean(acme: Customer, fields: dict) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_audit_request(acme, **fields)
+    assert not AuditRequest.objects.exists()
+
+
+def test_a_self_audit_needs_no_auditor_firm(acme: Customer) -> None:
+    request = make_audit_request(acme, auditor_firm="", auditor_lead="", self_audit=True)
+
+    request.full_clean()
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"period_end": date(2025, 12, 31), "issued_on": date(2025, 12, 30)},
+        {"period_start": date(2026, 1, 2), "period_end": date(2026, 1, 1)},
+    ],
+    ids=["issued-before-period-ends", "period-ends-before-start"],
+)
+def test_report_constraints_hold_without_clean(dates: dict) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_report(**dates)
+    assert not AuditReport.objects.exists()
