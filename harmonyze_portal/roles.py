@@ -19,7 +19,27 @@ PORTAL_APPS = AREA_APPS | {"harmonyze_portal"}
 # Permissions of the areas that only counsel holds (law-enforcement demands, for instance).
 # Areas add their codenames here.
 COUNSEL_ONLY: frozenset[str] = frozenset(
-    {"view_historicaluser", "view_historicaluser_groups"}  # staff accounts are counsel's
+    {
+        # Staff accounts are counsel's.
+        "view_historicaluser",
+        "view_historicaluser_groups",
+        # Law-enforcement demands (R4): restricted to counsel unless granted one by one.
+        *(
+            f"{action}_{model}"
+            for action in ("add", "change", "delete", "view")
+            for model in ("lawenforcementdemand", "historicallawenforcementdemand")
+        ),
+        *(
+            f"{action}_{model}"
+            for action in ("add", "change", "delete", "view")
+            for model in ("demandview", "historicaldemandview")
+        ),
+        "view_demand_history",
+        # A regime's periods move every deadline computed from it (R3), like the holidays.
+        "add_regime",
+        "change_regime",
+        "delete_regime",
+    }
 )
 
 # Outside the portal's own apps, counsel administers staff accounts (never deletes them:

@@ -1,0 +1,132 @@
+"""Multi-step writes of the requests area (R1–R3)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer
+from harmonyze_portal.clock import legal_today
+from harmonyze_portal.history import PUBLIC_FORM, acting_as
+from harmonyze_portal.mail import queue_email
+from requests.models import DataSubjectRequest, DSRStatus, Role
+
+VERIFY_SALT = "requests.dsr.verify"
+
+
+class VerificationTokenError(Exception):
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def verification_token(dsr: DataSubjectRequest) -> str:
+    return signing.dumps({"d": dsr.pk, "e": dsr.requester_email.lower()}, salt=VERIFY_SALT)
+
+
+def read_verification_token(token: str) -> tuple[int, str]:
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=settings.NOTICE_CONFIRM_HOURS * 3600)
+        return int(data["d"]), str(data["e"])
+    except signing.SignatureExpired:
+        raise VerificationTokenError(
+            "This verification link has expired. Send your request again to get a new one.",
+            expired=True,
+        ) from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise VerificationTokenError(
+            "This verification link is not valid. Copy the whole link from the email."
+        ) from None
+
+
+@transaction.atomic
+def dsr_submit(*, dsr: DataSubjectRequest) -> DataSubjectRequest:
+    """A request from the public form exists only once its email is verified; until then it
+    waits, without a receipt date or clocks."""
+    dsr.channel = "public_form"
+    dsr.status = DSRStatus.UNVERIFIED
+    dsr.received_on = None
+    dsr.full_clean()
+    with acting_as(PUBLIC_FORM, reason="Privacy request submitted"):
+        dsr.save()
+    verify_url = settings.PORTAL_BASE_URL + reverse(
+        "requests:verify", args=[verification_token(dsr)]
+    )
+    queue_email(
+        to=[dsr.requester_email],
+        subject="Confirm your privacy request to Harmonyze",
+        body=render_to_string(
+            "requests/emails/verify.txt",
+            {"dsr": dsr, "verify_url": verify_url, "hours": settings.NOTICE_CONFIRM_HOURS},
+        ),
+    )
+    return dsr
+
+
+@transaction.atomic
+def dsr_verify(*, dsr: DataSubjectRequest) -> DataSubjectRequest:
+    """The requester confirmed the email: the legal date of receipt is today (R3), the clocks
+    start, and the customer is suggested from the email domain or the service named (R1)."""
+    dsr = DataSubjectRequest.objects.select_for_update(of=("self",)).get(pk=dsr.pk)
+    if dsr.status != DSRStatus.UNVERIFIED:
+        raise ValidationError("This request was already verified.", code="used")
+    with acting_as(PUBLIC_FORM, reason="Email verified"):
+        dsr.status = DSRStatus.OPEN
+        dsr.verified_email_at = timezone.now()
+        dsr.received_on = legal_today()
+        if dsr.customer is None:
+            dsr.customer = dsr.suggested_customer()
+        dsr.save()
+    return dsr
+
+
+def redirect_draft(dsr: DataSubjectRequest, customer: Customer) -> str:
+    """R1 (DPA 6): the templated reply telling the data subject to go to the customer."""
+    return render_to_string("requests/emails/redirect.txt", {"dsr": dsr, "customer": customer})
+
+
+@transaction.atomic
+def dsr_redirect(
+    *, dsr: DataSubjectRequest, customer: Customer, message: str, inform_customer: bool
+) -> DataSubjectRequest:
+    """R1: the request concerns a customer's Service Data. Tell the data subject to submit it
+    to the customer, record which customer and when, optionally tell the customer's privacy
+    contact, and close the request as redirected."""
+    dsr = DataSubjectRequest.objects.select_for_update(of=("self",)).get(pk=dsr.pk)
+    if dsr.status != DSRStatus.OPEN:
+        raise ValidationError("Only an open request can be redirected.")
+    if not message.strip():
+        raise ValidationError({"redirect_message": "The reply to the data subject is empty."})
+    today = legal_today()
+    dsr.role = Role.PROCESSOR
+    dsr.customer = customer
+    dsr.redirect_message = message
+    dsr.redirected_on = today
+    dsr.status = DSRStatus.REDIRECTED
+    queue_email(
+        to=[dsr.requester_email],
+        subject="Your privacy request: please contact the company you dealt with",
+        body=message,
+    )
+    if inform_customer:
+        contact = dsr.customer_privacy_contact()
+        if contact is None:
+            raise ValidationError(
+                {"customer": f"{customer} has no privacy or notice contact to inform."}
+            )
+        queue_email(
+            to=[contact.email],
+            subject="A data subject request about your Service Data",
+            body=render_to_string(
+                "requests/emails/inform_customer.txt", {"dsr": dsr, "customer": customer}
+            ),
+        )
+        dsr.customer_informed_on = today
+    dsr._change_reason = f"Redirected to {customer} (R1)"  # type: ignore[attr-defined]
+    dsr.save()
+    return dsr
