@@ -47,6 +47,7 @@ class SubProcessor(TrackedModel):
     objects: ClassVar[SubProcessorManager] = SubProcessorManager()
 
     class Meta:
+        verbose_name = "sub-processor"
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
