@@ -3,7 +3,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,17 +13,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from customers.models import Contact
-from customers.models.accounts import TerminatedBy
 from harmonyze_portal.admin import TrackedAdmin
-from harmonyze_portal.clock import legal_today
 from subprocessors import exports, services
 from subprocessors.models import (
     Change,
     ChangeStatus,
     Delivery,
     DeliveryStatus,
-    Objection,
-    ObjectionStatus,
     Signup,
     SignupStatus,
     SubProcessor,
@@ -336,134 +331,5 @@ class SignupAdmin(TrackedAdmin):
         )
 
 
-class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
-
-
-class TerminationForm(forms.Form):
-    terminated_by = forms.ChoiceField(label="Terminated by", choices=TerminatedBy.choices)
-    on = forms.DateField(label="Termination date", widget=forms.DateInput(attrs={"type": "date"}))
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
-
-
-@admin.register(Objection)
-class ObjectionAdmin(TrackedAdmin):
-    list_display = [
-        "change",
-        "customer",
-        "signup",
-        "received_at",
-        "in_time",
-        "deadline_display",
-        "status",
-    ]
-    list_filter = ["status", "in_time", "change"]
-    search_fields = ["signup__email", "customer__legal_name", "reason", "resolution_note"]
-    autocomplete_fields = ["customer"]
-    fields = [
-        "change",
-        "signup",
-        "customer",
-        "received_at",
-        "in_time",
-        "deadline_display",
-        "reason",
-        "status",
-        "resolution_note",
-    ]
-    readonly_fields = [
-        "change",
-        "signup",
-        "received_at",
-        "in_time",
-        "deadline_display",
-        "reason",
-        "status",
-    ]
-    actions = ["mark_resolved", "mark_withdrawn", "end_in_termination"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Objections arrive through the link in each Notice, which judges their timeliness.
-        return False
-
-    @admin.display(description="In time until (S4)", ordering="deadline")
-    def deadline_display(self, obj: Objection) -> str:
-        return ruled(obj.deadline, "S4")
-
-    def _action_page(
-        self, request: HttpRequest, queryset: QuerySet[Objection], action: str, form: forms.Form
-    ) -> HttpResponse:
-        return render(
-            request,
-            "admin/subprocessors/objection/action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": getattr(self, action).short_description,
-                "objections": queryset,
-                "form": form,
-                "opts": self.model._meta,
-                "action_name": action,
-            },
-        )
-
-    def _close(
-        self, request: HttpRequest, queryset: QuerySet[Objection], status: str, action: str
-    ) -> HttpResponse | None:
-        if "confirm" not in request.POST:
-            return self._action_page(request, queryset, action, NoteForm())
-        form = NoteForm(request.POST)
-        if not form.is_valid():
-            return self._action_page(request, queryset, action, form)
-        count = 0
-        with transaction.atomic():
-            for objection in queryset.select_for_update(of=("self",)).filter(
-                status=ObjectionStatus.OPEN
-            ):
-                objection.status = status
-                objection.resolution_note = form.cleaned_data["note"]
-                objection._change_reason = f"Marked {status}"  # type: ignore[attr-defined]
-                objection.save()
-                count += 1
-        self.message_user(request, f"Marked {count} open objection(s) {status}.")
-        return None
-
-    @admin.action(description="Mark resolved", permissions=["change"])
-    def mark_resolved(
-        self, request: HttpRequest, queryset: QuerySet[Objection]
-    ) -> HttpResponse | None:
-        return self._close(request, queryset, ObjectionStatus.RESOLVED, "mark_resolved")
-
-    @admin.action(description="Mark withdrawn", permissions=["change"])
-    def mark_withdrawn(
-        self, request: HttpRequest, queryset: QuerySet[Objection]
-    ) -> HttpResponse | None:
-        return self._close(request, queryset, ObjectionStatus.WITHDRAWN, "mark_withdrawn")
-
-    @admin.action(description="Ended in termination", permissions=["change"])
-    def end_in_termination(
-        self, request: HttpRequest, queryset: QuerySet[Objection]
-    ) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(request, "Select one objection at a time.", messages.ERROR)
-            return None
-        if "confirm" not in request.POST:
-            form = TerminationForm(initial={"on": legal_today()})
-            return self._action_page(request, queryset, "end_in_termination", form)
-        form = TerminationForm(request.POST)
-        if not form.is_valid():
-            return self._action_page(request, queryset, "end_in_termination", form)
-        objection = queryset.get()
-        try:
-            customer = services.objection_end_in_termination(
-                objection=objection, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            error_messages(self, request, exc)
-            return None
-        self.message_user(
-            request,
-            f"{customer} terminated on {customer.termination_date}; deletion due "
-            f"{customer.deletion_due} (C3), credential purge due {customer.credential_purge_due} "
-            "(C4).",
-        )
-        return None
+# The objections admin lives in its own module to keep this one readable.
+from subprocessors import admin_objections  # noqa: E402, F401
