@@ -24,5 +24,6 @@ urlpatterns = [
     path("staff/files/<path:path>", views.staff_file, name="staff_file"),
     path("", include("subprocessors.urls")),
     path("", include("audits.urls")),
+    path("", include("requests.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -56,14 +56,17 @@ def extended_to(
     moves_off_weekends: bool,
     holidays: Collection[date] = (),
 ) -> date:
-    """R3: the extended deadline, counted from the original (unmoved) deadline: GDPR one month
-    + two further months; CCPA 45 + 45 days."""
-    original = add_period(received, value, unit, holidays)
-    return statutory_end(
-        add_period(original, extension_value, extension_unit, holidays),
-        moves_off_weekends,
-        holidays,
-    )
+    """R3: the extended deadline: GDPR one month + two further months; CCPA 45 + 45 days.
+
+    In one unit the total counts from receipt (T3): Jan 31 + 3 months is Apr 30, where
+    chaining the clamped Feb 28 + 2 months would lose two days."""
+    if extension_unit == unit:
+        end = add_period(received, value + extension_value, unit, holidays)
+    else:
+        end = add_period(
+            add_period(received, value, unit, holidays), extension_value, extension_unit, holidays
+        )
+    return statutory_end(end, moves_off_weekends, holidays)
 
 
 def acknowledge_by(received: date, business_days: int, holidays: Collection[date] = ()) -> date:

@@ -161,7 +161,8 @@ DemandViewManager = models.Manager.from_queryset(DemandViewQuerySet)
 class DemandView(TrackedModel):
     """Every view of a law-enforcement record, for accountability."""
 
-    demand = models.ForeignKey(LawEnforcementDemand, on_delete=models.CASCADE, related_name="views")
+    # PROTECT: the access log of a demand is kept as long as the demand.
+    demand = models.ForeignKey(LawEnforcementDemand, on_delete=models.PROTECT, related_name="views")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     viewed_at = models.DateTimeField(auto_now_add=True)
     path = models.CharField(max_length=300)

@@ -33,6 +33,7 @@ from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import acting_as
 from harmonyze_portal.models import PublicHoliday
 from harmonyze_portal.roles import ANALYST, COUNSEL, VIEWER
+from requests import demo as requests_demo
 from subprocessors import demo as subprocessors_demo
 
 DEMO_STAFF = (
@@ -171,9 +172,11 @@ class Command(BaseCommand):
             customers_added = self._customers()
             subprocessors_added = subprocessors_demo.seed()
             audits_added = audits_demo.seed()
+            requests_added = requests_demo.seed()
         self.stdout.write(
             f"Demo data ready ({added} holidays added, {customers_added} customers added, "
-            f"{subprocessors_added} sub-processors added, {audits_added} audit records added)."
+            f"{subprocessors_added} sub-processors added, {audits_added} audit records added, "
+            f"{requests_added} privacy requests and demands added)."
         )
         if printed:
             self.stdout.write("Demo staff logins (shown once; --reset-passwords prints new ones):")

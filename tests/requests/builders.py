@@ -1,0 +1,70 @@
+"""Small builders for the requests area's rows: each saves through ``save()`` (H1)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from customers.models import Customer
+from requests.models import (
+    DataSubjectRequest,
+    DSRStatus,
+    LawEnforcementDemand,
+    LegalProcess,
+    Regime,
+    Right,
+)
+
+
+def regime(code: str = "gdpr") -> Regime:
+    """One of the regimes the data migration seeds (gdpr, uk-gdpr, ccpa, us-state, lgpd)."""
+    return Regime.objects.get(code=code)
+
+
+def make_dsr(
+    *,
+    email: str = "jane@example.org",
+    regime_code: str = "gdpr",
+    received: date | None = date(2026, 3, 2),
+    right: str = Right.ACCESS,
+    status: str | None = None,
+    **fields: Any,
+) -> DataSubjectRequest:
+    """A request received on ``received``; ``received=None`` leaves it awaiting the email
+    verification (status unverified, no clocks)."""
+    dsr = DataSubjectRequest(
+        requester_name=fields.pop("requester_name", "Jane Subject"),
+        requester_email=email,
+        right=right,
+        regime=regime(regime_code),
+        received_on=received,
+        status=status or (DSRStatus.OPEN if received else DSRStatus.UNVERIFIED),
+        **fields,
+    )
+    dsr.save()
+    return dsr
+
+
+def make_demand(
+    *,
+    agency: str = "FBI Seattle Field Office",
+    country: str = "United States",
+    legal_process: str = LegalProcess.SUBPOENA,
+    received_on: date = date(2026, 3, 2),
+    customers: tuple[Customer, ...] = (),
+    **fields: Any,
+) -> LawEnforcementDemand:
+    """A law-enforcement demand (R4), saved without ``full_clean()`` so tests can build any
+    state the database allows."""
+    demand = LawEnforcementDemand(
+        agency=agency,
+        country=country,
+        legal_process=legal_process,
+        received_on=received_on,
+        data_sought=fields.pop("data_sought", "Account records of the named users"),
+        **fields,
+    )
+    demand.save()
+    if customers:
+        demand.customers.set(customers)
+    return demand

@@ -1,0 +1,389 @@
+"""The law-enforcement demand admin (R4): counsel only, every view logged, the notice that an
+ended non-disclosure order brings back, bad input refused, and no data-subject notice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.db import IntegrityError, transaction
+from django.test import Client
+
+from customers.models import Customer
+from requests.admin_demands import LawEnforcementDemandAdmin
+from requests.models import DemandView, Disclosure, LawEnforcementDemand, LegalProcess
+from tests.customers.builders import make_customer
+from tests.requests.builders import make_demand
+
+pytestmark = pytest.mark.django_db
+
+BASE = "/admin/requests/lawenforcementdemand/"
+# 09:00 in New York on 2026-05-15 (T1).
+TODAY = datetime(2026, 5, 15, 13, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def acme(db: None) -> Customer:
+    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
+
+
+@pytest.fixture
+def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
+    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
+
+
+@pytest.fixture
+def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
+    return signed_in(counsel)
+
+
+# --- Who may open what.
+
+PAGES = ("changelist", "add", "change", "history", "delete", "transparency", "views")
+ALL_OK = dict.fromkeys(PAGES, 200)
+ALL_REFUSED = dict.fromkeys(PAGES, 403)
+EXPECTED = {
+    "counsel": ALL_OK,
+    "analyst": ALL_REFUSED,
+    "viewer": ALL_REFUSED,
+    "outsider": ALL_REFUSED,
+}
+
+
+def page_url(page: str, pk: int) -> str:
+    return {
+        "changelist": BASE,
+        "add": f"{BASE}add/",
+        "change": f"{BASE}{pk}/change/",
+        "history": f"{BASE}{pk}/history/",
+        "delete": f"{BASE}{pk}/delete/",
+        "transparency": f"{BASE}transparency/?year=2026&half=1",
+        "views": "/admin/requests/demandview/",
+    }[page]
+
+
+@pytest.mark.parametrize("person", list(EXPECTED))
+def test_rule_r4_only_counsel_opens_demands(
+    everyone: dict[str, Any], signed_in: Callable[[Any], Client], acme: Customer, person: str
+) -> None:
+    pk = make_demand(customers=(acme,)).pk
+    client = signed_in(everyone[person])
+
+    codes = {page: client.get(page_url(page, pk)).status_code for page in PAGES}
+
+    assert codes == EXPECTED[person]
+
+
+@pytest.mark.parametrize("person", ["analyst", "viewer", "outsider"])
+def test_rule_r4_demands_are_not_in_the_admin_index_for_others(
+    everyone: dict[str, Any], signed_in: Callable[[Any], Client], person: str
+) -> None:
+    response = signed_in(everyone[person]).get("/admin/")
+
+    models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
+    assert response.status_code == 200
+    assert not models & {"LawEnforcementDemand", "DemandView"}
+
+
+def test_counsel_sees_demands_in_the_admin_index(counsel_client: Client) -> None:
+    response = counsel_client.get("/admin/")
+
+    models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
+    assert {"LawEnforcementDemand", "DemandView"} <= models
+
+
+def test_a_viewer_granted_the_permission_individually_can_open_a_demand(
+    viewer: Any, signed_in: Callable[[Any], Client], acme: Customer
+) -> None:
+    viewer.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="requests", codename="view_lawenforcementdemand"
+        )
+    )
+    demand = make_demand(customers=(acme,))
+    client = signed_in(viewer)
+
+    assert client.get(BASE).status_code == 200
+    assert client.get(f"{BASE}{demand.pk}/change/").status_code == 200
+    assert client.get(f"{BASE}add/").status_code == 403
+    assert client.get(f"{BASE}{demand.pk}/delete/").status_code == 403
+    assert DemandView.objects.get().user == viewer
+
+
+# --- Every view is logged.
+
+
+def test_opening_a_demand_logs_one_view_with_the_user(
+    counsel: Any, counsel_client: Client, acme: Customer
+) -> None:
+    demand = make_demand(customers=(acme,))
+
+    response = counsel_client.get(f"{BASE}{demand.pk}/change/")
+
+    assert response.status_code == 200
+    view = DemandView.objects.get()
+    assert (view.demand, view.user, view.path) == (demand, counsel, f"{BASE}{demand.pk}/change/")
+    assert view.history.get().history_actor == "staff: counsel"  # H1
+
+
+def test_opening_a_demands_history_logs_a_view(counsel: Any, counsel_client: Client) -> None:
+    demand = make_demand()
+
+    response = counsel_client.get(f"{BASE}{demand.pk}/history/")
+
+    assert response.status_code == 200
+    view = DemandView.objects.get()
+    assert (view.demand, view.user, view.path) == (demand, counsel, f"{BASE}{demand.pk}/history/")
+
+
+def test_the_changelist_logs_no_views(counsel_client: Client) -> None:
+    make_demand()
+    make_demand(agency="Polizei Berlin", country="Germany")
+
+    response = counsel_client.get(BASE)
+
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 2
+    assert not DemandView.objects.exists()
+
+
+def test_a_refused_open_logs_no_view(analyst: Any, signed_in: Callable[[Any], Client]) -> None:
+    demand = make_demand()
+
+    assert signed_in(analyst).get(f"{BASE}{demand.pk}/change/").status_code == 403
+    assert not DemandView.objects.exists()
+
+
+def test_the_view_log_is_read_only(counsel_client: Client) -> None:
+    demand = make_demand()
+    counsel_client.get(f"{BASE}{demand.pk}/change/")
+    view = DemandView.objects.get()
+
+    assert counsel_client.get("/admin/requests/demandview/add/").status_code == 403
+    assert counsel_client.get(f"/admin/requests/demandview/{view.pk}/delete/").status_code == 403
+    response = counsel_client.post(
+        f"/admin/requests/demandview/{view.pk}/change/", {"path": "/elsewhere/"}
+    )
+    assert response.status_code == 403
+    view.refresh_from_db()
+    assert view.path == f"{BASE}{demand.pk}/change/"
+
+
+# --- "Customer notice now due" (R4): an ended order brings the notice back.
+
+
+@pytest.fixture
+def notice_book(db: None) -> dict[str, LawEnforcementDemand]:
+    compelled = {"compelled": True, "legal_process": LegalProcess.COURT_ORDER}
+    order = {"nondisclosure_order": True, "nondisclosure_order_starts": date(2026, 3, 1)}
+    return {
+        "ended yesterday": make_demand(
+            agency="Ended yesterday",
+            nondisclosure_order_ends=date(2026, 5, 14),
+            **compelled,
+            **order,
+        ),
+        "ends today": make_demand(
+            agency="Ends today", nondisclosure_order_ends=date(2026, 5, 15), **compelled, **order
+        ),
+        "ends tomorrow": make_demand(
+            agency="Ends tomorrow", nondisclosure_order_ends=date(2026, 5, 16), **compelled, **order
+        ),
+        "no end date": make_demand(agency="No end date", **compelled, **order),
+        "no order": make_demand(agency="No order", **compelled),
+        "notified": make_demand(
+            agency="Notified",
+            customer_notified_on=date(2026, 5, 1),
+            customer_notified_to="privacy@acme.com",
+            **compelled,
+        ),
+        "not compelled": make_demand(
+            agency="Not compelled", redirect_attempted_on=date(2026, 3, 3)
+        ),
+    }
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rule_r4_customer_notice_now_due_filter(
+    notice_book: dict[str, LawEnforcementDemand], counsel_client: Client
+) -> None:
+    response = counsel_client.get(f"{BASE}?notice=due")
+
+    assert response.status_code == 200
+    assert {d.agency for d in response.context["cl"].result_list} == {
+        "Ended yesterday",
+        "No order",
+    }
+    assert "Customer notice now due" in response.content.decode()
+
+
+def test_rule_r4_the_notice_reappears_the_day_after_the_order_ends(
+    notice_book: dict[str, LawEnforcementDemand], counsel_client: Client
+) -> None:
+    with time_machine.travel(datetime(2026, 5, 16, 13, 0, tzinfo=UTC), tick=False):
+        listed = {
+            d.agency for d in counsel_client.get(f"{BASE}?notice=due").context["cl"].result_list
+        }
+    assert listed == {"Ended yesterday", "Ends today", "No order"}
+
+
+# --- Bad input: refused on the field it concerns, nothing saved.
+
+
+def form_data(customer: Customer, **overrides: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "agency": "FBI Seattle Field Office",
+        "country": "United States",
+        "legal_process": LegalProcess.SEARCH_WARRANT,
+        "received_on": "2026-03-02",
+        "customers": [customer.pk],
+        "data_sought": "Messages of one user",
+        "redirect_attempted_on": "2026-03-03",
+        "redirect_contact": "privacy@acme.com",
+        "contact_details_given": "on",
+        "compelled": "on",
+        "nondisclosure_order_starts": "",
+        "nondisclosure_order_ends": "",
+        "customer_notified_on": "",
+        "customer_notified_to": "",
+        "challenge_note": "",
+        "disclosure": Disclosure.PENDING,
+        "disclosed_on": "",
+        "notes": "",
+        "change_reason": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {"disclosure": Disclosure.PART, "disclosed_on": "2026-04-01"},
+            "disclosed_on",
+            "Notify the customer before disclosing anything",
+        ),
+        (
+            {
+                "disclosure": Disclosure.ALL,
+                "disclosed_on": "2026-04-01",
+                "customer_notified_on": "2026-04-02",
+                "customer_notified_to": "privacy@acme.com",
+            },
+            "disclosed_on",
+            "The customer was notified after the disclosure.",
+        ),
+        (
+            {
+                "nondisclosure_order": "on",
+                "nondisclosure_order_starts": "2026-03-10",
+                "nondisclosure_order_ends": "2026-03-09",
+            },
+            "nondisclosure_order_ends",
+            "The order cannot end before it starts.",
+        ),
+        (
+            {"nondisclosure_order": "on"},
+            "nondisclosure_order_starts",
+            "When does the order start?",
+        ),
+        (
+            {
+                "compelled": None,
+                "disclosure": Disclosure.ALL,
+                "disclosed_on": "2026-04-01",
+                "customer_notified_on": "2026-03-20",
+                "customer_notified_to": "privacy@acme.com",
+            },
+            "compelled",
+            "Harmonyze discloses nothing voluntarily",
+        ),
+        (
+            {
+                "disclosure": Disclosure.PART,
+                "customer_notified_on": "2026-03-20",
+                "customer_notified_to": "privacy@acme.com",
+            },
+            "disclosed_on",
+            "Record when the data was disclosed.",
+        ),
+    ],
+)
+def test_bad_input_is_refused_on_its_field_and_nothing_is_saved(
+    counsel_client: Client, acme: Customer, overrides: dict[str, str], field: str, message: str
+) -> None:
+    response = counsel_client.post(f"{BASE}add/", form_data(acme, **overrides))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert field in errors, errors
+    assert any(message in error for error in errors[field])
+    assert not LawEnforcementDemand.objects.exists()
+    assert not LawEnforcementDemand.history.exists()
+
+
+def test_a_good_demand_is_saved_with_its_reason(counsel_client: Client, acme: Customer) -> None:
+    response = counsel_client.post(
+        f"{BASE}add/",
+        form_data(
+            acme,
+            nondisclosure_order="on",
+            nondisclosure_order_starts="2026-03-05",
+            nondisclosure_order_ends="2026-09-05",
+            disclosure=Disclosure.PART,
+            disclosed_on="2026-04-01",
+            change_reason="Warrant served at the Seattle office",
+        ),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    demand = LawEnforcementDemand.objects.get()
+    assert list(demand.customers.all()) == [acme]
+    assert demand.outcome == "some disclosed"
+    assert demand.history.get().history_change_reason == "Warrant served at the Seattle office"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "nondisclosure_order_starts": date(2026, 3, 10),
+            "nondisclosure_order_ends": date(2026, 3, 9),
+        },
+        {"compelled": True, "disclosure": Disclosure.ALL, "disclosed_on": date(2026, 4, 1)},
+        {
+            "compelled": True,
+            "disclosure": Disclosure.ALL,
+            "disclosed_on": date(2026, 4, 1),
+            "customer_notified_on": date(2026, 4, 2),
+        },
+    ],
+)
+def test_the_database_refuses_what_clean_would_have_caught(fields: dict[str, Any]) -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_demand(**fields)
+    assert not LawEnforcementDemand.objects.exists()
+
+
+# --- DPA 3.2.4: only the customer is notified, never the data subjects.
+
+
+def test_no_action_or_button_notifies_data_subjects(counsel_client: Client, acme: Customer) -> None:
+    demand = make_demand(customers=(acme,))
+    changelist = counsel_client.get(BASE)
+    change = counsel_client.get(f"{BASE}{demand.pk}/change/")
+
+    actions = changelist.context["action_form"].fields["action"].choices
+    labels = " ".join(str(label) for _, label in actions).lower()
+    assert "subject" not in labels
+    assert "notify" not in labels
+    assert not any("subject" in name for name in dir(LawEnforcementDemandAdmin))
+    for page in (changelist, change):
+        html = page.content.decode().lower()
+        assert "notify data subject" not in html
+        assert "notify the data subject" not in html

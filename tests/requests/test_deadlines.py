@@ -1,0 +1,120 @@
+"""The statutory response clocks (R3, T3, T4) as pure arithmetic: no database, no clock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from requests import deadlines
+from requests.deadlines import BUSINESS_DAYS, DAYS, MONTHS
+
+MEMORIAL_DAY = date(2026, 5, 25)
+
+
+def gdpr_respond_by(received: date, holidays: frozenset[date] = frozenset()) -> date:
+    return deadlines.respond_by(received, 1, MONTHS, moves_off_weekends=True, holidays=holidays)
+
+
+def gdpr_extended_to(received: date, holidays: frozenset[date] = frozenset()) -> date:
+    return deadlines.extended_to(
+        received, 1, MONTHS, 2, MONTHS, moves_off_weekends=True, holidays=holidays
+    )
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        # T3: Jan 31 + 1 month clamps to Feb 28, a Saturday in 2026; T4 moves it to Monday.
+        (date(2026, 1, 31), date(2026, 3, 2)),
+        # 2024 is a leap year: Feb 29, a Thursday, stays.
+        (date(2024, 1, 31), date(2024, 2, 29)),
+        # A Sunday deadline (2025-11-30) moves to Monday.
+        (date(2025, 10, 31), date(2025, 12, 1)),
+        (date(2026, 3, 2), date(2026, 4, 2)),
+    ],
+)
+def test_gdpr_one_month_moves_off_weekends(received: date, due: date) -> None:
+    assert gdpr_respond_by(received) == due
+
+
+def test_without_moving_off_weekends_the_clamped_day_stays() -> None:
+    assert deadlines.respond_by(date(2026, 1, 31), 1, MONTHS, moves_off_weekends=False) == date(
+        2026, 2, 28
+    )
+
+
+def test_a_deadline_on_a_holiday_monday_moves_to_tuesday() -> None:
+    assert gdpr_respond_by(date(2026, 4, 25)) == MEMORIAL_DAY
+    assert gdpr_respond_by(date(2026, 4, 25), frozenset({MEMORIAL_DAY})) == date(2026, 5, 26)
+
+
+def test_a_holiday_right_after_a_weekend_moves_the_deadline_past_both() -> None:
+    # Saturday May 23 + Sunday + Memorial Day: the next working day is Tuesday.
+    assert gdpr_respond_by(date(2026, 4, 23)) == date(2026, 5, 25)
+    saturday = deadlines.statutory_end(date(2026, 5, 23), True, {MEMORIAL_DAY})
+    assert saturday == date(2026, 5, 26)
+
+
+@pytest.mark.parametrize(
+    ("received", "extended"),
+    [
+        # Received + 3 months (T3), not the clamped Feb 28 + 2 months (Apr 28).
+        (date(2026, 1, 31), date(2026, 4, 30)),
+        # 2026-01-31 is a Saturday: rolled forward to Monday Feb 2.
+        (date(2025, 10, 31), date(2026, 2, 2)),
+        (date(2023, 11, 30), date(2024, 2, 29)),
+    ],
+)
+def test_gdpr_extension_is_three_months_from_receipt_rolled_forward(
+    received: date, extended: date
+) -> None:
+    assert gdpr_extended_to(received) == extended
+
+
+def test_ccpa_acknowledges_within_10_business_days() -> None:
+    # Received Monday March 2: ten working days later is Monday March 16.
+    assert deadlines.acknowledge_by(date(2026, 3, 2), 10) == date(2026, 3, 16)
+    # A holiday in between pushes it a day.
+    assert deadlines.acknowledge_by(date(2026, 3, 2), 10, {date(2026, 3, 10)}) == date(2026, 3, 17)
+    # Received on a Friday: the weekend does not count.
+    assert deadlines.acknowledge_by(date(2026, 3, 6), 10) == date(2026, 3, 20)
+
+
+def test_ccpa_answers_within_45_days_extendable_by_45() -> None:
+    received = date(2026, 3, 2)
+    respond = deadlines.respond_by(received, 45, DAYS, moves_off_weekends=True)
+    assert respond == date(2026, 4, 16)
+    # 90 days is Sunday May 31: moved to Monday.
+    extended = deadlines.extended_to(received, 45, DAYS, 45, DAYS, moves_off_weekends=True)
+    assert extended == date(2026, 6, 1)
+
+
+def test_ccpa_45_days_on_a_sunday_moves_to_monday() -> None:
+    assert deadlines.respond_by(date(2026, 4, 16), 45, DAYS, moves_off_weekends=True) == date(
+        2026, 6, 1
+    )
+
+
+def test_lgpd_answers_access_within_15_days() -> None:
+    assert deadlines.respond_by(date(2026, 3, 2), 15, DAYS, moves_off_weekends=True) == date(
+        2026, 3, 17
+    )
+
+
+def test_business_days_as_a_response_unit() -> None:
+    assert deadlines.add_period(date(2026, 3, 2), 10, BUSINESS_DAYS) == date(2026, 3, 16)
+
+
+def test_an_extension_in_another_unit_counts_from_the_original_deadline() -> None:
+    extended = deadlines.extended_to(
+        date(2026, 1, 31), 1, MONTHS, 10, DAYS, moves_off_weekends=False
+    )
+    assert extended == date(2026, 3, 10)
+
+
+def test_an_unknown_unit_raises() -> None:
+    with pytest.raises(ValueError, match="unknown period unit 'weeks'"):
+        deadlines.add_period(date(2026, 3, 2), 2, "weeks")
+    with pytest.raises(ValueError, match="unknown period unit"):
+        deadlines.respond_by(date(2026, 3, 2), 2, "fortnights", moves_off_weekends=True)

@@ -1,0 +1,363 @@
+"""The public privacy request form and its verification link (R1–R3, T1): the same answer for
+every address, nothing half-saved on bad input, scanner-safe verification, and the legal date
+of receipt at verification."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core import mail, signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from customers.models import Customer
+from requests import services
+from requests.models import DataSubjectRequest, DSRStatus, Right
+from tests.customers.builders import make_customer
+from tests.requests.builders import make_dsr
+
+pytestmark = pytest.mark.django_db
+
+IP = "198.51.100.9"
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+# 15:00 UTC is mid-morning in New York: the same legal date as the UTC date.
+MARCH_2 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def acme(db: None) -> Customer:
+    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
+
+
+def stored_files(media: Path) -> list[Path]:
+    return [path for path in media.rglob("*") if path.is_file()]
+
+
+def request_data(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "Jane Subject",
+        "email": "jane@example.org",
+        "right": Right.ACCESS,
+        "regime": "gdpr",
+        "service_named": "",
+        "details": "Please send me a copy of my account data.",
+        "agent_name": "",
+        "agent_email": "",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def send_request(client: Client, ip: str = IP, **changes: Any) -> Any:
+    return client.post("/privacy-requests/", request_data(**changes), REMOTE_ADDR=ip)
+
+
+def verify_link(message: Any) -> str:
+    match = re.search(r"https?://\S+(/privacy-requests/verify/\S+/)", message.body)
+    assert match, message.body
+    assert match.group(0).startswith(django_settings.PORTAL_BASE_URL)
+    return match.group(1)
+
+
+def verify_path(dsr: DataSubjectRequest) -> str:
+    return f"/privacy-requests/verify/{services.verification_token(dsr)}/"
+
+
+# --- The form ---------------------------------------------------------------------------------
+
+
+def test_the_form_is_plain_accessible_html(client: Client, acme: Customer) -> None:
+    response = client.get("/privacy-requests/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "csrfmiddlewaretoken" in html
+    assert 'enctype="multipart/form-data"' in html
+    for name in ("name", "email", "regime", "service_named", "details", "agent_proof"):
+        assert f'<label for="id_{name}">' in html
+    assert "<legend>What do you ask for?" in html
+    # The regimes are picked by name; GDPR is preselected.
+    assert '<option value="gdpr" selected>GDPR (EU)</option>' in html
+    assert '<option value="lgpd">LGPD (Brazil)</option>' in html
+    assert "<script" not in html
+    assert "style=" not in html
+    assert "Acme" not in html  # customers are never listed
+
+
+def test_the_landing_page_links_to_the_form(client: Client) -> None:
+    assert '<a href="/privacy-requests/">Privacy requests</a>' in client.get("/").content.decode()
+
+
+# --- Submitting -------------------------------------------------------------------------------
+
+
+def test_a_request_awaits_verification_and_the_email_carries_the_link(
+    client: Client, media: Path, django_capture_on_commit_callbacks
+) -> None:
+    proof = SimpleUploadedFile("my agent.pdf", PDF, content_type="application/pdf")
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        response = send_request(
+            client,
+            email="Jane@Example.ORG",
+            right=Right.DELETION,
+            regime="ccpa",
+            agent_name="Alex Agent",
+            agent_email="alex@agents.example",
+            agent_proof=proof,
+        )
+    assert response.status_code == 302
+    assert response["Location"] == "/privacy-requests/sent/"
+
+    dsr = DataSubjectRequest.objects.get()
+    assert dsr.status == DSRStatus.UNVERIFIED
+    assert dsr.channel == "public_form"
+    assert dsr.requester_email == "jane@example.org"
+    assert (dsr.right, dsr.regime.code) == (Right.DELETION, "ccpa")
+    assert dsr.received_on is None
+    assert (dsr.respond_by, dsr.acknowledge_by) == (None, None)
+    assert dsr.agent_name == "Alex Agent"
+    assert dsr.agent_proof.name.startswith("requests/agent-proof/")
+    assert "my agent" not in dsr.agent_proof.name
+    assert len(stored_files(media)) == 1
+    assert dsr.history.get().history_change_reason == "Privacy request submitted"
+
+    [message] = mail.outbox
+    assert message.to == ["jane@example.org"]
+    assert message.subject == "Confirm your privacy request to Harmonyze"
+    token = verify_link(message).rstrip("/").rsplit("/", 1)[1]
+    with time_machine.travel(MARCH_2, tick=False):
+        assert services.read_verification_token(token) == (dsr.pk, "jane@example.org")
+
+
+def test_every_address_gets_the_same_answer(
+    client: Client, acme: Customer, django_capture_on_commit_callbacks
+) -> None:
+    """Known customer domain, address already used, or a stranger: one page for all."""
+    make_dsr(email="old@example.org")
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        responses = [
+            send_request(client, email=email)
+            for email in ("dana@acme.com", "old@example.org", "nobody@nowhere.example")
+        ]
+        pages = [client.get(response["Location"]) for response in responses]
+    assert {(r.status_code, r["Location"]) for r in responses} == {(302, "/privacy-requests/sent/")}
+    assert len({page.content for page in pages}) == 1
+    assert "Check your inbox" in pages[0].content.decode()
+    assert [message.to for message in mail.outbox] == [
+        ["dana@acme.com"],
+        ["old@example.org"],
+        ["nobody@nowhere.example"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"email": "jane-at-example"}, "email", "Enter a whole email address"),
+        ({"email": ""}, "email", "Enter your email address"),
+        ({"right": None}, "right", "Choose what you ask for."),
+        ({"right": "everything"}, "right", "Choose one of the requests listed."),
+        ({"regime": "mars"}, "regime", "Choose one of the laws listed."),
+        ({"name": ""}, "name", "Enter your name"),
+        ({"agent_email": "alex@agents.example"}, "agent_name", "Name the authorized agent"),
+        (
+            {
+                "agent_name": "Alex Agent",
+                "agent_proof": SimpleUploadedFile("proof.pdf", b"<html>not a pdf</html>"),
+            },
+            "agent_proof",
+            "This file is named .pdf but is not a PDF document.",
+        ),
+        (
+            {"agent_name": "Alex Agent", "agent_proof": SimpleUploadedFile("proof.docx", PDF)},
+            "agent_proof",
+            "Upload a PDF file (name ending in .pdf).",
+        ),
+        (
+            {"agent_name": "Alex Agent", "details": ""},
+            "agent_proof",
+            "An authorized agent acts with proof of authority",
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_bad_input_names_the_field_and_writes_nothing(
+    client: Client,
+    media: Path,
+    django_capture_on_commit_callbacks,
+    changes: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        response = send_request(client, **changes)
+    assert response.status_code == 400
+    html = response.content.decode()
+    error = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', html, re.S)
+    assert error, html
+    assert message in error.group(1)
+    assert "Error: " in html
+    assert not DataSubjectRequest.objects.exists()
+    assert DataSubjectRequest.history.count() == 0
+    assert stored_files(media) == []
+    assert mail.outbox == []
+
+
+def test_the_form_needs_a_csrf_token(db: None) -> None:
+    client = Client(enforce_csrf_checks=True)
+    assert send_request(client).status_code == 403
+    assert not DataSubjectRequest.objects.exists()
+
+
+def test_too_many_requests_get_429_write_nothing_and_send_nothing(
+    client: Client, settings: Any, django_capture_on_commit_callbacks
+) -> None:
+    settings.PUBLIC_POST_RATE = "2/h"
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert send_request(client, email="one@example.org").status_code == 302
+        assert send_request(client, email="two@example.org").status_code == 302
+        response = send_request(client, email="three@example.org")
+        assert client.get("/privacy-requests/", REMOTE_ADDR=IP).status_code == 200
+    assert response.status_code == 429
+    assert "Please wait a moment" in response.content.decode()
+    assert sorted(DataSubjectRequest.objects.values_list("requester_email", flat=True)) == [
+        "one@example.org",
+        "two@example.org",
+    ]
+    assert [message.to for message in mail.outbox] == [["one@example.org"], ["two@example.org"]]
+
+
+# --- Verifying --------------------------------------------------------------------------------
+
+
+def test_opening_the_link_changes_nothing(client: Client) -> None:
+    """Mail scanners open every link: only the button's POST acts."""
+    dsr = make_dsr(received=None)
+    history = DataSubjectRequest.history.count()
+    response = client.get(verify_path(dsr))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<form method="post">' in html
+    assert "Confirm my request" in html
+    assert client.head(verify_path(dsr)).status_code == 200
+    dsr.refresh_from_db()
+    assert dsr.status == DSRStatus.UNVERIFIED
+    assert dsr.received_on is None
+    assert DataSubjectRequest.history.count() == history
+
+
+def test_verifying_records_the_legal_date_of_receipt_and_starts_the_clock(client: Client) -> None:
+    """T1: verified at 03:30 UTC on Feb 1, still Jan 31 in New York: GDPR's month ends on
+    Saturday Feb 28 and moves to Monday March 2 (T3, T4)."""
+    with time_machine.travel(datetime(2026, 1, 30, 14, 0, tzinfo=UTC), tick=False):
+        dsr = make_dsr(received=None)
+        path = verify_path(dsr)
+    verified_at = datetime(2026, 2, 1, 3, 30, tzinfo=UTC)
+    with time_machine.travel(verified_at, tick=False):
+        response = client.post(path, REMOTE_ADDR=IP)
+    assert response.status_code == 200
+    dsr.refresh_from_db()
+    assert dsr.status == DSRStatus.OPEN
+    assert dsr.verified_email_at == verified_at
+    assert dsr.received_on == date(2026, 1, 31)
+    assert dsr.respond_by == date(2026, 3, 2)
+    assert dsr.customer is None
+    assert dsr.history.first().history_change_reason == "Email verified"
+
+    html = " ".join(response.content.decode().split())
+    assert "Your privacy request is received" in html
+    assert '<dd id="received-on">31 January 2026 (the legal date of receipt)</dd>' in html
+    assert '<dd id="respond-by">2 March 2026' in html
+
+
+def test_verifying_suggests_the_customer_from_the_domain(client: Client, acme: Customer) -> None:
+    dsr = make_dsr(email="jane@acme.com", received=None)
+    with time_machine.travel(MARCH_2, tick=False):
+        response = client.post(verify_path(dsr))
+    assert response.status_code == 200
+    dsr.refresh_from_db()
+    assert dsr.customer == acme
+    assert dsr.received_on == date(2026, 3, 2)
+    html = response.content.decode()
+    assert 'id="redirect-note"' in html
+    assert 'id="respond-by"' not in html
+    assert "Acme" not in html  # the page never names a customer
+
+
+def test_the_whole_flow_from_form_to_verification(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    with time_machine.travel(MARCH_2, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            send_request(client, regime="ccpa")
+        path = verify_link(mail.outbox[0])
+        assert client.get(path).status_code == 200
+        response = client.post(path)
+    assert response.status_code == 200
+    dsr = DataSubjectRequest.objects.get()
+    assert dsr.received_on == date(2026, 3, 2)
+    assert (dsr.acknowledge_by, dsr.respond_by) == (date(2026, 3, 16), date(2026, 4, 16))
+    assert "16 April 2026" in response.content.decode()
+
+
+def test_a_forged_token_gets_400(client: Client) -> None:
+    dsr = make_dsr(received=None)
+    token = services.verification_token(dsr)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    other_salt = signing.dumps({"d": dsr.pk, "e": dsr.requester_email}, salt="audits.plan")
+    other_email = signing.dumps({"d": dsr.pk, "e": "eve@example.org"}, salt=services.VERIFY_SALT)
+    for bad in (forged, other_salt, other_email, "nonsense"):
+        for response in (
+            client.get(f"/privacy-requests/verify/{bad}/"),
+            client.post(f"/privacy-requests/verify/{bad}/"),
+        ):
+            assert response.status_code == 400
+            assert "not valid" in response.content.decode()
+    dsr.refresh_from_db()
+    assert dsr.status == DSRStatus.UNVERIFIED
+
+
+def test_an_expired_token_gets_410(client: Client, settings: Any) -> None:
+    with time_machine.travel(MARCH_2, tick=False):
+        dsr = make_dsr(received=None)
+        path = verify_path(dsr)
+    later = MARCH_2 + timedelta(hours=settings.NOTICE_CONFIRM_HOURS, seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert client.get(path).status_code == 410
+        response = client.post(path)
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    dsr.refresh_from_db()
+    assert dsr.status == DSRStatus.UNVERIFIED
+
+
+def test_a_used_token_gets_410_and_verifies_nothing_twice(client: Client) -> None:
+    dsr = make_dsr(received=None)
+    path = verify_path(dsr)
+    with time_machine.travel(MARCH_2, tick=False):
+        assert client.post(path).status_code == 200
+    with time_machine.travel(MARCH_2 + timedelta(days=1), tick=False):
+        again = client.post(path)
+        assert client.get(path).status_code == 410
+    assert again.status_code == 410
+    assert "already confirmed" in again.content.decode()
+    dsr.refresh_from_db()
+    assert dsr.received_on == date(2026, 3, 2)
+    assert dsr.history.count() == 2  # submitted, verified
+
+
+def test_a_token_for_an_unknown_request_gets_404(client: Client) -> None:
+    token = signing.dumps({"d": 999_999, "e": "jane@example.org"}, salt=services.VERIFY_SALT)
+    assert client.get(f"/privacy-requests/verify/{token}/").status_code == 404
+    assert client.post(f"/privacy-requests/verify/{token}/").status_code == 404
