@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import notices, public_list
+from bench import desk, history, notices, public_list
 
-BENCHMARKS = {"notices": notices.main, "public_list": public_list.main}
+BENCHMARKS = {
+    "desk": desk.main,
+    "notices": notices.main,
+    "public_list": public_list.main,
+    "history": history.main,
+}
 
 
 def main(argv: list[str]) -> int:

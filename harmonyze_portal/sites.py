@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 
+from harmonyze_portal import desk
+from harmonyze_portal.clock import legal_today
 from harmonyze_portal.twofactor import second_factor_satisfied
 
 
@@ -32,3 +35,47 @@ class PortalAdminSite(admin.AdminSite):
             query = request.META.get("QUERY_STRING", "")
             return redirect(reverse("twofactor:start") + (f"?{query}" if query else ""))
         return super().login(request, extra_context)
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        today = legal_today()
+        filters = desk.DeadlineFilter(request.GET or None)
+        query = request.GET.urlencode()
+        context = {
+            "desk": desk.deadline_items(request.user, today, **filters.deadline_kwargs()),
+            "desk_filter": filters,
+            "desk_warnings": desk.coverage_warnings(request.user, today),
+            "desk_horizon": settings.DEADLINE_HORIZON_DAYS,
+            "desk_query": f"?{query}" if query else "",
+        }
+        return super().index(request, {**context, **(extra_context or {})})
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        return [
+            path(
+                "deadlines.<str:fmt>",
+                self.admin_view(self.deadline_export),
+                name="deadline_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def deadline_export(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        """The dashboard's list, through the same filter: what you see is what you export."""
+        if fmt not in ("csv", "xlsx"):
+            raise Http404
+        today = legal_today()
+        filters = desk.DeadlineFilter(request.GET or None)
+        items = desk.deadline_items(request.user, today, **filters.deadline_kwargs())
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        name = f"deadlines-{today:%Y-%m-%d}.{fmt}"
+        if fmt == "csv":
+            response = HttpResponse(
+                desk.export_csv(items, base_url), content_type="text/csv; charset=utf-8"
+            )
+        else:
+            response = HttpResponse(
+                desk.export_xlsx(items, base_url),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from harmonyze_portal import twofactor, views
+from harmonyze_portal import history_export, twofactor, views
 
 twofactor_patterns = (
     [
@@ -25,5 +25,10 @@ urlpatterns = [
     path("", include("subprocessors.urls")),
     path("", include("audits.urls")),
     path("", include("requests.urls")),
+    path(
+        "admin/history/export/",
+        admin.site.admin_view(history_export.export_view),
+        name="history_export",
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,216 @@
+"""The history an auditor takes away (DOMAIN.md H1, H2): one CSV row per changed field.
+
+``/admin/history/export/?model=customers.customer&start=2026-01-01&end=2026-12-31`` streams
+timestamp (UTC), actor, model, record, change, field, old, new and reason. The response is
+written while the rows are read, in batches, so memory stays flat for millions of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import batched
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.utils import timezone
+
+from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
+from harmonyze_portal.roles import PORTAL_APPS
+
+HEADER = [
+    "timestamp (UTC)",
+    "actor",
+    "model",
+    "record id",
+    "record",
+    "change",
+    "field",
+    "old",
+    "new",
+    "reason",
+]
+CHANGE_NAMES = {CREATED: "created", CHANGED: "changed", DELETED: "deleted"}
+BATCH = 2000
+
+# Law-enforcement records are counsel's (R4): their history needs this permission as well.
+RESTRICTED = {"requests.lawenforcementdemand", "requests.demandview"}
+RESTRICTED_PERMISSION = "requests.view_demand_history"
+
+
+class BadExportRequest(ValueError):
+    pass
+
+
+class _Echo:
+    """A file whose write() hands the line back, so csv.writer formats without buffering."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def tracked_model(label: str) -> type[models.Model]:
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        raise BadExportRequest(
+            f"Unknown model {label!r}; name it as app.model, for example customers.customer."
+        ) from None
+    opts = model._meta
+    if opts.app_label not in PORTAL_APPS or not hasattr(opts, "simple_history_manager_attribute"):
+        raise BadExportRequest(
+            f"{opts.label_lower} has no portal history to export; choose a model of "
+            f"{', '.join(sorted(PORTAL_APPS))}."
+        )
+    return model
+
+
+def may_export(user: Any, model: type[models.Model]) -> bool:
+    opts = model._meta
+    if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        return False
+    return opts.label_lower not in RESTRICTED or user.has_perm(RESTRICTED_PERMISSION)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadExportRequest(
+            f"{name} must be a date written YYYY-MM-DD, not {value!r}."
+        ) from None
+
+
+def _utc_iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def history_rows(
+    model: type[models.Model],
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    record: str | None = None,
+) -> Iterator[list[list[Any]]]:
+    """Batches of CSV rows for ``model``'s history from ``start`` to ``end`` inclusive (UTC days,
+    like the timestamp column, so a row's own timestamp says whether it belongs).
+
+    Rows are read ordered by record then time, keeping only the previous row of the current
+    record, so every version is compared with the one before it without a query per row.
+    Versions before ``start`` are read for that comparison but not written.
+    """
+    history_model: Any = model.history.model  # type: ignore[attr-defined]
+    fields = tracked_fields(model)
+    pk_name = model._meta.pk.attname
+    attnames = [field.attname for field in fields]
+    meta_columns = [
+        pk_name,
+        "history_date",
+        "history_type",
+        "history_actor",
+        "history_change_reason",
+    ]
+    queryset = history_model._default_manager.all()
+    if end is not None:
+        queryset = queryset.filter(history_date__lt=_utc_midnight(end + timedelta(days=1)))
+    if record is not None:
+        queryset = queryset.filter(**{pk_name: record})
+    since = _utc_midnight(start) if start is not None else None
+    rows = (
+        queryset.order_by(pk_name, "history_date", "history_id")
+        .values_list(*meta_columns, *attnames)
+        .iterator(chunk_size=BATCH)
+    )
+    model_label = model._meta.label_lower
+    renderer = ValueRenderer(fields, _utc_iso)
+    instance_fields = {field.attname for field in model._meta.concrete_fields}
+    build_str = [(5 + i, a) for i, a in enumerate(attnames) if a in instance_fields]
+
+    previous_key: Any = object()
+    previous: Sequence[Any] | None = None
+    for batch in batched(rows, BATCH):
+        renderer.prime(row[5:] for row in batch)
+        out: list[list[Any]] = []
+        for row in batch:
+            key, when, kind, actor, reason = row[:5]
+            values = row[5:]
+            if key != previous_key:
+                previous_key, previous = key, None
+            if since is None or when >= since:
+                label = renderer.record_label(
+                    model, {pk_name: key, **{attname: row[i] for i, attname in build_str}}
+                )
+                stamp = _utc_iso(when)
+                change = CHANGE_NAMES.get(kind, kind)
+                for diff in renderer.changes(previous, values, kind):
+                    out.append(
+                        [
+                            stamp,
+                            actor,
+                            model_label,
+                            key,
+                            label,
+                            change,
+                            diff.label,
+                            diff.old,
+                            diff.new,
+                            reason or "",
+                        ]
+                    )
+            previous = values
+        yield out
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def stream_csv(models_to_export: Sequence[type[models.Model]], **filters: Any) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(HEADER)
+    for model in models_to_export:
+        for batch in history_rows(model, **filters):
+            yield "".join(
+                writer.writerow([neutralise_formula(cell) for cell in row]) for row in batch
+            )
+
+
+def export_view(request: HttpRequest) -> HttpResponseBase:
+    """The history export, for staff with the view permission on each model exported."""
+    try:
+        label = request.GET.get("model", "")
+        if not label:
+            raise BadExportRequest("Say which model's history to export: ?model=app.model.")
+        model = tracked_model(label)
+        start = _day(request.GET.get("start"), "start")
+        end = _day(request.GET.get("end"), "end")
+        if start and end and start > end:
+            raise BadExportRequest("start must be on or before end.")
+    except BadExportRequest as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    if not may_export(request.user, model):
+        raise PermissionDenied
+    record = request.GET.get("record") or None
+    if record is not None:
+        try:
+            record = model._meta.pk.to_python(record)
+        except ValidationError:
+            return HttpResponseBadRequest(
+                f"record must be a {model._meta.verbose_name} id.",
+                content_type="text/plain; charset=utf-8",
+            )
+    response = StreamingHttpResponse(
+        stream_csv([model], start=start, end=end, record=record),
+        content_type="text/csv; charset=utf-8",
+    )
+    name = f"history-{model._meta.label_lower}-{timezone.localdate():%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
