@@ -234,12 +234,17 @@ def deadline_items(
 class DeadlineFilter(django_filters.FilterSet):
     """The dashboard's filters; the same form drives the page and its CSV/XLSX export."""
 
-    area = django_filters.ChoiceFilter(choices=list(AREAS.items()), empty_label="All areas")
+    # Labels are explicit: with no model behind the filters, django-filter cannot derive them.
+    area = django_filters.ChoiceFilter(
+        label="Area", choices=list(AREAS.items()), empty_label="All areas"
+    )
     customer = django_filters.ModelChoiceFilter(
-        queryset=Customer.objects.order_by("legal_name"), empty_label="All customers"
+        label="Customer",
+        queryset=Customer.objects.order_by("legal_name"),
+        empty_label="All customers",
     )
     rule = django_filters.ChoiceFilter(
-        choices=[(rule, rule) for rule in RULES], empty_label="All rules"
+        label="Rule", choices=[(rule, rule) for rule in RULES], empty_label="All rules"
     )
     due = django_filters.DateFromToRangeFilter(label="Due between")
 

@@ -436,3 +436,11 @@ def test_the_index_costs_the_same_queries_for_3_or_30_items_per_source(
     assert page.context["desk"].total >= 30 * len(SOURCES)
 
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_filter_form_has_readable_labels(signed_in: Any, counsel: Any) -> None:
+    html = signed_in(counsel).get("/admin/").content.decode()
+    assert "[invalid name]" not in html
+    for label in ("Area", "Customer", "Rule"):
+        assert f">{label}:</label>" in html
+    assert "Due between" in html  # the date range renders as a labelled group
