@@ -74,7 +74,9 @@ class Env:
         value = self.text(name) or default
         try:
             zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        # With the tzdata package installed, a zone-group name such as "America" opens a
+        # directory and raises IsADirectoryError (an OSError) instead of ZoneInfoNotFoundError.
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
             raise ImproperlyConfigured(
                 f"{name}={value!r} is not an IANA time zone (for example America/New_York)."
             ) from None

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -37,6 +40,95 @@ class PublicHoliday(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+def feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class CalendarFeed(TrackedModel):
+    """A staff member's personal calendar subscription (``/staff/calendar.ics?token=…``).
+
+    The token is the only credential of the feed (calendar apps carry no session), so only its
+    SHA-256 is stored: the history and its exports, which other staff may read, never hold a
+    usable feed URL. Revoking keeps the row (the old token keeps answering 404); a new feed is
+    a new row. At most one unrevoked feed per user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_calendar_feed_per_user",
+            )
+        ]
+
+    @classmethod
+    def issue(cls, user: Any) -> tuple[CalendarFeed, str]:
+        """A new feed for ``user`` and its token, which is shown once and not stored."""
+        token = secrets.token_urlsafe(32)
+        feed = cls(user=user, token_hash=feed_token_hash(token))
+        feed.save()
+        return feed, token
+
+    @classmethod
+    def active_user(cls, token: str) -> Any:
+        """The active staff user whose unrevoked feed has this token, or None."""
+        feed = (
+            cls.objects.select_related("user")
+            .filter(token_hash=feed_token_hash(token), revoked_at__isnull=True)
+            .first()
+        )
+        if feed is None or not (feed.user.is_active and feed.user.is_staff):
+            return None
+        return feed.user
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "active"
+        return f"Calendar feed of {self.user} ({state})"
+
+
+class StaffPreference(TrackedModel):
+    """Per-user settings of a staff member (the daily deadline digest, opt-in)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_preference"
+    )
+    daily_digest = models.BooleanField(
+        default=False, help_text="Email me every morning what is overdue and due this week."
+    )
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+
+class DigestSent(TrackedModel):
+    """One daily digest queued for a user on a legal day: the guard that makes the command
+    idempotent (a second run the same day finds the row and sends nothing)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="digests_sent"
+    )
+    day = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="one_digest_per_user_and_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.user} on {self.day:%Y-%m-%d}"
 
 
 # Staff accounts are records too (H1): who was given which role, who was deactivated. The

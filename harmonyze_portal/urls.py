@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from harmonyze_portal import history_export, twofactor, views
+from harmonyze_portal import calendar_feed, history_export, twofactor, views
 
 twofactor_patterns = (
     [
@@ -21,6 +21,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("staff/2fa/", include(twofactor_patterns)),
+    path("staff/calendar.ics", calendar_feed.feed, name="calendar_feed"),
+    path("staff/calendar/", admin.site.admin_view(calendar_feed.manage), name="calendar_manage"),
     path("staff/files/<path:path>", views.staff_file, name="staff_file"),
     path("", include("subprocessors.urls")),
     path("", include("audits.urls")),
