@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -19,35 +18,29 @@ from audits.models import (
 )
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
+from harmonyze_portal.links import LinkError, make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
 
 CONFIRM_SALT = "audits.plan.confirm"
 QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
 
 
-class PlanTokenError(Exception):
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        super().__init__(message)
-        self.expired = expired
+PlanTokenError = LinkError
 
 
 def plan_confirm_token(request: AuditRequest) -> str:
-    return signing.dumps({"r": request.pk}, salt=CONFIRM_SALT)
+    return make_link_token({"r": request.pk}, salt=CONFIRM_SALT)
 
 
 def read_plan_confirm_token(token: str) -> int:
-    try:
-        data = signing.loads(token, salt=CONFIRM_SALT, max_age=settings.NOTICE_CONFIRM_HOURS * 3600)
-        return int(data["r"])
-    except signing.SignatureExpired:
-        raise PlanTokenError(
-            "This confirmation link has expired. Submit the plan again to get a new one.",
-            expired=True,
-        ) from None
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise PlanTokenError(
-            "This confirmation link is not valid. Copy the whole link from the email."
-        ) from None
+    return read_link_token(
+        token,
+        salt=CONFIRM_SALT,
+        parse=lambda data: int(data["r"]),
+        max_age=settings.NOTICE_CONFIRM_HOURS * 3600,
+        expired="This confirmation link has expired. Submit the plan again to get a new one.",
+        invalid="This confirmation link is not valid. Copy the whole link from the email.",
+    )
 
 
 @transaction.atomic

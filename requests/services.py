@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -13,35 +12,29 @@ from django.utils import timezone
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
+from harmonyze_portal.links import LinkError, make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
 from requests.models import DataSubjectRequest, DSRStatus, Role
 
 VERIFY_SALT = "requests.dsr.verify"
 
 
-class VerificationTokenError(Exception):
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        super().__init__(message)
-        self.expired = expired
+VerificationTokenError = LinkError
 
 
 def verification_token(dsr: DataSubjectRequest) -> str:
-    return signing.dumps({"d": dsr.pk, "e": dsr.requester_email.lower()}, salt=VERIFY_SALT)
+    return make_link_token({"d": dsr.pk, "e": dsr.requester_email.lower()}, salt=VERIFY_SALT)
 
 
 def read_verification_token(token: str) -> tuple[int, str]:
-    try:
-        data = signing.loads(token, salt=VERIFY_SALT, max_age=settings.NOTICE_CONFIRM_HOURS * 3600)
-        return int(data["d"]), str(data["e"])
-    except signing.SignatureExpired:
-        raise VerificationTokenError(
-            "This verification link has expired. Send your request again to get a new one.",
-            expired=True,
-        ) from None
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise VerificationTokenError(
-            "This verification link is not valid. Copy the whole link from the email."
-        ) from None
+    return read_link_token(
+        token,
+        salt=VERIFY_SALT,
+        parse=lambda data: (int(data["d"]), str(data["e"])),
+        max_age=settings.NOTICE_CONFIRM_HOURS * 3600,
+        expired="This verification link has expired. Send your request again to get a new one.",
+        invalid="This verification link is not valid. Copy the whole link from the email.",
+    )
 
 
 @transaction.atomic

@@ -8,19 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
+
+from harmonyze_portal.links import LinkError, make_link_token, read_link_token
 
 CONFIRM = "subprocessors.signup.confirm"
 UNSUBSCRIBE = "subprocessors.signup.unsubscribe"
 OBJECT = "subprocessors.change.object"
 
-
-class TokenError(Exception):
-    """The link is forged, damaged, expired or meant for something else."""
-
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        super().__init__(message)
-        self.expired = expired
+TokenError = LinkError
 
 
 @dataclass(frozen=True)
@@ -30,50 +25,47 @@ class ObjectionToken:
 
 
 def confirm_token(signup_id: int, email: str) -> str:
-    return signing.dumps({"s": signup_id, "e": email.lower()}, salt=CONFIRM)
+    return make_link_token({"s": signup_id, "e": email.lower()}, salt=CONFIRM)
 
 
 def read_confirm_token(token: str) -> tuple[int, str]:
-    try:
-        data = signing.loads(token, salt=CONFIRM, max_age=settings.NOTICE_CONFIRM_HOURS * 3600)
-    except signing.SignatureExpired:
-        raise TokenError(
+    return read_link_token(
+        token,
+        salt=CONFIRM,
+        parse=lambda data: (int(data["s"]), str(data["e"])),
+        max_age=settings.NOTICE_CONFIRM_HOURS * 3600,
+        expired=(
             f"This confirmation link has expired (links are valid for "
-            f"{settings.NOTICE_CONFIRM_HOURS} hours). Sign up again to get a new one.",
-            expired=True,
-        ) from None
-    except signing.BadSignature:
-        raise TokenError(
-            "This confirmation link is not valid. Copy the whole link from the email."
-        ) from None
-    return int(data["s"]), str(data["e"])
+            f"{settings.NOTICE_CONFIRM_HOURS} hours). Sign up again to get a new one."
+        ),
+        invalid="This confirmation link is not valid. Copy the whole link from the email.",
+    )
 
 
 def unsubscribe_token(signup_id: int) -> str:
-    return signing.dumps({"s": signup_id}, salt=UNSUBSCRIBE)
+    return make_link_token({"s": signup_id}, salt=UNSUBSCRIBE)
 
 
 def read_unsubscribe_token(token: str) -> int:
-    try:
-        return int(signing.loads(token, salt=UNSUBSCRIBE)["s"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise TokenError(
-            "This unsubscribe link is not valid. Copy the whole link from the email."
-        ) from None
+    return read_link_token(
+        token,
+        salt=UNSUBSCRIBE,
+        parse=lambda data: int(data["s"]),
+        invalid="This unsubscribe link is not valid. Copy the whole link from the email.",
+    )
 
 
 def objection_token(signup_id: int, change_id: int) -> str:
-    return signing.dumps({"s": signup_id, "c": change_id}, salt=OBJECT)
+    return make_link_token({"s": signup_id, "c": change_id}, salt=OBJECT)
 
 
 def read_objection_token(token: str, change_id: int) -> ObjectionToken:
-    try:
-        data = signing.loads(token, salt=OBJECT)
-        parsed = ObjectionToken(signup_id=int(data["s"]), change_id=int(data["c"]))
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise TokenError(
-            "This objection link is not valid. Copy the whole link from the Notice."
-        ) from None
+    parsed = read_link_token(
+        token,
+        salt=OBJECT,
+        parse=lambda data: ObjectionToken(signup_id=int(data["s"]), change_id=int(data["c"])),
+        invalid="This objection link is not valid. Copy the whole link from the Notice.",
+    )
     if parsed.change_id != change_id:
         raise TokenError("This objection link belongs to another change.")
     return parsed
