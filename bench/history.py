@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -22,8 +23,12 @@ ROWS = int(os.environ.get("BENCH_HISTORY_ROWS", "1000000"))
 VERSIONS = 10  # history rows per holiday: one creation, nine edits
 TIME_TARGET = 3.0
 MEMORY_TARGET_MB = 50.0
+REPEATS = 5
 TABLE = "harmonyze_portal_historicalpublicholiday"
-COLUMNS = "history_date, history_actor, id, date, name, history_type, history_change_reason"
+COLUMNS = (
+    "history_date, history_actor, id, history_record, date, name, history_type, "
+    "history_change_reason"
+)
 
 
 def _with_database(url: str, name: str) -> str:
@@ -64,10 +69,12 @@ def _insert_history(cursor: Any, first: int, last: int) -> None:
     cursor.execute(
         f"""
         INSERT INTO {TABLE}
-            (id, history_actor, date, name, history_date, history_change_reason,
-             history_type, history_user_id)
+            (id, history_actor, date, name, history_record, history_date,
+             history_change_reason, history_type, history_user_id)
         SELECT g / {VERSIONS}, 'task: benchmark', DATE '2026-01-01' + (g / {VERSIONS}) %% 3650,
                'Holiday ' || (g / {VERSIONS}) || ' v' || (g %% {VERSIONS}),
+               (DATE '2026-01-01' + (g / {VERSIONS}) %% 3650)::text || ' Holiday '
+                   || (g / {VERSIONS}) || ' v' || (g %% {VERSIONS}),
                TIMESTAMPTZ '2026-01-01 00:00Z' + g * INTERVAL '1 second',
                CASE WHEN g %% {VERSIONS} = 0 THEN '' ELSE 'Renamed' END,
                CASE WHEN g %% {VERSIONS} = 0 THEN '+' ELSE '~' END, NULL
@@ -125,17 +132,25 @@ def run() -> int:
 
     with connection.cursor() as cursor:
         _insert_history(cursor, small, ROWS)
-    export_seconds, export_bytes = _export(export_view, request)
+    # Each export is timed next to a COPY and the median of those paired ratios is reported:
+    # this machine's neighbours come and go, and a pair shares the same conditions.
+    export_runs, copy_runs = [], []
+    for _ in range(REPEATS):
+        export_seconds, export_bytes = _export(export_view, request)
+        export_runs.append(export_seconds)
+        copy_runs.append(_copy(connection)[0])
     growth = _peak_rss_mb() - base_rss
-    copy_seconds = min(_copy(connection)[0] for _ in range(2))
-
-    ratio = export_seconds / copy_seconds
+    ratios = [export / copy for export, copy in zip(export_runs, copy_runs, strict=True)]
+    ratio = statistics.median(ratios)
+    export_seconds, copy_seconds = statistics.median(export_runs), statistics.median(copy_runs)
     ok = ratio <= TIME_TARGET and growth < MEMORY_TARGET_MB
     print(
         f"history: {ROWS} history rows -> {export_bytes / 1e6:.0f} MB of CSV in "
-        f"{export_seconds:.1f} s; COPY TO STDOUT CSV {copy_seconds:.1f} s; "
-        f"ratio {ratio:.2f} (target <= {TIME_TARGET}); peak RSS growth {small} -> {ROWS} rows "
-        f"{growth:.1f} MB (target < {MEMORY_TARGET_MB:.0f}) -> {'OK' if ok else 'FAIL'}"
+        f"{export_seconds:.1f} s; COPY TO STDOUT CSV {copy_seconds:.1f} s (medians of {REPEATS}); "
+        f"ratio {ratio:.2f} (target <= {TIME_TARGET}; median of "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}); "
+        f"peak RSS growth {small} -> {ROWS} rows {growth:.1f} MB (target < "
+        f"{MEMORY_TARGET_MB:.0f}) -> {'OK' if ok else 'FAIL'}"
     )
     return 0 if ok else 1
 

@@ -16,11 +16,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.text import capfirst
 from simple_history import utils as history_utils
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+from simple_history.utils import get_change_reason_from_object
 
 SYSTEM_ACTOR = "system"
 PUBLIC_FORM = "public form"
@@ -60,21 +67,83 @@ def current_actor(user: Any = None) -> str:
 
 
 class HistoryActorFields(models.Model):
-    """Extra columns on every historical table."""
+    """Extra columns on every historical table: who acted, and what the record was called
+    when this version was written (so an export names records without rebuilding them)."""
 
     history_actor = models.CharField(max_length=150, default=SYSTEM_ACTOR)
+    history_record = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         abstract = True
 
 
+def record_label(instance: models.Model) -> str:
+    """The name a history row keeps for its record: ``str()``, a person's name for staff."""
+    try:
+        if isinstance(instance, AbstractBaseUser):
+            full_name = getattr(instance, "get_full_name", lambda: "")()
+            return str(full_name or instance.get_username())
+        return str(instance)
+    except (AttributeError, TypeError, ValueError, ObjectDoesNotExist):
+        return f"{capfirst(str(instance._meta.verbose_name))} #{instance.pk}"
+
+
 @receiver(pre_create_historical_record)
-def _stamp_actor(sender: Any, history_instance: Any, history_user: Any, **kwargs: Any) -> None:
+def _stamp_actor(
+    sender: Any, instance: Any, history_instance: Any, history_user: Any, **kwargs: Any
+) -> None:
     if not hasattr(history_instance, "history_actor"):
         return
     history_instance.history_actor = current_actor(history_user)
+    history_instance.history_record = record_label(instance)
     if not history_instance.history_change_reason and _reason.get():
         history_instance.history_change_reason = _reason.get()
+
+
+class LabelledHistoryManager(HistoryManager):
+    """simple-history's manager, whose bulk path also keeps each record's name.
+
+    ``bulk_history_create`` sends no signal and takes one set of extra attributes for all rows,
+    so it is written out here with :func:`record_label` per object; everything else is the
+    library's (simple-history 3.13, ``HistoryManager.bulk_history_create``).
+    """
+
+    def bulk_history_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        update: bool = False,
+        default_user: Any = None,
+        default_change_reason: str = "",
+        default_date: Any = None,
+        custom_historical_attrs: dict[str, Any] | None = None,
+    ) -> Any:
+        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            return None
+        history_type = "~" if update else "+"
+        rows = []
+        for instance in objs:
+            row = self.model(
+                history_date=getattr(instance, "_history_date", default_date or timezone.now()),
+                history_user=getattr(
+                    instance,
+                    "_history_user",
+                    default_user or self.model.get_default_history_user(instance),
+                ),
+                history_change_reason=get_change_reason_from_object(instance)
+                or default_change_reason,
+                history_type=history_type,
+                **{
+                    field.attname: getattr(instance, field.attname)
+                    for field in self.model.tracked_fields
+                },
+                **(custom_historical_attrs or {}),
+            )
+            row.history_record = record_label(instance)
+            if hasattr(self.model, "history_relation"):
+                row.history_relation_id = instance.pk
+            rows.append(row)
+        return self.model.objects.bulk_create(rows, batch_size=batch_size)
 
 
 class TrackedQuerySet(models.QuerySet[M]):
@@ -106,7 +175,9 @@ class TrackedQuerySet(models.QuerySet[M]):
 class TrackedModel(models.Model):
     """Base for every model of the four areas: history-tracked, bulk writes guarded."""
 
-    history = HistoricalRecords(inherit=True, bases=[HistoryActorFields])
+    history = HistoricalRecords(
+        inherit=True, bases=[HistoryActorFields], history_manager=LabelledHistoryManager
+    )
     objects = TrackedQuerySet.as_manager()
 
     class Meta:
@@ -189,3 +260,43 @@ def untracked_models(app_labels: Iterable[str]) -> list[str]:
             elif not issubclass(model._default_manager._queryset_class, TrackedQuerySet):  # type: ignore[attr-defined]
                 problems.append(f"{model._meta.label}: default manager is not a TrackedQuerySet")
     return problems
+
+
+def name_recorded_versions(app_label: str) -> Any:
+    """A migration step giving ``history_record`` to the history rows written before the column
+    existed: each row's record rebuilt from its stored values and named by :func:`record_label`.
+
+    It uses the live models (a frozen migration model has no ``__str__``), reading only the
+    columns the row has, so a later change to a model cannot break it; a record that cannot be
+    rebuilt is named by its type and id.
+    """
+
+    def forwards(state_apps: Any, schema_editor: Any) -> None:
+        from django.apps import apps as live_apps
+
+        for state_model in state_apps.get_app_config(app_label).get_models():
+            try:
+                live_history = live_apps.get_model(app_label, state_model.__name__)
+            except LookupError:
+                continue
+            record_model = getattr(live_history, "instance_type", None)
+            if record_model is None:
+                continue
+            stored = {field.attname for field in state_model._meta.concrete_fields}
+            if "history_record" not in stored:
+                continue  # a table of many-to-many history, which names no record
+            columns = [
+                field.attname
+                for field in record_model._meta.concrete_fields
+                if field.attname in stored
+            ]
+            unnamed = state_model._default_manager.filter(history_record="")
+            for values in unnamed.values("history_id", *columns).iterator():
+                history_id = values.pop("history_id")
+                try:
+                    label = record_label(record_model(**values))
+                except (TypeError, ValueError):
+                    label = f"{capfirst(str(record_model._meta.verbose_name))} #{values.get('id')}"
+                unnamed.filter(history_id=history_id).update(history_record=label)
+
+    return forwards

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
-from django.db.models.base import ModelState
+from django.db.models import OuterRef, Subquery
 from django.utils.text import capfirst
 
 CREATED, CHANGED, DELETED = "+", "~", "-"
@@ -60,6 +58,26 @@ def changed_attnames(
     return [index for index in range(len(fields)) if previous[index] != current[index]]
 
 
+def recorded_names(model: Any, ids: Iterable[Any]) -> dict[Any, str]:
+    """Each record's most recent name from its own history (``history_record``), with
+    "(deleted)" once that history ends in a deletion. Users are named by their full name."""
+    history: Any = model.history.model
+    key = model._meta.pk.attname
+    latest = (
+        history._default_manager.filter(**{key: OuterRef(key)})
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    rows = history._default_manager.filter(
+        **{f"{key}__in": list(ids)}, history_id=Subquery(latest)
+    ).values_list(key, "history_record", "history_type")
+    verbose_name = capfirst(str(model._meta.verbose_name))
+    return {
+        pk: (name or f"{verbose_name} #{pk}") + (" (deleted)" if kind == DELETED else "")
+        for pk, name, kind in rows
+    }
+
+
 class ValueRenderer:
     """Stored values as text: choice labels, names behind foreign keys, ISO dates.
 
@@ -84,7 +102,6 @@ class ValueRenderer:
             if field.many_to_one or field.one_to_one
         ]
         self.names: dict[int, dict[Any, str]] = {}
-        self.objects: dict[int, dict[Any, models.Model]] = {}
 
     def prime(self, rows: Iterable[Sequence[Any]]) -> None:
         """Load the names behind every foreign key in ``rows``: one query per related model."""
@@ -95,33 +112,10 @@ class ValueRenderer:
             for index in self.foreign:
                 if row[index] is not None:
                     wanted[index].add(row[index])
-        self.names, self.objects = {}, {}
-        user_model = get_user_model()
-        for index, ids in wanted.items():
-            related: Any = self.fields[index].related_model
-            objects = related._base_manager.in_bulk(ids) if ids else {}
-            self.objects[index] = objects
-            self.names[index] = {
-                pk: person_name(obj) if related is user_model else str(obj)
-                for pk, obj in objects.items()
-            }
-
-    def record_label(self, model: type[models.Model], values: dict[str, Any]) -> str:
-        """``str()`` of the record as this row stood, its foreign keys taken from the batch's
-        names (a ``__str__`` that follows one must not query per row)."""
-        # Built without __init__ (no signals, no defaults): one per exported row adds up.
-        instance = model.__new__(model)
-        instance._state = ModelState()
-        instance._state.adding = False
-        instance.__dict__.update(values)
-        for index, objects in self.objects.items():
-            related = objects.get(values.get(self.fields[index].attname))
-            if related is not None:
-                self.fields[index].set_cached_value(instance, related)  # type: ignore[attr-defined]
-        try:
-            return str(instance)
-        except (AttributeError, TypeError, ValueError, ObjectDoesNotExist):
-            return f"{capfirst(str(model._meta.verbose_name))} #{instance.pk}"
+        self.names = {
+            index: recorded_names(self.fields[index].related_model, ids) if ids else {}
+            for index, ids in wanted.items()
+        }
 
     def render(self, index: int, value: Any) -> str:
         if value is None:

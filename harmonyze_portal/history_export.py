@@ -2,7 +2,9 @@
 
 ``/admin/history/export/?model=customers.customer&start=2026-01-01&end=2026-12-31`` streams
 timestamp (UTC), actor, model, record, change, field, old, new and reason. The response is
-written while the rows are read, in batches, so memory stays flat for millions of rows.
+written while the rows are read, so memory stays flat for millions of rows. On PostgreSQL the
+database writes the CSV (:mod:`harmonyze_portal.history_copy`); elsewhere Python does, in batches.
+The record column is the name the record had in that version (``history_record``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.history_copy import copy_history
 from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
 from harmonyze_portal.roles import PORTAL_APPS
 
@@ -89,8 +93,13 @@ def _day(value: str | None, name: str) -> date | None:
         ) from None
 
 
-def _utc_iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+def utc_iso(value: datetime) -> str:
+    """ISO 8601 in UTC: ``2026-03-02T14:05:00+00:00``, ``2026-03-02T14:05:00.25+00:00``
+    (fractions of a second without trailing zeros, as PostgreSQL writes them)."""
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    if "." in text:
+        text = text.rstrip("0")
+    return text + "+00:00"
 
 
 def history_rows(
@@ -117,6 +126,7 @@ def history_rows(
         "history_type",
         "history_actor",
         "history_change_reason",
+        "history_record",
     ]
     queryset = history_model._default_manager.all()
     if end is not None:
@@ -130,25 +140,22 @@ def history_rows(
         .iterator(chunk_size=BATCH)
     )
     model_label = model._meta.label_lower
-    renderer = ValueRenderer(fields, _utc_iso)
-    instance_fields = {field.attname for field in model._meta.concrete_fields}
-    build_str = [(5 + i, a) for i, a in enumerate(attnames) if a in instance_fields]
+    verbose_name = capfirst(str(model._meta.verbose_name))
+    renderer = ValueRenderer(fields, utc_iso)
 
     previous_key: Any = object()
     previous: Sequence[Any] | None = None
     for batch in batched(rows, BATCH):
-        renderer.prime(row[5:] for row in batch)
+        renderer.prime(row[6:] for row in batch)
         out: list[list[Any]] = []
         for row in batch:
-            key, when, kind, actor, reason = row[:5]
-            values = row[5:]
+            key, when, kind, actor, reason, name = row[:6]
+            values = row[6:]
             if key != previous_key:
                 previous_key, previous = key, None
             if since is None or when >= since:
-                label = renderer.record_label(
-                    model, {pk_name: key, **{attname: row[i] for i, attname in build_str}}
-                )
-                stamp = _utc_iso(when)
+                label = name or f"{verbose_name} #{key}"
+                stamp = utc_iso(when)
                 change = CHANGE_NAMES.get(kind, kind)
                 for diff in renderer.changes(previous, values, kind):
                     out.append(
@@ -173,14 +180,33 @@ def _utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def stream_csv(models_to_export: Sequence[type[models.Model]], **filters: Any) -> Iterator[str]:
+def stream_csv(
+    models_to_export: Sequence[type[models.Model]],
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    record: Any = None,
+    in_database: bool | None = None,
+) -> Iterator[bytes]:
+    """The export's bytes: written by PostgreSQL itself where it runs (``history_copy``), by
+    :func:`history_rows` elsewhere. ``in_database=False`` forces the Python writer."""
+    if in_database is None:
+        in_database = connection.vendor == "postgresql"
     writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
+    yield writer.writerow(HEADER).encode()
     for model in models_to_export:
-        for batch in history_rows(model, **filters):
+        if in_database:
+            yield from copy_history(
+                model,
+                since=_utc_midnight(start) if start is not None else None,
+                until=_utc_midnight(end + timedelta(days=1)) if end is not None else None,
+                record=record,
+            )
+            continue
+        for batch in history_rows(model, start=start, end=end, record=record):
             yield "".join(
                 writer.writerow([neutralise_formula(cell) for cell in row]) for row in batch
-            )
+            ).encode()
 
 
 def export_view(request: HttpRequest) -> HttpResponseBase:

@@ -13,7 +13,12 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from simple_history import register
 
-from harmonyze_portal.history import HistoryActorFields, TrackedModel, TrackedQuerySet
+from harmonyze_portal.history import (
+    HistoryActorFields,
+    LabelledHistoryManager,
+    TrackedModel,
+    TrackedQuerySet,
+)
 
 
 class PublicHolidayQuerySet(TrackedQuerySet["PublicHoliday"]):
@@ -137,6 +142,7 @@ register(
     get_user_model(),
     app="harmonyze_portal",
     bases=[HistoryActorFields],
+    history_manager=LabelledHistoryManager,
     excluded_fields=["password", "last_login"],
     m2m_fields=["groups"],
 )

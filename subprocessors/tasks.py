@@ -85,6 +85,7 @@ def _send_batch(ids: list[int], change: Change, connection: BaseEmailBackend) ->
             .order_by("pk")
         )
         for delivery in deliveries:
+            delivery.change = change  # already loaded: its history row names it without a query
             message = _message(delivery, change)
             now = timezone.now()
             delivery.attempts += 1

@@ -1,0 +1,61 @@
+"""Each history row keeps the name its record had, so exports name records without rebuilding
+them (DOMAIN.md H2); rows written before are named here."""
+
+from django.db import migrations, models
+
+from harmonyze_portal.history import name_recorded_versions
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("customers", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="historicalassistancerequest",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicalbreach",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicalbreachnotice",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicalcontact",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicalcustomer",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicalcustomerdomain",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicaldeletioncertificate",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicaldpa",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="historicalprohibiteddatafinding",
+            name="history_record",
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.RunPython(name_recorded_versions("customers"), migrations.RunPython.noop),
+    ]

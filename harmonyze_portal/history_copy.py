@@ -1,0 +1,294 @@
+"""The history export on PostgreSQL: the database compares versions and writes the CSV itself.
+
+One ``COPY (...) TO STDOUT CSV`` per model. A window (``LAG``) pairs every version with the one
+before it; a join with the list of fields makes each version one row per field, and only the
+fields an edit changed are kept. Python passes the bytes through, so a million rows cost a small
+multiple of PostgreSQL's own COPY of the table (``bench history``).
+
+It writes what :func:`harmonyze_portal.history_export.history_rows` writes (a test compares the
+two on every model): values rendered as :class:`~harmonyze_portal.history_diff.ValueRenderer`
+renders them, cells neutralised like :func:`~harmonyze_portal.exports.neutralise_formula`, an
+empty cell unquoted. Lines end in LF, PostgreSQL's only choice, where Python's writer ends them
+in CRLF; any CSV reader reads both the same.
+
+Shaped for speed, measured: the field list is a join rather than a ``LATERAL`` list (about 30%
+faster), every expression is evaluated over columns rather than nested expressions, and JIT is
+off for the statement (compiling it costs more than it saves on a streamed query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils.text import capfirst
+from psycopg import sql
+
+from harmonyze_portal.exports import FORMULA_TRIGGERS, neutralise_formula
+from harmonyze_portal.history_diff import field_label, tracked_fields
+
+CHUNK_BYTES = 64 * 1024
+CHANGE_NAMES = (("+", "created"), ("~", "changed"), ("-", "deleted"))
+
+# Renderings that can never begin with a formula trigger, so need no neutralising.
+_PLAIN_FIELDS = (
+    models.BooleanField,
+    models.DateField,  # DateTimeField too
+    models.GenericIPAddressField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.PositiveBigIntegerField,
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+)
+
+
+def _text(value: str) -> sql.Composable:
+    return sql.Literal(value)
+
+
+def neutralised(column: sql.Composable) -> sql.Composable:
+    """Text a spreadsheet would evaluate gets a leading quote. ``column`` is evaluated up to
+    three times: give it a column, not an expression. ``ascii()`` of the first character
+    compared with integers costs much less than comparing ``left(x, 1)`` as text."""
+    codes = sql.SQL(", ").join(sql.Literal(ord(trigger)) for trigger in FORMULA_TRIGGERS)
+    return sql.SQL("CASE WHEN ascii({c}) IN ({codes}) THEN '''' || {c} ELSE {c} END").format(
+        c=column, codes=codes
+    )
+
+
+def utc_iso(column: sql.Composable) -> sql.Composable:
+    """ISO 8601 in UTC, fractions of a second without trailing zeros (``DateStyle`` ISO), as
+    :func:`harmonyze_portal.history_export.utc_iso` writes it."""
+    return sql.SQL("replace(({c} AT TIME ZONE 'UTC')::text, ' ', 'T') || '+00:00'").format(c=column)
+
+
+def _verbose(model: Any) -> str:
+    return capfirst(str(model._meta.verbose_name))
+
+
+class _Field:
+    """One tracked field: its columns in the versions, and how its values read as text."""
+
+    def __init__(self, index: int, field: models.Field[Any, Any]) -> None:
+        self.index = index
+        self.field = field
+        self.column = sql.Identifier(field.attname if field.column is None else field.column)
+        self.related: Any = field.related_model if (field.many_to_one or field.one_to_one) else None
+        self.names = sql.Identifier(f"names{index}")
+
+    def value(self, version: str) -> sql.Composable:
+        """The stored value in the version (``"v"``) or the one before it (``"p"``)."""
+        return sql.SQL("v.{}").format(sql.Identifier(f"{version}{self.index}"))
+
+    def name(self, version: str) -> sql.Composable:
+        return sql.SQL("v.{}").format(sql.Identifier(f"{version}{self.index}name"))
+
+    def names_cte(self, table: sql.Identifier) -> sql.Composable:
+        """Each related record's most recent name, from its own history, as the admin shows it:
+        ``(deleted)`` once that history ends in a deletion."""
+        history: Any = self.related.history.model
+        key = sql.Identifier(self.related._meta.pk.column)
+        fallback = sql.SQL("{v} || ' #' || t.{k}").format(v=_text(_verbose(self.related)), k=key)
+        return sql.SQL(
+            "{names} AS ("
+            " SELECT DISTINCT ON (t.{k}) t.{k} AS id,"
+            "  COALESCE(NULLIF(t.history_record, ''), {fallback})"
+            "  || CASE WHEN t.history_type = '-' THEN ' (deleted)' ELSE '' END AS name"
+            " FROM {related} t WHERE t.{k} IN (SELECT h.{column} FROM {table} h)"
+            " ORDER BY t.{k}, t.history_date DESC, t.history_id DESC)"
+        ).format(
+            names=self.names,
+            k=key,
+            fallback=fallback,
+            related=sql.Identifier(history._meta.db_table),
+            column=self.column,
+            table=table,
+        )
+
+    def render(self, version: str) -> sql.Composable:
+        """``ValueRenderer.render`` then ``neutralise_formula``, in SQL; NULL for no value."""
+        field, x = self.field, self.value(version)
+        if self.related is not None:
+            name = self.name(version)
+            return sql.SQL(
+                "CASE WHEN {x} IS NULL THEN NULL"
+                " WHEN {name} IS NULL THEN {v} || ' #' || {x} || ' (deleted)'"
+                " ELSE {neutral} END"
+            ).format(x=x, name=name, v=_text(_verbose(self.related)), neutral=neutralised(name))
+        if field.choices:
+            cases = sql.SQL(" ").join(
+                sql.SQL("WHEN {} THEN {}").format(
+                    _text(str(key)), _text(neutralise_formula(str(label)))
+                )
+                for key, label in field.flatchoices
+            )
+            other = neutralised(sql.SQL("{}::text").format(x))
+            return sql.SQL("CASE {x}::text {cases} ELSE {other} END").format(
+                x=x, cases=cases, other=other
+            )
+        if isinstance(field, models.BooleanField):
+            return sql.SQL("CASE WHEN {x} THEN 'Yes' WHEN NOT {x} THEN 'No' END").format(x=x)
+        if isinstance(field, models.DateTimeField):
+            return utc_iso(x)
+        if isinstance(field, models.GenericIPAddressField):
+            return sql.SQL("host({})").format(x)
+        text = sql.SQL("{}::text").format(x)
+        return text if isinstance(field, _PLAIN_FIELDS) else neutralised(text)
+
+
+def _by_field(fields: list[_Field], expression: Any) -> sql.Composable:
+    """``CASE n.i WHEN 0 THEN <field 0's expression> WHEN 1 THEN ... END``."""
+    if len(fields) == 1:
+        return expression(fields[0])
+    return sql.SQL("CASE n.i {} END").format(
+        sql.SQL(" ").join(
+            sql.SQL("WHEN {} THEN {}").format(sql.Literal(field.index), expression(field))
+            for field in fields
+        )
+    )
+
+
+def copy_statement(
+    model: type[models.Model],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    record: Any = None,
+) -> sql.Composable:
+    """The COPY writing ``model``'s history rows from ``since`` to before ``until`` (UTC)."""
+    history_model: Any = model.history.model  # type: ignore[attr-defined]
+    table = sql.Identifier(history_model._meta.db_table)
+    key = sql.Identifier(model._meta.pk.attname)
+    fields = [_Field(index, field) for index, field in enumerate(tracked_fields(model))]
+    foreign = [field for field in fields if field.related is not None]
+
+    where: list[sql.Composable] = [sql.SQL("TRUE")]
+    if until is not None:
+        where.append(sql.SQL("h.history_date < {}").format(sql.Literal(until)))
+    if record is not None:
+        where.append(sql.SQL("h.{} = {}").format(key, sql.Literal(record)))
+
+    # Versions: each field's value and the previous version's, names joined before the window.
+    version_columns = [
+        sql.SQL("h.{c} AS {v}, LAG(h.{c}) OVER w AS {p}").format(
+            c=field.column,
+            v=sql.Identifier(f"v{field.index}"),
+            p=sql.Identifier(f"p{field.index}"),
+        )
+        for field in fields
+    ] + [
+        sql.SQL("{n}.name AS {vn}, LAG({n}.name) OVER w AS {pn}").format(
+            n=field.names,
+            vn=sql.Identifier(f"v{field.index}name"),
+            pn=sql.Identifier(f"p{field.index}name"),
+        )
+        for field in foreign
+    ]
+    joins = [
+        sql.SQL("LEFT JOIN {n} ON {n}.id = h.{c}").format(n=field.names, c=field.column)
+        for field in foreign
+    ]
+    versions = sql.SQL(
+        "versions AS ("
+        " SELECT h.history_id, h.{key} AS record_id, h.history_date, h.history_type,"
+        "  h.history_actor, h.history_change_reason, h.history_record,"
+        "  LAG(h.history_id) OVER w AS previous_id, {columns}"
+        " FROM {table} h {joins}"
+        " WHERE {where}"
+        " WINDOW w AS (PARTITION BY h.{key} ORDER BY h.history_date, h.history_id))"
+    ).format(
+        key=key,
+        columns=sql.SQL(", ").join(version_columns),
+        table=table,
+        joins=sql.SQL(" ").join(joins),
+        where=sql.SQL(" AND ").join(where),
+    )
+
+    field_list = sql.SQL(", ").join(
+        sql.SQL("({}, {})").format(
+            sql.Literal(field.index), _text(neutralise_formula(field_label(field.field)))
+        )
+        for field in fields
+    )
+    # A creation, a deletion, or an edit with no earlier version: every field is written.
+    whole = sql.SQL("(v.history_type <> '~' OR v.previous_id IS NULL)")
+    changed = _by_field(
+        fields,
+        lambda field: sql.SQL("{} IS DISTINCT FROM {}").format(field.value("v"), field.value("p")),
+    )
+    new = _by_field(fields, lambda field: field.render("v"))
+    old = _by_field(fields, lambda field: field.render("p"))
+    change = sql.SQL("CASE v.history_type {} ELSE v.history_type END").format(
+        sql.SQL(" ").join(
+            sql.SQL("WHEN {} THEN {}").format(_text(kind), _text(name))
+            for kind, name in CHANGE_NAMES
+        )
+    )
+    record_name = sql.SQL(
+        "CASE WHEN v.history_record = '' THEN {v} || ' #' || v.record_id ELSE {name} END"
+    ).format(v=_text(_verbose(model)), name=neutralised(sql.SQL("v.history_record")))
+    in_range = (
+        sql.SQL("v.history_date >= {}").format(sql.Literal(since))
+        if since is not None
+        else sql.SQL("TRUE")
+    )
+    ctes = [field.names_cte(table) for field in foreign] + [versions]
+    return sql.SQL(
+        "COPY (WITH {ctes}"
+        " SELECT {stamp}, NULLIF({actor}, ''), {model}, v.record_id, {record}, {change}, n.label,"
+        "  CASE WHEN v.history_type = '-' THEN {new} WHEN {whole} THEN NULL ELSE {old} END,"
+        "  CASE WHEN v.history_type = '-' THEN NULL ELSE {new} END,"
+        "  NULLIF({reason}, '')"
+        " FROM versions v CROSS JOIN (VALUES {field_list}) AS n(i, label)"
+        " WHERE {in_range} AND ({whole} OR {changed})"
+        # Fields within a version come in the field list's order: a join with no equality can
+        # only be a nested loop, the versions outside (already in this order, so no sort) and
+        # the list inside, read in its order for each version. Sorting on n.i as well costs a
+        # fifth of the export's time for the same result; the tests compare field order.
+        " ORDER BY v.record_id, v.history_date, v.history_id"
+        ") TO STDOUT WITH (FORMAT csv)"
+    ).format(
+        ctes=sql.SQL(", ").join(ctes),
+        stamp=utc_iso(sql.SQL("v.history_date")),
+        actor=neutralised(sql.SQL("v.history_actor")),
+        model=_text(model._meta.label_lower),
+        record=record_name,
+        change=change,
+        new=new,
+        old=old,
+        whole=whole,
+        reason=neutralised(sql.SQL("v.history_change_reason")),
+        field_list=field_list,
+        in_range=in_range,
+        changed=changed,
+    )
+
+
+def copy_history(
+    model: type[models.Model],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    record: Any = None,
+) -> Iterator[bytes]:
+    """The CSV of ``model``'s history as PostgreSQL writes it, in chunks of about 64 KiB
+    (PostgreSQL sends a message per line; a response write per line would cost more)."""
+    statement = copy_statement(model, since=since, until=until, record=record)
+    chunk = bytearray()
+    # A reader who stops early cancels the COPY, which fails the transaction it ran in: its own
+    # (or a savepoint inside the caller's) is rolled back and the connection goes on.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+        cursor.execute("SET LOCAL jit = off")
+        with cursor.cursor.copy(statement) as copy:
+            for block in copy:
+                chunk += block
+                if len(chunk) >= CHUNK_BYTES:
+                    yield bytes(chunk)
+                    chunk.clear()
+    if chunk:
+        yield bytes(chunk)

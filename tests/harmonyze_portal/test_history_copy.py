@@ -1,0 +1,186 @@
+"""Each history row keeps its record's name, and PostgreSQL's COPY writes the same export as
+Python does (DOMAIN.md H2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
+
+from customers.models import DPA, Customer
+from harmonyze_portal.history import (
+    bulk_create_with_history,
+    name_recorded_versions,
+    record_history,
+)
+from harmonyze_portal.history_export import HEADER, stream_csv
+from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.roles import PORTAL_APPS
+from tests.customers.builders import make_customer, make_dpa
+
+pytestmark = pytest.mark.django_db
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the database writer is PostgreSQL's COPY; SQLite exports through Python",
+)
+
+
+def parsed(chunks: Any) -> list[list[str]]:
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+    assert rows[0] == HEADER
+    return rows[1:]
+
+
+def tracked_portal_models() -> list[Any]:
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in PORTAL_APPS
+        and hasattr(model._meta, "simple_history_manager_attribute")
+    ]
+
+
+def test_every_version_keeps_the_name_its_record_had() -> None:
+    holiday = PublicHoliday(date=date(2026, 12, 25), name="Christmas")
+    holiday.save()
+    holiday.name = "Christmas Day"
+    holiday.save()
+    holiday.delete()
+
+    names = list(
+        PublicHoliday.history.order_by("history_date").values_list("history_record", flat=True)
+    )
+
+    assert names == ["2026-12-25 Christmas", "2026-12-25 Christmas Day", "2026-12-25 Christmas Day"]
+
+
+def test_bulk_writes_name_each_record() -> None:
+    holidays = [
+        PublicHoliday(date=date(2026, 1, 1), name="New Year's Day"),
+        PublicHoliday(date=date(2026, 7, 4), name="Independence Day"),
+    ]
+    bulk_create_with_history(holidays, PublicHoliday)
+    saved = list(PublicHoliday.objects.order_by("date"))
+    for holiday in saved:
+        holiday.name = holiday.name.upper()
+        holiday.save(update_fields=["name"])  # a second, ordinary version
+    record_history(saved, PublicHoliday, reason="Checked")
+
+    names = list(
+        PublicHoliday.history.order_by("history_id").values_list("history_record", flat=True)
+    )
+
+    assert names == [
+        "2026-01-01 New Year's Day",
+        "2026-07-04 Independence Day",
+        "2026-01-01 NEW YEAR'S DAY",
+        "2026-07-04 INDEPENDENCE DAY",
+        "2026-01-01 NEW YEAR'S DAY",
+        "2026-07-04 INDEPENDENCE DAY",
+    ]
+
+
+def test_rows_written_before_the_column_are_named_by_the_migration() -> None:
+    acme = make_customer("Acme Corp")
+    make_dpa(acme, version="2026-01")
+    history = [Customer.history.model, DPA.history.model]
+    for model in history:
+        for row in model.objects.all():  # simulate rows from before the column existed
+            row.history_record = ""
+            row.save()
+
+    name_recorded_versions("customers")(apps, None)
+
+    assert list(Customer.history.values_list("history_record", flat=True)) == ["Acme Corp"]
+    assert list(DPA.history.values_list("history_record", flat=True)) == ["Acme Corp – DPA 2026-01"]
+
+
+@pytest.fixture
+def varied_history(settings: Any) -> None:
+    """The demo's records plus the awkward cases: a deleted customer behind a foreign key,
+    formulas, line breaks, microseconds, empty and NULL values, a record id filter."""
+    settings.DEBUG = True
+    with time_machine.travel(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), tick=True):
+        call_command("seed_demo", stdout=StringIO())
+        gone = make_customer("Initech")
+        dpa = make_dpa(gone, version="=1+1")
+        dpa.version = "v2\r\nsigned"
+        dpa.save()
+        dpa.delete()
+        gone.delete()
+        renamed = Customer.objects.order_by("pk").first()
+        assert renamed is not None
+        renamed.legal_name = '@Renamed, Inc. "quoted"'
+        renamed.save()
+        PublicHoliday(date=date(2026, 5, 1), name="-May Day\tholiday").save()
+        PublicHoliday(date=date(2026, 5, 2), name="\tTabbed").save()
+        PublicHoliday(date=date(2026, 5, 3), name="\rReturned").save()
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"start": date(2026, 3, 2), "end": date(2026, 3, 2)},
+        {"start": date(2026, 3, 3)},
+        {"end": date(2026, 3, 1)},
+    ],
+    ids=["all", "one day", "after", "before"],
+)
+def test_postgresql_writes_what_python_writes_for_every_model(
+    varied_history: None, filters: dict[str, date]
+) -> None:
+    written = 0
+    for model in tracked_portal_models():
+        in_database = parsed(stream_csv([model], in_database=True, **filters))
+        in_python = parsed(stream_csv([model], in_database=False, **filters))
+        assert in_database == in_python, model._meta.label
+        written += len(in_database)
+    if not filters or ("start" in filters and "end" in filters):
+        assert written > 200  # the comparison covered real history, not empty files
+
+
+@postgresql_only
+def test_postgresql_writes_one_record_and_the_awkward_values_like_python(
+    varied_history: None,
+) -> None:
+    customer = Customer.objects.order_by("pk").first()
+    assert customer is not None
+
+    rows = parsed(stream_csv([Customer], in_database=True, record=customer.pk))
+
+    assert rows == parsed(stream_csv([Customer], in_database=False, record=customer.pk))
+    assert {row[3] for row in rows} == {str(customer.pk)}
+    assert rows[-1][4] == '\'@Renamed, Inc. "quoted"'
+    dpa_rows = parsed(stream_csv([DPA], in_database=True))
+    deleted = [row for row in dpa_rows if row[5] == "deleted" and row[6] == "Customer"]
+    assert deleted
+    assert deleted[0][7] == "Initech (deleted)"
+    assert any(row[8] == "v2\r\nsigned" for row in dpa_rows)
+    assert any(row[8] == "'=1+1" for row in dpa_rows)
+
+
+@postgresql_only
+def test_an_export_abandoned_half_way_leaves_the_connection_usable() -> None:
+    holidays = [
+        PublicHoliday(date=date(2026, 1, 1) + timedelta(days=n), name=f"Holiday {n} " + "x" * 100)
+        for n in range(2000)
+    ]
+    bulk_create_with_history(holidays, PublicHoliday)
+    chunks = stream_csv([PublicHoliday], in_database=True)
+    next(chunks)  # the header
+    assert len(next(chunks)) >= 64 * 1024  # one chunk of the COPY, more to come
+
+    chunks.close()
+
+    assert PublicHoliday.objects.count() == 2000
