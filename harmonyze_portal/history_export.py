@@ -15,11 +15,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import batched
 from typing import Any
 
+from django import forms
 from django.apps import apps
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
-from django.http import HttpRequest, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -209,32 +212,119 @@ def stream_csv(
             ).encode()
 
 
-def export_view(request: HttpRequest) -> HttpResponseBase:
-    """The history export, for staff with the view permission on each model exported."""
-    try:
-        label = request.GET.get("model", "")
+class HistoryExportForm(forms.Form):
+    """What to export: one model's history, optionally a date range (UTC days) or one record."""
+
+    model = forms.CharField(label="Records", required=False, widget=forms.Select)
+    start = forms.CharField(
+        label="From (UTC day, inclusive)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = forms.CharField(
+        label="To (UTC day, inclusive)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    record = forms.CharField(
+        label="Record id",
+        required=False,
+        help_text="Leave empty for every record; a record's History page links its own export.",
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "Choose the records")] + [
+            (
+                model._meta.label_lower,
+                f"{apps.get_app_config(model._meta.app_label).verbose_name} › "
+                f"{capfirst(str(model._meta.verbose_name_plural))}",
+            )
+            for model in exportable_models(user)
+        ]
+        self.fields["model"].widget.choices = choices
+
+    def clean_model(self) -> type[models.Model]:
+        label = self.cleaned_data["model"]
         if not label:
-            raise BadExportRequest("Say which model's history to export: ?model=app.model.")
-        model = tracked_model(label)
-        start = _day(request.GET.get("start"), "start")
-        end = _day(request.GET.get("end"), "end")
+            raise ValidationError("Say which model's history to export: ?model=app.model.")
+        try:
+            return tracked_model(label)
+        except BadExportRequest as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_start(self) -> date | None:
+        return self._day("start")
+
+    def clean_end(self) -> date | None:
+        return self._day("end")
+
+    def _day(self, name: str) -> date | None:
+        try:
+            return _day(self.cleaned_data[name], name)
+        except BadExportRequest as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("start"), data.get("end")
         if start and end and start > end:
-            raise BadExportRequest("start must be on or before end.")
-    except BadExportRequest as exc:
-        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+            self.add_error("end", "start must be on or before end.")
+        model, record = data.get("model"), data.get("record")
+        if model is not None and record:
+            try:
+                data["record"] = model._meta.pk.to_python(record)
+            except ValidationError:
+                self.add_error(
+                    "record", f"record must be a {model._meta.verbose_name} id, not {record!r}."
+                )
+        else:
+            data["record"] = None
+        return data
+
+
+def exportable_models(user: Any) -> list[type[models.Model]]:
+    """The portal's tracked models whose history ``user`` may export, app by app."""
+    found = [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in PORTAL_APPS
+        and hasattr(model._meta, "simple_history_manager_attribute")
+        and may_export(user, model)
+    ]
+    return sorted(found, key=lambda model: (model._meta.app_label, model._meta.verbose_name))
+
+
+def _form_page(request: HttpRequest, form: HistoryExportForm, status: int) -> HttpResponse:
+    return render(
+        request,
+        "admin/history_export.html",
+        {**admin.site.each_context(request), "title": "Export history", "form": form},
+        status=status,
+    )
+
+
+def export_view(request: HttpRequest) -> HttpResponseBase:
+    """The history export, for staff with the view permission on each model exported.
+
+    Without a query it is a form; with one, the CSV, or the form again with what is wrong (400).
+    """
+    if not request.GET:
+        return _form_page(request, HistoryExportForm(user=request.user), 200)
+    form = HistoryExportForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return _form_page(request, form, 400)
+    model = form.cleaned_data["model"]
     if not may_export(request.user, model):
         raise PermissionDenied
-    record = request.GET.get("record") or None
-    if record is not None:
-        try:
-            record = model._meta.pk.to_python(record)
-        except ValidationError:
-            return HttpResponseBadRequest(
-                f"record must be a {model._meta.verbose_name} id.",
-                content_type="text/plain; charset=utf-8",
-            )
     response = StreamingHttpResponse(
-        stream_csv([model], start=start, end=end, record=record),
+        stream_csv(
+            [model],
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            record=form.cleaned_data["record"],
+        ),
         content_type="text/csv; charset=utf-8",
     )
     name = f"history-{model._meta.label_lower}-{timezone.localdate():%Y-%m-%d}.csv"

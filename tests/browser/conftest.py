@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As root in a container Chromium needs --no-sandbox; the network flags stop it from calling
@@ -60,3 +63,13 @@ def page(live_server: Any) -> Iterator[Any]:
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def passwords(transactional_db: None, settings: Any) -> dict[str, str]:
+    """The demo users, created by `seed_demo` as `make run` does, with their passwords."""
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    settings.DEBUG = False
+    return dict(re.findall(r"^\s+(counsel|analyst|viewer)\s+(\S+)", out.getvalue(), re.MULTILINE))

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import re
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django_otp.oath import totp
+
+from tests.browser.staff import code_for
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def passwords(transactional_db: None, settings: Any) -> dict[str, str]:
-    """The demo users, created by `seed_demo` as `make run` does, with their passwords."""
-    settings.DEBUG = True
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    settings.DEBUG = False
-    return dict(re.findall(r"^\s+(counsel|analyst|viewer)\s+(\S+)", out.getvalue(), re.MULTILINE))
-
-
-def code_for(secret: str) -> str:
-    key = base64.b32decode(secret.replace(" ", ""))
-    return f"{totp(key):06d}"
 
 
 def test_demo_counsel_enrols_and_sees_the_admin(passwords: dict[str, str], page: Any) -> None:

@@ -209,6 +209,26 @@ def test_an_analyst_with_the_view_permission_still_needs_the_history_one(
     assert response.status_code == 403
 
 
+def test_without_a_query_the_export_is_a_form_of_what_the_user_may_export(
+    analyst: Any, counsel: Any, signed_in: SignIn
+) -> None:
+    analysts = signed_in(analyst).get(EXPORT)
+    counsels = signed_in(counsel).get(EXPORT)
+
+    assert analysts.status_code == counsels.status_code == 200
+    assert 'value="customers.customer"' in analysts.content.decode()
+    assert 'value="requests.lawenforcementdemand"' not in analysts.content.decode()
+    assert 'value="requests.lawenforcementdemand"' in counsels.content.decode()
+    assert 'type="date"' in counsels.content.decode()
+
+
+def test_staff_pages_link_the_export_and_the_calendar(counsel: Any, signed_in: SignIn) -> None:
+    page = signed_in(counsel).get("/admin/").content.decode()
+
+    assert f'href="{EXPORT}"' in page
+    assert 'href="/staff/calendar/"' in page
+
+
 def test_signed_out_people_are_sent_to_sign_in(client: Client) -> None:
     response = client.get(EXPORT, {"model": "customers.customer"})
 
@@ -219,7 +239,7 @@ def test_signed_out_people_are_sent_to_sign_in(client: Client) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({}, "Say which model"),
+        ({"start": "2026-01-01"}, "Say which model"),
         ({"model": "customers.nothing"}, "Unknown model"),
         ({"model": "nonsense"}, "Unknown model"),
         ({"model": "auth.user"}, "no portal history"),
