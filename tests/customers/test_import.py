@@ -160,6 +160,8 @@ def test_preview_then_confirm_creates_customers_domains_and_dpas(
     assert "Initech Europe B.V." in page
     assert "umbrella-health.com" in page
     assert "Autoriteit Persoonsgegevens" in page
+    # The preview's highlights are styled by a stylesheet: the CSP refuses style attributes.
+    assert "/static/css/import-preview.css" in page
     assert [row.import_type for row in previewed.context["result"].valid_rows()] == ["new", "new"]
     assert Customer.objects.count() == 0, "the preview is a dry run"
 
