@@ -12,14 +12,14 @@ or the ``*_with_history`` helpers below.
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import models
+from django.db import models, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -28,6 +28,8 @@ from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 from simple_history.utils import get_change_reason_from_object
+
+logger = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
 PUBLIC_FORM = "public form"
@@ -77,15 +79,24 @@ class HistoryActorFields(models.Model):
         abstract = True
 
 
+def _fallback_label(instance: models.Model) -> str:
+    return f"{capfirst(str(instance._meta.verbose_name))} #{instance.pk}"
+
+
 def record_label(instance: models.Model) -> str:
-    """The name a history row keeps for its record: ``str()``, a person's name for staff."""
+    """The name a history row keeps for its record: ``str()``, a person's name for staff.
+
+    A ``__str__`` that fails must not fail the save it names, so any error gives the record's
+    type and id instead (logged; the export shows the same for unnamed rows).
+    """
     try:
         if isinstance(instance, AbstractBaseUser):
             full_name = getattr(instance, "get_full_name", lambda: "")()
             return str(full_name or instance.get_username())
         return str(instance)
-    except (AttributeError, TypeError, ValueError, ObjectDoesNotExist):
-        return f"{capfirst(str(instance._meta.verbose_name))} #{instance.pk}"
+    except Exception:
+        logger.exception("Could not name %s #%s for its history", instance._meta.label, instance.pk)
+        return _fallback_label(instance)
 
 
 @receiver(pre_create_historical_record)
@@ -262,41 +273,34 @@ def untracked_models(app_labels: Iterable[str]) -> list[str]:
     return problems
 
 
-def name_recorded_versions(app_label: str) -> Any:
-    """A migration step giving ``history_record`` to the history rows written before the column
-    existed: each row's record rebuilt from its stored values and named by :func:`record_label`.
-
-    It uses the live models (a frozen migration model has no ``__str__``), reading only the
-    columns the row has, so a later change to a model cannot break it; a record that cannot be
-    rebuilt is named by its type and id.
+def name_unnamed_versions(batch_size: int = 1000) -> dict[str, int]:
+    """Give ``history_record`` to the history rows written before that column existed, each
+    named from its own version (``row.instance``) by :func:`record_label`. Idempotent; batched,
+    one short transaction per batch, so it runs beside a live portal. Returns rows named per
+    historical model. (It writes a derived column of history rows, not a tracked record.)
     """
+    from django.apps import apps
 
-    def forwards(state_apps: Any, schema_editor: Any) -> None:
-        from django.apps import apps as live_apps
-
-        for state_model in state_apps.get_app_config(app_label).get_models():
-            try:
-                live_history = live_apps.get_model(app_label, state_model.__name__)
-            except LookupError:
-                continue
-            record_model = getattr(live_history, "instance_type", None)
-            if record_model is None:
-                continue
-            stored = {field.attname for field in state_model._meta.concrete_fields}
-            if "history_record" not in stored:
-                continue  # a table of many-to-many history, which names no record
-            columns = [
-                field.attname
-                for field in record_model._meta.concrete_fields
-                if field.attname in stored
-            ]
-            unnamed = state_model._default_manager.filter(history_record="")
-            for values in unnamed.values("history_id", *columns).iterator():
-                history_id = values.pop("history_id")
-                try:
-                    label = record_label(record_model(**values))
-                except (TypeError, ValueError):
-                    label = f"{capfirst(str(record_model._meta.verbose_name))} #{values.get('id')}"
-                unnamed.filter(history_id=history_id).update(history_record=label)
-
-    return forwards
+    named: dict[str, int] = {}
+    for history in apps.get_models():
+        record_model = getattr(history, "instance_type", None)
+        columns = {field.name for field in history._meta.concrete_fields}
+        if record_model is None or "history_record" not in columns:
+            continue
+        manager = history._default_manager
+        last = 0
+        while True:
+            rows: list[Any] = list(
+                manager.filter(history_record="", history_id__gt=last).order_by("history_id")[
+                    :batch_size
+                ]
+            )
+            if not rows:
+                break
+            for row in rows:
+                row.history_record = record_label(row.instance) or _fallback_label(row.instance)
+            with transaction.atomic():
+                manager.bulk_update(rows, ["history_record"])
+            last = rows[-1].history_id
+            named[history._meta.label] = named.get(history._meta.label, 0) + len(rows)
+    return named

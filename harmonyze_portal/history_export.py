@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from harmonyze_portal.exports import neutralise_formula
-from harmonyze_portal.history_copy import copy_history
+from harmonyze_portal.history_copy import copy_history, copy_supported
 from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
 from harmonyze_portal.roles import PORTAL_APPS
 
@@ -191,20 +191,40 @@ def stream_csv(
     record: Any = None,
     in_database: bool | None = None,
 ) -> Iterator[bytes]:
-    """The export's bytes: written by PostgreSQL itself where it runs (``history_copy``), by
-    :func:`history_rows` elsewhere. ``in_database=False`` forces the Python writer."""
+    """The export's bytes: written by PostgreSQL itself where it runs and every field of the
+    models has an SQL rendering (:mod:`harmonyze_portal.history_copy`), by :func:`history_rows`
+    otherwise. ``in_database=False`` forces the Python writer.
+
+    Bounds are checked here, before the first byte, so a bad one is a 400 and not a download
+    cut short. On PostgreSQL the COPY holds the connection until the iterator is exhausted or
+    closed: read it to the end (or close it) before using the database again in this thread.
+    """
+    if end is not None and end >= date.max:
+        raise BadExportRequest(f"end must be a day before {date.max.isoformat()}.")
+    since = _utc_midnight(start) if start is not None else None
+    until = _utc_midnight(end + timedelta(days=1)) if end is not None else None
     if in_database is None:
         in_database = connection.vendor == "postgresql"
-    writer = csv.writer(_Echo())
+    in_database = in_database and all(copy_supported(model) for model in models_to_export)
+    return _stream(models_to_export, start, end, since, until, record, in_database=in_database)
+
+
+def _stream(
+    models_to_export: Sequence[type[models.Model]],
+    start: date | None,
+    end: date | None,
+    since: datetime | None,
+    until: datetime | None,
+    record: Any,
+    *,
+    in_database: bool,
+) -> Iterator[bytes]:
+    # PostgreSQL ends its lines in LF; the header follows suit so the file has one line ending.
+    writer = csv.writer(_Echo(), lineterminator="\n" if in_database else "\r\n")
     yield writer.writerow(HEADER).encode()
     for model in models_to_export:
         if in_database:
-            yield from copy_history(
-                model,
-                since=_utc_midnight(start) if start is not None else None,
-                until=_utc_midnight(end + timedelta(days=1)) if end is not None else None,
-                record=record,
-            )
+            yield from copy_history(model, since=since, until=until, record=record)
             continue
         for batch in history_rows(model, start=start, end=end, record=record):
             yield "".join(
@@ -257,7 +277,10 @@ class HistoryExportForm(forms.Form):
         return self._day("start")
 
     def clean_end(self) -> date | None:
-        return self._day("end")
+        end = self._day("end")
+        if end is not None and end >= date.max:
+            raise ValidationError(f"end must be a day before {date.max.isoformat()}.")
+        return end
 
     def _day(self, name: str) -> date | None:
         try:
@@ -312,12 +335,18 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
     """
     if not request.GET:
         return _form_page(request, HistoryExportForm(user=request.user), 200)
+    try:
+        asked_for = tracked_model(request.GET.get("model", ""))
+    except BadExportRequest:
+        pass  # the form says what is wrong with it
+    else:
+        # Refused before anything else is checked: nothing about these records is answered.
+        if not may_export(request.user, asked_for):
+            raise PermissionDenied
     form = HistoryExportForm(request.GET, user=request.user)
     if not form.is_valid():
         return _form_page(request, form, 400)
     model = form.cleaned_data["model"]
-    if not may_export(request.user, model):
-        raise PermissionDenied
     response = StreamingHttpResponse(
         stream_csv(
             [model],

@@ -1,9 +1,8 @@
 """Each history row keeps the name its record had, so exports name records without rebuilding
-them (DOMAIN.md H2); rows written before are named here."""
+them (DOMAIN.md H2). Adding a column with a constant default rewrites no rows; rows written
+before are named afterwards by `manage.py name_history_records`, outside any migration."""
 
 from django.db import migrations, models
-
-from harmonyze_portal.history import name_recorded_versions
 
 
 class Migration(migrations.Migration):
@@ -37,5 +36,4 @@ class Migration(migrations.Migration):
             name="history_record",
             field=models.TextField(blank=True, db_default="", default=""),
         ),
-        migrations.RunPython(name_recorded_versions("subprocessors"), migrations.RunPython.noop),
     ]

@@ -16,11 +16,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from customers.models import DPA, Customer
-from harmonyze_portal.history import (
-    bulk_create_with_history,
-    name_recorded_versions,
-    record_history,
-)
+from harmonyze_portal.history import bulk_create_with_history, record_history
+from harmonyze_portal.history_copy import copy_supported
 from harmonyze_portal.history_export import HEADER, stream_csv
 from harmonyze_portal.models import PublicHoliday
 from harmonyze_portal.roles import PORTAL_APPS
@@ -89,19 +86,53 @@ def test_bulk_writes_name_each_record() -> None:
     ]
 
 
-def test_rows_written_before_the_column_are_named_by_the_migration() -> None:
+def test_rows_written_before_names_were_kept_are_named_by_the_command() -> None:
     acme = make_customer("Acme Corp")
     make_dpa(acme, version="2026-01")
-    history = [Customer.history.model, DPA.history.model]
-    for model in history:
-        for row in model.objects.all():  # simulate rows from before the column existed
+    acme.legal_name = "Acme Corporation"
+    acme.save()
+    for model in [Customer.history.model, DPA.history.model]:
+        for row in model.objects.all():  # as rows from before the column existed
             row.history_record = ""
             row.save()
+    out = StringIO()
 
-    name_recorded_versions("customers")(apps, None)
+    call_command("name_history_records", "--batch-size", "1", stdout=out)
+    again = StringIO()
+    call_command("name_history_records", stdout=again)
 
-    assert list(Customer.history.values_list("history_record", flat=True)) == ["Acme Corp"]
-    assert list(DPA.history.values_list("history_record", flat=True)) == ["Acme Corp – DPA 2026-01"]
+    names = Customer.history.order_by("history_id").values_list("history_record", flat=True)
+    assert list(names) == ["Acme Corp", "Acme Corporation"]  # each as that version was named
+    assert list(DPA.history.values_list("history_record", flat=True)) == [
+        "Acme Corporation – DPA 2026-01"  # a related record is named as it is now
+    ]
+    assert "customers.HistoricalCustomer: 2 history rows named" in out.getvalue()
+    assert "0 history rows named in all." in again.getvalue()
+
+
+def test_a_failing_str_does_not_fail_the_save(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Any) -> str:
+        raise KeyError("missing")
+
+    monkeypatch.setattr(PublicHoliday, "__str__", broken)
+    holiday = PublicHoliday(date=date(2026, 12, 25), name="Christmas")
+
+    holiday.save()
+
+    assert holiday.history.get().history_record == f"Public holiday #{holiday.pk}"
+
+
+def test_every_foreign_key_of_a_tracked_model_names_a_tracked_model() -> None:
+    # Names behind foreign keys come from the related model's history (both exports and the
+    # admin's History page): a key to an untracked model would have none.
+    untracked = [
+        f"{model._meta.label}.{field.name}"
+        for model in tracked_portal_models()
+        for field in model.history.model.tracked_fields
+        if (field.many_to_one or field.one_to_one)
+        and not hasattr(field.related_model._meta, "simple_history_manager_attribute")
+    ]
+    assert untracked == []
 
 
 @pytest.fixture
@@ -184,3 +215,23 @@ def test_an_export_abandoned_half_way_leaves_the_connection_usable() -> None:
     chunks.close()
 
     assert PublicHoliday.objects.count() == 2000
+
+
+def test_every_portal_model_exports_through_the_database_on_postgresql() -> None:
+    # A field type without an SQL rendering sends its model to the slower Python writer.
+    assert [m._meta.label for m in tracked_portal_models() if not copy_supported(m)] == []
+
+
+@postgresql_only
+def test_the_export_leaves_the_callers_settings_as_they_were() -> None:
+    PublicHoliday(date=date(2026, 12, 25), name="Christmas").save()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = on")
+        cursor.execute("SET LOCAL DateStyle = 'SQL, DMY'")
+
+        data = b"".join(stream_csv([PublicHoliday], in_database=True))
+
+        cursor.execute("SELECT current_setting('jit'), current_setting('DateStyle')")
+        assert cursor.fetchone() == ("on", "SQL, DMY")
+    assert b"\r\n" not in data  # one line ending in the whole file, header included
+    assert b",Date,,2026-12-25," in data  # and the dates were ISO all the same

@@ -229,6 +229,16 @@ def test_staff_pages_link_the_export_and_the_calendar(counsel: Any, signed_in: S
     assert 'href="/staff/calendar/"' in page
 
 
+def test_a_refused_model_is_refused_before_its_other_fields_are_checked(
+    analyst: Any, signed_in: SignIn
+) -> None:
+    response = signed_in(analyst).get(
+        EXPORT, {"model": "requests.lawenforcementdemand", "record": "abc", "start": "x"}
+    )
+
+    assert response.status_code == 403
+
+
 def test_signed_out_people_are_sent_to_sign_in(client: Client) -> None:
     response = client.get(EXPORT, {"model": "customers.customer"})
 
@@ -248,6 +258,7 @@ def test_signed_out_people_are_sent_to_sign_in(client: Client) -> None:
         ({"model": HOLIDAYS, "end": "yesterday"}, "end must be a date"),
         ({"model": HOLIDAYS, "start": "2026-02-02", "end": "2026-02-01"}, "on or before"),
         ({"model": HOLIDAYS, "record": "abc"}, "record must be"),
+        ({"model": HOLIDAYS, "end": "9999-12-31"}, "end must be a day before 9999-12-31"),
     ],
 )
 def test_bad_requests_say_what_is_wrong(
