@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
-from harmonyze_portal.history_diff import ValueRenderer, person_name, tracked_fields
+from harmonyze_portal.history import person_name
+from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
 from harmonyze_portal.models import PublicHoliday
 

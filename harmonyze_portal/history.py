@@ -79,8 +79,20 @@ class HistoryActorFields(models.Model):
         abstract = True
 
 
-def _fallback_label(instance: models.Model) -> str:
-    return f"{capfirst(str(instance._meta.verbose_name))} #{instance.pk}"
+def type_name(model: Any) -> str:
+    """A model's name as the exports and History pages write it: "Public holiday"."""
+    return capfirst(str(model._meta.verbose_name))
+
+
+def unnamed(model: Any, pk: Any) -> str:
+    """How a record without a kept name is called: its type and id, "Customer #12"."""
+    return f"{type_name(model)} #{pk}"
+
+
+def person_name(user: Any) -> str:
+    """A staff member as history names them: full name, else username."""
+    full_name = getattr(user, "get_full_name", lambda: "")()
+    return str(full_name or user.get_username())
 
 
 def record_label(instance: models.Model) -> str:
@@ -91,12 +103,11 @@ def record_label(instance: models.Model) -> str:
     """
     try:
         if isinstance(instance, AbstractBaseUser):
-            full_name = getattr(instance, "get_full_name", lambda: "")()
-            return str(full_name or instance.get_username())
+            return person_name(instance)
         return str(instance)
     except Exception:
         logger.exception("Could not name %s #%s for its history", instance._meta.label, instance.pk)
-        return _fallback_label(instance)
+        return unnamed(instance, instance.pk)
 
 
 @receiver(pre_create_historical_record)
@@ -298,7 +309,8 @@ def name_unnamed_versions(batch_size: int = 1000) -> dict[str, int]:
             if not rows:
                 break
             for row in rows:
-                row.history_record = record_label(row.instance) or _fallback_label(row.instance)
+                record = row.instance
+                row.history_record = record_label(record) or unnamed(record, record.pk)
             with transaction.atomic():
                 manager.bulk_update(rows, ["history_record"])
             last = rows[-1].history_id

@@ -23,10 +23,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.utils.text import capfirst
 from psycopg import sql
 
 from harmonyze_portal.exports import FORMULA_TRIGGERS, neutralise_formula
+from harmonyze_portal.history import type_name
 from harmonyze_portal.history_diff import field_label, tracked_fields
 
 CHUNK_BYTES = 64 * 1024
@@ -96,10 +96,6 @@ def utc_iso(column: sql.Composable) -> sql.Composable:
     return sql.SQL("replace(({c} AT TIME ZONE 'UTC')::text, ' ', 'T') || '+00:00'").format(c=column)
 
 
-def _verbose(model: Any) -> str:
-    return capfirst(str(model._meta.verbose_name))
-
-
 class _Field:
     """One tracked field: its columns in the versions, and how its values read as text."""
 
@@ -122,7 +118,7 @@ class _Field:
         ``(deleted)`` once that history ends in a deletion."""
         history: Any = self.related.history.model
         key = sql.Identifier(self.related._meta.pk.column)
-        fallback = sql.SQL("{v} || ' #' || t.{k}").format(v=_text(_verbose(self.related)), k=key)
+        fallback = sql.SQL("{v} || ' #' || t.{k}").format(v=_text(type_name(self.related)), k=key)
         return sql.SQL(
             "{names} AS ("
             " SELECT DISTINCT ON (t.{k}) t.{k} AS id,"
@@ -148,7 +144,7 @@ class _Field:
                 "CASE WHEN {x} IS NULL THEN NULL"
                 " WHEN {name} IS NULL THEN {v} || ' #' || {x} || ' (deleted)'"
                 " ELSE {neutral} END"
-            ).format(x=x, name=name, v=_text(_verbose(self.related)), neutral=neutralised(name))
+            ).format(x=x, name=name, v=_text(type_name(self.related)), neutral=neutralised(name))
         if field.choices:
             cases = sql.SQL(" ").join(
                 sql.SQL("WHEN {} THEN {}").format(
@@ -260,7 +256,7 @@ def copy_statement(
     )
     record_name = sql.SQL(
         "CASE WHEN v.history_record = '' THEN {v} || ' #' || v.record_id ELSE {name} END"
-    ).format(v=_text(_verbose(model)), name=neutralised(sql.SQL("v.history_record")))
+    ).format(v=_text(type_name(model)), name=neutralised(sql.SQL("v.history_record")))
     in_range = (
         sql.SQL("v.history_date >= {}").format(sql.Literal(since))
         if since is not None

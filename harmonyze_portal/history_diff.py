@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.utils.text import capfirst
 
+from harmonyze_portal.history import unnamed
+
 CREATED, CHANGED, DELETED = "+", "~", "-"
 
 
@@ -27,10 +29,6 @@ def tracked_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
 
 def field_label(field: models.Field[Any, Any]) -> str:
     return capfirst(str(field.verbose_name))
-
-
-def person_name(user: Any) -> str:
-    return str(user.get_full_name() or user.get_username())
 
 
 @dataclass(frozen=True)
@@ -71,9 +69,8 @@ def recorded_names(model: Any, ids: Iterable[Any]) -> dict[Any, str]:
     rows = history._default_manager.filter(
         **{f"{key}__in": list(ids)}, history_id=Subquery(latest)
     ).values_list(key, "history_record", "history_type")
-    verbose_name = capfirst(str(model._meta.verbose_name))
     return {
-        pk: (name or f"{verbose_name} #{pk}") + (" (deleted)" if kind == DELETED else "")
+        pk: (name or unnamed(model, pk)) + (" (deleted)" if kind == DELETED else "")
         for pk, name, kind in rows
     }
 
@@ -125,8 +122,7 @@ class ValueRenderer:
             return choices.get(value, str(value))
         if index in self.names:
             related = self.fields[index].related_model
-            label = related._meta.verbose_name if related else "record"
-            return self.names[index].get(value) or f"{capfirst(str(label))} #{value} (deleted)"
+            return self.names[index].get(value) or f"{unnamed(related, value)} (deleted)"
         if isinstance(value, bool):
             return "Yes" if value else "No"
         if isinstance(value, datetime):

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.history import unnamed
 from harmonyze_portal.history_copy import copy_history, copy_supported
 from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
 from harmonyze_portal.roles import PORTAL_APPS
@@ -62,6 +63,12 @@ class _Echo:
         return value
 
 
+def has_portal_history(model: type[models.Model]) -> bool:
+    """A model of the four areas (or the portal's own) whose changes are history-tracked."""
+    opts = model._meta
+    return opts.app_label in PORTAL_APPS and hasattr(opts, "simple_history_manager_attribute")
+
+
 def tracked_model(label: str) -> type[models.Model]:
     try:
         model = apps.get_model(label)
@@ -70,7 +77,7 @@ def tracked_model(label: str) -> type[models.Model]:
             f"Unknown model {label!r}; name it as app.model, for example customers.customer."
         ) from None
     opts = model._meta
-    if opts.app_label not in PORTAL_APPS or not hasattr(opts, "simple_history_manager_attribute"):
+    if not has_portal_history(model):
         raise BadExportRequest(
             f"{opts.label_lower} has no portal history to export; choose a model of "
             f"{', '.join(sorted(PORTAL_APPS))}."
@@ -143,7 +150,6 @@ def history_rows(
         .iterator(chunk_size=BATCH)
     )
     model_label = model._meta.label_lower
-    verbose_name = capfirst(str(model._meta.verbose_name))
     renderer = ValueRenderer(fields, utc_iso)
 
     previous_key: Any = object()
@@ -157,7 +163,7 @@ def history_rows(
             if key != previous_key:
                 previous_key, previous = key, None
             if since is None or when >= since:
-                label = name or f"{verbose_name} #{key}"
+                label = name or unnamed(model, key)
                 stamp = utc_iso(when)
                 change = CHANGE_NAMES.get(kind, kind)
                 for diff in renderer.changes(previous, values, kind):
@@ -312,9 +318,7 @@ def exportable_models(user: Any) -> list[type[models.Model]]:
     found = [
         model
         for model in apps.get_models()
-        if model._meta.app_label in PORTAL_APPS
-        and hasattr(model._meta, "simple_history_manager_attribute")
-        and may_export(user, model)
+        if has_portal_history(model) and may_export(user, model)
     ]
     return sorted(found, key=lambda model: (model._meta.app_label, model._meta.verbose_name))
 

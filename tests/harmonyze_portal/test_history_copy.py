@@ -18,9 +18,8 @@ from django.db import connection
 from customers.models import DPA, Customer
 from harmonyze_portal.history import bulk_create_with_history, record_history
 from harmonyze_portal.history_copy import copy_supported
-from harmonyze_portal.history_export import HEADER, stream_csv
+from harmonyze_portal.history_export import HEADER, has_portal_history, stream_csv
 from harmonyze_portal.models import PublicHoliday
-from harmonyze_portal.roles import PORTAL_APPS
 from tests.customers.builders import make_customer, make_dpa
 
 pytestmark = pytest.mark.django_db
@@ -38,12 +37,7 @@ def parsed(chunks: Any) -> list[list[str]]:
 
 
 def tracked_portal_models() -> list[Any]:
-    return [
-        model
-        for model in apps.get_models()
-        if model._meta.app_label in PORTAL_APPS
-        and hasattr(model._meta, "simple_history_manager_attribute")
-    ]
+    return [model for model in apps.get_models() if has_portal_history(model)]
 
 
 def test_every_version_keeps_the_name_its_record_had() -> None:
