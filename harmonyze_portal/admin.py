@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.urls import reverse
@@ -19,9 +20,12 @@ from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
 from harmonyze_portal.models import PublicHoliday
 
+REASON_FIELD = "change_reason"
 
-class ChangeReasonForm(forms.ModelForm):
-    change_reason = forms.CharField(
+
+def reason_field() -> forms.CharField:
+    """The one "Reason for this change" box of a tracked record's admin form (H1)."""
+    return forms.CharField(
         label="Reason for this change",
         required=False,
         max_length=500,
@@ -30,25 +34,63 @@ class ChangeReasonForm(forms.ModelForm):
     )
 
 
+class ChangeReasonForm(forms.ModelForm):
+    change_reason = reason_field()
+
+
+def without_reason(fields: Any) -> list[Any]:
+    """A fieldset's field list with the reason taken out, lines of several fields included."""
+    kept: list[Any] = []
+    for entry in fields:
+        if isinstance(entry, (list, tuple)):
+            line = [name for name in entry if name != REASON_FIELD]
+            if line:
+                kept.append(type(entry)(line) if isinstance(entry, tuple) else line)
+        elif entry != REASON_FIELD:
+            kept.append(entry)
+    return kept
+
+
 class TrackedAdmin(SimpleHistoryAdmin):
     """Admin for history-tracked models: the change form asks why, and the history says it."""
 
-    form = ChangeReasonForm
+    form: type[forms.ModelForm[Any]] = ChangeReasonForm
     # Who, when, why and a field-by-field diff, paginated so a long history stays one page load.
     object_history_template = "admin/harmonyze_portal/object_history.html"
     history_list_per_page = 50
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if self.has_change_permission(request, obj):
-            fieldsets.append(("History", {"fields": ["change_reason"]}))
+        # Without declared fieldsets Django lists every form field, the declared reason too;
+        # a second box at the end then posted a second value and the first one was lost (H1).
+        # So the reason is taken out wherever it came from and put back once, last.
+        fieldsets = []
+        for name, options in super().get_fieldsets(request, obj):
+            fields = without_reason(options.get("fields", ()))
+            if fields:
+                fieldsets.append((name, {**options, "fields": fields}))
+        if self.asks_for_reason(request, obj):
+            fieldsets.append(("History", {"fields": [REASON_FIELD]}))
         return fieldsets
 
+    def asks_for_reason(self, request: HttpRequest, obj: Model | None) -> bool:
+        if obj is None:
+            return self.has_add_permission(request)
+        return self.has_change_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        reason = form.cleaned_data.get("change_reason")
+        reason = form.cleaned_data.get(REASON_FIELD)
         if reason:
             obj._change_reason = reason
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # The inline rows are saved by the same click, for the same reason (H1): each row
+        # added, changed or deleted there carries the reason typed on the parent form.
+        reason = form.cleaned_data.get(REASON_FIELD)
+        if reason:
+            for inline_form in formset.forms:
+                inline_form.instance._change_reason = reason
+        super().save_formset(request, form, formset, change)
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
@@ -120,9 +162,22 @@ User = get_user_model()
 admin.site.unregister(User)
 
 
+class StaffChangeForm(UserChangeForm):
+    change_reason = reason_field()
+
+
+class StaffCreationForm(AdminUserCreationForm):
+    change_reason = reason_field()
+
+
+# Staff accounts are tracked too, so they ask for the reason like every tracked record (H1).
+# misc: the stubs type ModelAdmin.object_history_template wider than the str TrackedAdmin sets.
 @admin.register(User)
-class StaffUserAdmin(SimpleHistoryAdmin, UserAdmin):
+class StaffUserAdmin(TrackedAdmin, UserAdmin):  # type: ignore[misc]
     """Staff accounts are deactivated, never deleted: their history must keep its actors."""
+
+    form = StaffChangeForm
+    add_form = StaffCreationForm
 
     list_display = ["username", "email", "first_name", "last_name", "is_active", "last_login"]
     list_filter = ["is_active", "groups"]
