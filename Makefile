@@ -21,7 +21,6 @@ sync: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
 
 run: sync
 	$(DEMO_ENV) $(UV) run --frozen python manage.py migrate --no-input
-	$(DEMO_ENV) $(UV) run --frozen python manage.py createcachetable
 	$(DEMO_ENV) $(UV) run --frozen python manage.py seed_demo
 	@echo ""
 	@echo "  Harmonyze Portal: http://$(HOST):$(PORT)/   staff sign-in: http://$(HOST):$(PORT)/admin/"
