@@ -232,15 +232,18 @@ class AuditRequestAdmin(ReportExportMixin, TrackedAdmin):
             return "–"
         if obj.entitled:
             return format_html("{} <small>(A1)</small>", "entitled")
-        previous = obj.previous_audit.received_on if obj.previous_audit else None
+        previous = obj.previous_audit.proposed_start if obj.previous_audit else None
         if obj.needs_exception_ground:
             return format_html(
-                '<strong class="overdue">previous audit {} <small>(A1)</small>, '
-                "no exception ground</strong>",
+                '<strong class="overdue">yearly audit started {} <small>(A1)</small>, '
+                "no exception ground</strong> earliest {}",
                 previous,
+                obj.next_yearly_start,
             )
         return format_html(
-            "previous audit {} <small>(A1)</small>, ground: {}", previous, obj.get_ground_display()
+            "yearly audit started {} <small>(A1)</small>, ground: {}",
+            previous,
+            obj.get_ground_display(),
         )
 
     @admin.display(description="Type 2 in lieu (A5)")
@@ -274,25 +277,28 @@ class AuditRequestAdmin(ReportExportMixin, TrackedAdmin):
     def entitlement_check(self, obj: AuditRequest) -> str:
         if obj.received_on is None:
             return "Computed once the plan is received (A1)."
-        window = deadlines.entitlement_window_start(obj.received_on)
         if obj.entitled:
             return format_html(
-                "<strong>Entitled</strong> <small>(A1, DPA 10.1)</small>: no other audit of "
-                "this customer received since {} (one audit per rolling twelve months).",
-                window,
+                "<strong>Entitled</strong> <small>(A1, DPA 10.1)</small>: no yearly audit of "
+                "this customer started in the twelve months before {} (a yearly audit may "
+                "start on the anniversary of the previous one's start; audits on a breach, "
+                "documented concerns or a legal requirement do not count).",
+                obj.proposed_start,
             )
         previous = obj.previous_audit
         ground = (
-            "This request states only the yearly ground: it needs an exception ground (a "
-            "breach affecting this customer, documented concerns, or the law or a regulator)."
+            "This request states only the yearly ground: it needs an additional ground (a "
+            "breach affecting this customer, documented concerns, or the law or a regulator), "
+            "or a start on or after the anniversary."
             if obj.needs_exception_ground
-            else f"Exception ground given: {obj.get_ground_display()}."
+            else f"Additional ground given: {obj.get_ground_display()}."
         )
         return format_html(
             "<strong>Not within the yearly entitlement</strong> <small>(A1, DPA 10.1)</small>: "
-            "a previous audit of this customer was received {} (on or after {}). {}",
-            previous.received_on if previous else "–",
-            window,
+            "the previous yearly audit of this customer starts {}, so the next yearly audit "
+            "may start on or after {}. {}",
+            previous.proposed_start if previous else "–",
+            obj.next_yearly_start or "–",
             ground,
         )
 

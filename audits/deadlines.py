@@ -31,10 +31,23 @@ def final_plan_in_time(agreed: date, start: date) -> bool:
     return agreed <= final_plan_latest(start)
 
 
-def entitlement_window_start(received: date) -> date:
-    """A1 (DPA 10.1): one audit per rolling twelve months; an earlier audit received on or
-    after this date uses up the year's entitlement."""
-    return subtract_months(received, ENTITLEMENT_MONTHS)
+def next_yearly_start(previous_start: date) -> date:
+    """A1 (DPA 10.1): a yearly audit may start on or after the twelve-month anniversary of the
+    previous yearly audit's start, counted forwards (T3): 2025-03-15 gives 2026-03-15, and
+    2024-02-29 gives 2025-02-28.
+
+    The trap: checking backwards ("no yearly audit started in the twelve months before this
+    start") clamps the other way, 2025-02-28 − 12 months = 2024-02-28, and refuses the
+    anniversary of a Feb 29 start.
+    """
+    return add_months(previous_start, ENTITLEMENT_MONTHS)
+
+
+def yearly_audit_allowed(previous_start: date, start: date) -> bool:
+    """A1: whether a yearly audit starting ``start`` is within the entitlement, given the
+    previous yearly audit's start. Additional audits (breach, documented concerns, law or
+    regulator) neither need nor use up the entitlement, so they are never ``previous_start``."""
+    return start >= next_yearly_start(previous_start)
 
 
 def report_window_start(received: date) -> date:

@@ -83,8 +83,8 @@ class AuditPlanForm(forms.Form):
         max_length=10_000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="For an audit beyond the yearly one: the breach, the documented concerns, or "
-        "the law or regulator that requires it.",
+        help_text="For an audit in addition to the yearly one: the breach, the documented "
+        "concerns, or the law or the regulator that requires it.",
     )
     supporting_document = forms.FileField(
         label="Supporting document (PDF, optional)",

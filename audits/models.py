@@ -137,12 +137,24 @@ class OfferAnswer(models.TextChoices):
     DECLINED = "declined", "Not accepted"
 
 
+EVIDENCE_NEEDED = (
+    "An additional audit's ground points at its evidence (A1): describe the documented "
+    "concerns or attach the document; for a legal requirement name the law or the regulator."
+)
+BREACH_NOT_THEIRS = "This breach did not affect this customer (A1)."
+
+
 class AuditRequestQuerySet(TrackedQuerySet["AuditRequest"]):
     def confirmed(self) -> AuditRequestQuerySet:
         return self.exclude(status=AuditStatus.UNCONFIRMED)
 
     def lead_time_missed(self) -> AuditRequestQuerySet:
         return self.confirmed().filter(lead_time_met=False)
+
+    def yearly(self) -> AuditRequestQuerySet:
+        """The audits that use up a customer's yearly entitlement (A1): yearly-ground requests
+        that count as an audit. Additional audits (DPA 10.1 "in addition") never do."""
+        return self.filter(ground=AuditGround.ANNUAL, status__in=COUNTS_AS_AUDIT)
 
 
 AuditRequestManager = models.Manager.from_queryset(AuditRequestQuerySet)
@@ -250,6 +262,15 @@ class AuditRequest(TrackedModel):
                 name="breach_ground_names_breach",
                 violation_error_message="A breach ground must point at the recorded breach.",
             ),
+            # A1: documented concerns point at their document or description, a legal
+            # requirement at the law or regulator (save() strips blank-only text first).
+            models.CheckConstraint(
+                condition=~Q(ground__in=[AuditGround.CONCERNS, AuditGround.LAW])
+                | ~Q(evidence="")
+                | ~Q(supporting_document=""),
+                name="additional_ground_has_evidence",
+                violation_error_message=EVIDENCE_NEEDED,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -267,23 +288,17 @@ class AuditRequest(TrackedModel):
             errors["auditor_firm"] = (
                 "Name the third-party auditor, or tick that the customer audits itself."
             )
-        if self.ground == AuditGround.BREACH:
+        if self.ground == AuditGround.BREACH and self.breach_id is None:
             # A plan awaiting its email confirmation cannot name a breach; from receipt on,
             # staff must link it (stricter than the constraint, which lets plan_confirm save).
-            if self.breach_id is None and self.status != AuditStatus.UNCONFIRMED:
+            if self.status != AuditStatus.UNCONFIRMED:
                 errors["breach"] = "Choose the recorded breach that affected this customer."
-            elif (
-                self.breach_id is not None
-                and self.customer_id
-                and not BreachNotice.objects.filter(
-                    breach_id=self.breach_id, customer_id=self.customer_id
-                ).exists()
-            ):
-                errors["breach"] = "This breach did not affect this customer (A1)."
+        elif self.breach_not_theirs():
+            errors["breach"] = BREACH_NOT_THEIRS
         if self.ground in (AuditGround.CONCERNS, AuditGround.LAW) and not (
             self.evidence.strip() or self.supporting_document
         ):
-            errors["evidence"] = "An additional audit's ground points at its evidence (A1)."
+            errors["evidence"] = EVIDENCE_NEEDED
         if (
             self.final_plan_agreed_on
             and self.proposed_start
@@ -300,8 +315,25 @@ class AuditRequest(TrackedModel):
             raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every path, clean() or not (a service, the shell): blank-only text is no evidence
+        # for the constraint, and a breach ground names a breach of this very customer.
+        self.evidence = self.evidence.strip()
+        if self.breach_not_theirs():
+            raise ValidationError({"breach": BREACH_NOT_THEIRS})
         self.refresh_checks()
         super().save(*args, **kwargs)
+
+    def breach_not_theirs(self) -> bool:
+        """A1 (1): the breach a breach ground points at must have affected this customer
+        (a notice to them is recorded on it)."""
+        return (
+            self.ground == AuditGround.BREACH
+            and self.breach_id is not None
+            and self.customer_id is not None
+            and not BreachNotice.objects.filter(
+                breach_id=self.breach_id, customer_id=self.customer_id
+            ).exists()
+        )
 
     def refresh_checks(self) -> None:
         """Recompute the stored A2, A1 and A5 checks from the legal date of receipt."""
@@ -312,24 +344,33 @@ class AuditRequest(TrackedModel):
             return
         self.earliest_compliant_start = deadlines.earliest_start(received)
         self.lead_time_met = deadlines.lead_time_met(received, self.proposed_start)
-        self.previous_audit = (
-            AuditRequest.objects.filter(
-                customer_id=self.customer_id,
-                status__in=COUNTS_AS_AUDIT,
-                received_on__gte=deadlines.entitlement_window_start(received),
-                received_on__lte=received,
-            )
+        # A1: the latest yearly audit starting on or before this one; its anniversary decides.
+        previous = (
+            AuditRequest.objects.yearly()
+            .filter(customer_id=self.customer_id, proposed_start__lte=self.proposed_start)
             .exclude(pk=self.pk)
-            .order_by("-received_on")
+            .order_by("-proposed_start", "-received_on")
             .first()
         )
-        self.entitled = self.previous_audit is None
+        self.entitled = previous is None or deadlines.yearly_audit_allowed(
+            previous.proposed_start, self.proposed_start
+        )
+        # Kept only when it is the audit that uses up the entitlement.
+        self.previous_audit = None if self.entitled else previous
         self.type2_report = AuditReport.objects.type2().qualifying(received).first()
 
     @property
     def needs_exception_ground(self) -> bool:
-        """A1: a second audit within twelve months needs a ground other than the yearly one."""
+        """A1: a yearly audit starting before the anniversary of the previous yearly audit's
+        start needs a ground other than the yearly one."""
         return self.entitled is False and self.ground == AuditGround.ANNUAL
+
+    @property
+    def next_yearly_start(self) -> date | None:
+        """A1: the first day a yearly audit could start, when this request is not entitled."""
+        if self.previous_audit is None:
+            return None
+        return deadlines.next_yearly_start(self.previous_audit.proposed_start)
 
     def other_qualifying_reports(self) -> list[AuditReport]:
         if self.received_on is None:

@@ -273,7 +273,10 @@ def test_staff_enter_a_request_received_by_email_and_the_checks_are_computed(
 
     listing = counsel_client.get(REQUESTS).content.decode()
     assert "missed <small>(A2)</small></strong> earliest 2026-04-15" in listing
-    assert "previous audit 2025-06-01 <small>(A1)</small>, no exception ground" in listing
+    assert (
+        "yearly audit started 2025-07-15 <small>(A1)</small>, no exception ground</strong> "
+        "earliest 2026-07-15" in listing
+    )
     assert "SOC 2 Type 2 / SSAE 18 Type 2 ending 2025-09-30 <small>(A5)</small>" in listing
 
 
@@ -290,7 +293,7 @@ def test_the_change_page_explains_each_check_with_its_rule(
     assert "<strong>Met</strong> <small>(A2, DPA 10.2)</small>" in page
     assert "earliest compliant start is 2026-04-15" in page
     assert "<strong>Entitled</strong> <small>(A1, DPA 10.1)</small>" in page
-    assert "received since 2025-03-15" in page
+    assert "no yearly audit of this customer started in the twelve months before 2026-04-15" in page
     assert "within the twelve months before the request (on or after 2025-03-15)" in page
     assert escape(str(iso)) in page
     assert "2026-04-01 <small>(A4, DPA 10.2" in page

@@ -73,10 +73,10 @@ def test_rule_a2_an_unconfirmed_plan_has_no_checks_yet(acme: Customer) -> None:
     )
 
 
-# --- A1: one audit per rolling twelve months ----------------------------------------------------
+# --- A1: one yearly audit, from anniversary to anniversary of its start -----------------------
 
 
-def test_rule_a1_a_second_annual_audit_within_twelve_months_needs_a_ground(
+def test_rule_a1_a_second_yearly_audit_before_the_anniversary_needs_a_ground(
     acme: Customer,
 ) -> None:
     first = make_audit_request(acme, received=date(2025, 9, 1), start=date(2025, 10, 15))
@@ -85,6 +85,7 @@ def test_rule_a1_a_second_annual_audit_within_twelve_months_needs_a_ground(
 
     assert second.entitled is False
     assert second.previous_audit == first
+    assert second.next_yearly_start == date(2026, 10, 15)
     assert second.needs_exception_ground is True
     second.ground = AuditGround.CONCERNS
     second.evidence = "Our pen test found the admin API open to the internet."
@@ -94,15 +95,90 @@ def test_rule_a1_a_second_annual_audit_within_twelve_months_needs_a_ground(
 
 
 @pytest.mark.parametrize(
-    ("received", "entitled"), [(date(2026, 3, 15), False), (date(2026, 3, 16), True)]
+    ("previous_start", "start", "entitled"),
+    [
+        (date(2025, 4, 15), date(2026, 4, 15), True),  # on the anniversary
+        (date(2025, 4, 15), date(2026, 4, 14), False),  # the day before
+        (date(2024, 2, 29), date(2025, 2, 28), True),  # Feb 29 → Feb 28 (T3)
+        (date(2024, 2, 29), date(2025, 2, 27), False),
+        (date(2025, 1, 31), date(2026, 1, 31), True),
+        (date(2025, 4, 15), date(2025, 4, 15), False),  # the same day
+    ],
 )
-def test_rule_a1_the_twelve_month_edge(acme: Customer, received: date, entitled: bool) -> None:
-    make_audit_request(acme, received=date(2025, 3, 15), start=date(2025, 4, 15))
+def test_rule_a1_a_yearly_audit_may_start_on_the_anniversary_of_the_previous_start(
+    acme: Customer, previous_start: date, start: date, entitled: bool
+) -> None:
+    previous = make_audit_request(
+        acme, received=previous_start - timedelta(days=40), start=previous_start
+    )
 
-    request = make_audit_request(acme, received=received, start=date(2026, 5, 1))
+    request = make_audit_request(acme, received=start - timedelta(days=40), start=start)
 
     assert request.entitled is entitled
     assert request.needs_exception_ground is not entitled
+    assert request.previous_audit == (None if entitled else previous)
+
+
+def test_rule_a1_the_anniversary_counts_from_the_start_not_the_receipt(acme: Customer) -> None:
+    """Received eleven months apart, starting twelve months apart: entitled."""
+    make_audit_request(acme, received=date(2025, 2, 1), start=date(2025, 4, 15))
+
+    request = make_audit_request(acme, received=date(2026, 1, 2), start=date(2026, 4, 15))
+
+    assert request.entitled is True
+
+
+def breach_ground_audit(customer: Customer, *, received: date, start: date) -> AuditRequest:
+    return make_audit_request(
+        customer,
+        received=received,
+        start=start,
+        status=AuditStatus.UNDER_REVIEW,
+        ground=AuditGround.BREACH,
+        breach=make_breach(customers=(customer,)),
+    )
+
+
+def test_rule_a1_a_breach_ground_audit_does_not_use_up_the_yearly_one(acme: Customer) -> None:
+    breach_ground_audit(acme, received=date(2026, 1, 5), start=date(2026, 2, 9))
+
+    yearly = make_audit_request(acme, received=date(2026, 3, 15), start=date(2026, 4, 15))
+
+    assert yearly.entitled is True
+    assert yearly.previous_audit is None
+    assert yearly.needs_exception_ground is False
+
+
+@pytest.mark.parametrize(
+    ("ground", "evidence"),
+    [
+        (AuditGround.CONCERNS, "Our pen test found the admin API open to the internet."),
+        (AuditGround.LAW, "BaFin order of 2026-01-20 under § 25b KWG"),
+    ],
+)
+def test_rule_a1_no_additional_ground_uses_up_the_yearly_audit(
+    acme: Customer, ground: str, evidence: str
+) -> None:
+    make_audit_request(
+        acme, received=date(2026, 1, 5), start=date(2026, 2, 9), ground=ground, evidence=evidence
+    )
+
+    assert make_audit_request(acme, received=date(2026, 3, 15)).entitled is True
+
+
+def test_rule_a1_the_anniversary_is_the_previous_yearly_audits_not_an_additional_ones(
+    acme: Customer,
+) -> None:
+    yearly = make_audit_request(acme, received=date(2025, 3, 1), start=date(2025, 4, 15))
+    breach_ground_audit(acme, received=date(2025, 12, 1), start=date(2026, 1, 10))
+
+    day_before = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 4, 14))
+
+    assert day_before.entitled is False
+    assert day_before.previous_audit == yearly
+    day_before.proposed_start = date(2026, 4, 15)
+    day_before.save()
+    assert day_before.entitled is True
 
 
 def test_rule_a1_a_withdrawn_or_unconfirmed_earlier_request_does_not_count(
@@ -259,13 +335,55 @@ def test_rule_a4_the_final_plan_is_agreed_at_least_14_days_before_the_start(
         {"duration_days": 0},
         {"duration_days": 31},
         {"auditor_firm": "", "self_audit": False},
+        {"ground": AuditGround.CONCERNS},
+        {"ground": AuditGround.CONCERNS, "evidence": "  \n "},
+        {"ground": AuditGround.LAW},
+        {"ground": AuditGround.BREACH, "status": AuditStatus.UNDER_REVIEW},
     ],
-    ids=["duration-0", "duration-31", "no-auditor"],
+    ids=[
+        "duration-0",
+        "duration-31",
+        "no-auditor",
+        "concerns-without-evidence",
+        "concerns-with-blank-evidence",
+        "law-without-legal-basis",
+        "breach-without-breach",
+    ],
 )
 def test_request_constraints_hold_without_clean(acme: Customer, fields: dict) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         make_audit_request(acme, **fields)
     assert not AuditRequest.objects.exists()
+
+
+def test_rule_a1_a_breach_of_another_customer_is_refused_without_clean(
+    acme: Customer, globex: Customer
+) -> None:
+    theirs = make_breach(customers=(globex,))
+
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        make_audit_request(
+            acme, status=AuditStatus.UNDER_REVIEW, ground=AuditGround.BREACH, breach=theirs
+        )
+    assert refused.value.message_dict == {
+        "breach": ["This breach did not affect this customer (A1)."]
+    }
+    assert not AuditRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"evidence": "Order of the Central Bank of Ireland, 2026-01-20"},
+        {"supporting_document": "audits/evidence/order.pdf"},
+    ],
+)
+def test_rule_a1_a_legal_ground_with_its_evidence_saves_without_clean(
+    acme: Customer, evidence: dict
+) -> None:
+    request = make_audit_request(acme, ground=AuditGround.LAW, **evidence)
+
+    assert request.entitled is True
 
 
 def test_a_self_audit_needs_no_auditor_firm(acme: Customer) -> None:

@@ -1,0 +1,35 @@
+"""The audits area's pure date rules (A1), at their edges: no database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from audits import deadlines
+
+
+@pytest.mark.parametrize(
+    ("previous_start", "anniversary"),
+    [
+        (date(2025, 3, 15), date(2026, 3, 15)),
+        (date(2024, 2, 29), date(2025, 2, 28)),
+        (date(2023, 2, 28), date(2024, 2, 28)),
+        (date(2025, 1, 31), date(2026, 1, 31)),
+        (date(2025, 12, 31), date(2026, 12, 31)),
+    ],
+)
+def test_rule_a1_the_next_yearly_start_is_the_twelve_month_anniversary(
+    previous_start: date, anniversary: date
+) -> None:
+    assert deadlines.next_yearly_start(previous_start) == anniversary
+
+
+@pytest.mark.parametrize(
+    ("start", "allowed"),
+    [(date(2025, 2, 27), False), (date(2025, 2, 28), True), (date(2025, 3, 1), True)],
+)
+def test_rule_a1_a_yearly_audit_after_a_feb_29_start_may_start_on_feb_28(
+    start: date, allowed: bool
+) -> None:
+    assert deadlines.yearly_audit_allowed(date(2024, 2, 29), start) is allowed
