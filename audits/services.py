@@ -142,3 +142,32 @@ def report_offer(
         body=render_to_string("audits/emails/offer.txt", {"request": request, "report": report}),
     )
     return request
+
+
+ENTITLEMENT_RECHECK = "A1 entitlement rechecked: yearly audits counted from start to anniversary"
+
+
+def entitlement_recheck(*, actor: str) -> tuple[list[AuditRequest], list[str]]:
+    """Recompute the stored A1 check of every confirmed request whose stored answer is not
+    what the rule gives today (after the rule was revised), each saved with a history row and
+    a reason. Each request's answer depends on the others' ground, status and start only, never
+    on their stored checks, so the order does not matter; a second run changes nothing.
+
+    Returns the requests changed, and the problems of those that could not be saved (a breach
+    ground pointing at another customer's breach: staff correct it in the admin).
+    """
+    changed, problems = [], []
+    with acting_as(actor, reason=ENTITLEMENT_RECHECK):
+        for request in AuditRequest.objects.confirmed().order_by("pk"):
+            stored = (request.entitled, request.previous_audit_id)
+            request.refresh_checks()
+            if (request.entitled, request.previous_audit_id) == stored:
+                continue
+            try:
+                with transaction.atomic():
+                    request.save()
+            except ValidationError as exc:
+                problems.append(f"{request}: {' '.join(exc.messages)}")
+            else:
+                changed.append(request)
+    return changed, problems
