@@ -359,6 +359,27 @@ def test_bad_input_names_the_field_and_saves_nothing(
 
 
 @time_machine.travel(TODAY, tick=False)
+@pytest.mark.parametrize("role", ["counsel", "analyst"])
+def test_rule_a1_staff_enter_a_yearly_audit_after_a_breach_ground_one_and_it_is_entitled(
+    acme: Customer, everyone: dict[str, Any], signed_in: Callable[[Any], Client], role: str
+) -> None:
+    make_audit_request(
+        acme,
+        received=date(2026, 1, 5),
+        start=date(2026, 2, 9),
+        status=AuditStatus.UNDER_REVIEW,
+        ground=AuditGround.BREACH,
+        breach=make_breach(customers=(acme,)),
+    )
+
+    response = signed_in(everyone[role]).post(f"{REQUESTS}add/", request_form(acme))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    yearly = AuditRequest.objects.get(ground=AuditGround.ANNUAL)
+    assert (yearly.entitled, yearly.previous_audit) == (True, None)
+
+
+@time_machine.travel(TODAY, tick=False)
 @pytest.mark.parametrize(("days_before", "saved"), [(13, False), (14, True)])
 def test_rule_a4_the_final_plan_agreed_13_or_14_days_before_the_start(
     acme: Customer, counsel_client: Client, days_before: int, saved: bool
