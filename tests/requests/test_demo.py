@@ -28,7 +28,7 @@ def test_the_demo_covers_each_request_and_demand_rule(settings) -> None:
     with time_machine.travel(datetime(2026, 3, 9, 15, 0, tzinfo=UTC), tick=False):
         second = seed()
 
-    assert "5 privacy requests and demands added" in first
+    assert "6 privacy requests and demands added" in first
     assert "0 privacy requests and demands added" in second
     processor = DataSubjectRequest.objects.get(requester_email="m.schneider@acme-analytics.com")
     assert processor.role == Role.UNDECIDED
