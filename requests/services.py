@@ -165,7 +165,8 @@ def dsr_redirect(
             to=[contact.email],
             subject="A data subject request about your Service Data",
             body=render_to_string(
-                "requests/emails/inform_customer.txt", {"dsr": dsr, "customer": customer}
+                "requests/emails/inform_customer.txt",
+                {"dsr": dsr, "customer": customer, "scc": required},
             ),
         )
         dsr.customer_informed_on = today
