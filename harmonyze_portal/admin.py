@@ -153,6 +153,9 @@ def _local_datetime(value: Any) -> str:
 
 @admin.register(PublicHoliday)
 class PublicHolidayAdmin(TrackedAdmin):
+    """Closure days staff add on top of each regime's holiday calendar (T4); each add, edit or
+    delete recomputes the open deadlines it touches (the requests area listens)."""
+
     list_display = ["date", "name"]
     date_hierarchy = "date"
     search_fields = ["name"]

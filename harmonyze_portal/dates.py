@@ -7,9 +7,12 @@ rule can be tested at its edges with plain dates.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import holidays as holiday_library
 
 
 def legal_date(moment: datetime, tz: ZoneInfo | str) -> date:
@@ -50,6 +53,25 @@ def add_months(day: date, months: int) -> date:
 def subtract_months(day: date, months: int) -> date:
     """T3 backwards: "N months before D"."""
     return add_months(day, -months)
+
+
+def holiday_calendars() -> dict[str, list[str]]:
+    """The calendars the maintained ``holidays`` library offers: country code → subdivisions."""
+    return holiday_library.list_supported_countries()
+
+
+@functools.cache
+def calendar_holidays(country: str, subdivision: str, years: tuple[int, ...]) -> frozenset[date]:
+    """T4: the public holidays of one country (or one of its subdivisions) in ``years``, from
+    the ``holidays`` library, observed days included (US 2026-07-03 for the 4th, a Saturday).
+
+    A country without a subdivision gets its nationwide days only: "GB" has no Easter Monday
+    (not a bank holiday in Scotland), "CH" only the four federal days. Unknown codes raise
+    ``NotImplementedError`` (the library's); callers validate the code when it is entered.
+    Cached: the library's calendars do not change while the process runs.
+    """
+    days = holiday_library.country_holidays(country, subdiv=subdivision or None, years=years)
+    return frozenset(days)
 
 
 def is_working_day(day: date, holidays: Collection[date] = ()) -> bool:

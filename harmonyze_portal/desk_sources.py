@@ -19,7 +19,7 @@ from customers.models import (
 )
 from customers.models.assistance import AssistanceKind, AssistanceStatus, ProhibitedCategory
 from requests.models import DataSubjectRequest, DSRStatus, LawEnforcementDemand, LegalProcess
-from requests.models.dsr import Right
+from requests.models.dsr import CUSTOMER_NOTICE_OPEN, Right
 from subprocessors.models import (
     Change,
     ChangeStatus,
@@ -156,6 +156,19 @@ SOURCES: tuple[Source, ...] = (
         lambda row: f"Resolve the objection from {row['signup__email']}",
         link_field="change_id",
         link_model=Change,
+    ),
+    # R1: a customer whose DPA includes the SCCs is notified of each request (Clause 10(a)).
+    Source(
+        "requests",
+        "R1",
+        DataSubjectRequest,
+        "customer_notice_due",
+        CUSTOMER_NOTICE_OPEN,
+        ("right", "requester_email"),
+        lambda row: (
+            f"Notify the customer of the {_label(Right, row['right']).lower()} request from "
+            f"{row['requester_email']} (SCC Clause 10(a))"
+        ),
     ),
     Source(
         "requests",

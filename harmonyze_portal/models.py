@@ -30,7 +30,10 @@ PublicHolidayManager = models.Manager.from_queryset(PublicHolidayQuerySet)
 
 
 class PublicHoliday(TrackedModel):
-    """A day on which statutory deadlines do not end (DOMAIN.md T4).
+    """A closure day staff add (DOMAIN.md T4): a day on which statutory deadlines do not end,
+    for every regime, on top of each regime's own calendar from the ``holidays`` library.
+    Adding, moving or removing one recomputes the open deadlines it touches (the requests area
+    listens for it).
 
     Contractual DPA deadlines ignore it (T2, T3).
     """

@@ -163,6 +163,9 @@ DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
 BREACH_NOTICE_TARGET_HOURS = env.number("BREACH_NOTICE_TARGET_HOURS", 72, minimum=1)
 # C6: the service target for answering a customer's assistance request.
 ASSISTANCE_TARGET_DAYS = env.number("ASSISTANCE_TARGET_DAYS", 30, minimum=1)
+# R1 (SCC Clause 10(a)): the house target for notifying a customer of a data subject request
+# about its Service Data, in days after receipt.
+DSR_CUSTOMER_NOTICE_DAYS = env.number("DSR_CUSTOMER_NOTICE_DAYS", 3, minimum=0)
 # How long a process serves a public page (the sub-processor list) from memory.
 PUBLIC_PAGE_CACHE_SECONDS = env.number("PUBLIC_PAGE_CACHE_SECONDS", 10, minimum=0)
 # S2: how long a Notice Form confirmation link stays valid.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
@@ -59,13 +60,27 @@ def response_rule(regime: Regime) -> str:
 
 
 def extension_rule(regime: Regime) -> str:
+    """e.g. "GDPR (EU): 1 calendar month + 2 further calendar months, counted from the legal
+    date of receipt, if the requester is told by the original deadline, moved off weekends and
+    holidays once, at the end (R3, T3, T4)" — what ``deadlines.extended_to`` computes."""
     if not regime.extension_value:
         return f"{regime.name}: no extension (R3)"
-    moved = ", moved off weekends and holidays" if regime.moves_off_weekends else ""
+    moved = (
+        ", moved off weekends and holidays once, at the end" if regime.moves_off_weekends else ""
+    )
     return (
-        f"{regime.name}: {period_text(regime.extension_value, regime.extension_unit)} more, "
-        f"counted from the original deadline, if the requester is told by that deadline{moved} "
-        f"({rule_ids(regime, regime.response_unit, regime.extension_unit)})"
+        f"{regime.name}: {period_text(regime.response_value, regime.response_unit)} + "
+        f"{period_text(regime.extension_value, regime.extension_unit).replace(' ', ' further ', 1)}"
+        f", counted from the legal date of receipt, if the requester is told by the original "
+        f"deadline{moved} ({rule_ids(regime, regime.response_unit, regime.extension_unit)})"
+    )
+
+
+def customer_notice_rule() -> str:
+    days = settings.DSR_CUSTOMER_NOTICE_DAYS
+    return (
+        f"{period_text(days, PeriodUnit.DAYS)} after receipt, house target for notifying a "
+        "customer whose DPA includes the SCCs (R1, SCC Clause 10(a))"
     )
 
 
@@ -96,9 +111,16 @@ class RegimeAdmin(TrackedAdmin):
         "extension_display",
         "acknowledge_business_days",
         "moves_off_weekends",
+        "calendar_display",
         "source",
     ]
     search_fields = ["name", "code", "source"]
+
+    @admin.display(description="Holiday calendar (T4)", ordering="holiday_country")
+    def calendar_display(self, obj: Regime) -> str:
+        if obj.holiday_subdivision:
+            return f"{obj.holiday_country}-{obj.holiday_subdivision}"
+        return obj.holiday_country
 
     @admin.display(description="Respond within (R3)")
     def response_display(self, obj: Regime) -> str:
@@ -111,21 +133,13 @@ class RegimeAdmin(TrackedAdmin):
         return period_text(obj.extension_value, obj.extension_unit)
 
     def save_model(self, request: HttpRequest, obj: Regime, form: Any, change: bool) -> None:
+        # Regime.save() moves the stored deadlines of the requests still open under it, each
+        # saved with its own history row; the admin only says how many.
         super().save_model(request, obj, form, change)
-        if not change:
-            return
-        # A corrected period moves the stored deadlines of the requests still open under it;
-        # each is saved, so its history shows the old and the new date and why.
-        moved = 0
-        for dsr in obj.requests.open():
-            before = (dsr.acknowledge_by, dsr.respond_by, dsr.extended_to)
-            dsr.refresh_clocks()
-            if (dsr.acknowledge_by, dsr.respond_by, dsr.extended_to) != before:
-                dsr._change_reason = f"Deadlines recomputed: {obj} was changed"  # type: ignore[attr-defined]
-                dsr.save()
-                moved += 1
-        if moved:
-            self.message_user(request, f"Recomputed the deadlines of {moved} open request(s).")
+        if obj.recomputed:
+            self.message_user(
+                request, f"Recomputed the deadlines of {obj.recomputed} open request(s)."
+            )
 
 
 # --- Data subject requests -----------------------------------------------------------------------
@@ -197,7 +211,7 @@ class DataSubjectRequestAdmin(ReportExportMixin, TrackedAdmin):
         "verified_email_at",
         "verified_by",
         "redirected_on",
-        "customer_informed_on",
+        "customer_notice_due_display",
         "redirect_message",
     ]
     fieldsets = [
@@ -238,8 +252,16 @@ class DataSubjectRequestAdmin(ReportExportMixin, TrackedAdmin):
         (
             "Processor: redirected to the customer (R1)",
             {
-                "fields": ["redirected_on", "customer_informed_on", "redirect_message"],
-                "description": "Set by the action “Redirect to the customer (R1)” on the list.",
+                "fields": [
+                    "customer_notice_due_display",
+                    "customer_informed_on",
+                    "redirected_on",
+                    "redirect_message",
+                ],
+                "description": "Set by the action “Redirect to the customer (R1)” on the list. "
+                "When the customer's DPA includes the SCCs the customer must be notified of "
+                "the request (SCC Clause 10(a)): the redirect does it by email, or record here "
+                "the date it was notified another way. The request cannot be closed before.",
             },
         ),
         (
@@ -262,7 +284,7 @@ class DataSubjectRequestAdmin(ReportExportMixin, TrackedAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         if isinstance(obj, DataSubjectRequest) and obj.channel == "public_form":
-            # The email verification date is the legal date of receipt (R3): a fact, not input.
+            # The submission date is the legal date of receipt (R3): a fact, not input.
             fields += ["channel", "received_on"]
         return fields
 
@@ -309,6 +331,14 @@ class DataSubjectRequestAdmin(ReportExportMixin, TrackedAdmin):
         if not obj.pk:
             return "Computed when saved (R3)."
         return clock_line(obj.extended_to, extension_rule(obj.regime))
+
+    @admin.display(description="Notify the customer by")
+    def customer_notice_due_display(self, obj: DataSubjectRequest) -> str:
+        if not obj.pk:
+            return "Computed when saved (R1)."
+        if obj.customer_notice_due is None:
+            return "No notice owed: no customer with the SCCs in its DPA (R1)."
+        return clock_line(obj.customer_notice_due, customer_notice_rule())
 
     @admin.display(description="Suggested customer (R1)")
     def suggested_customer_display(self, obj: DataSubjectRequest) -> str:

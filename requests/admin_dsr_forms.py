@@ -39,7 +39,10 @@ class RedirectForm(forms.Form):
         "writes the reply for that customer.",
     )
     inform_customer = forms.BooleanField(
-        label="Also inform the customer's privacy contact", required=False
+        label="Also inform the customer's privacy contact",
+        required=False,
+        help_text="Always done when the customer's DPA includes the SCCs: notifying it is then "
+        "mandatory (SCC Clause 10(a), R1), ticked or not.",
     )
 
 

@@ -56,10 +56,14 @@ def extended_to(
     moves_off_weekends: bool,
     holidays: Collection[date] = (),
 ) -> date:
-    """R3: the extended deadline: GDPR one month + two further months; CCPA 45 + 45 days.
+    """R3: the extended deadline: GDPR one month + two further months; CCPA 45 + 45 days,
+    both counted from the legal date of receipt, with T4 applied once, at the end.
 
-    In one unit the total counts from receipt (T3): Jan 31 + 3 months is Apr 30, where
-    chaining the clamped Feb 28 + 2 months would lose two days."""
+    Two traps. In one unit the total counts from receipt (T3): Jan 31 + 3 months is Apr 30,
+    where chaining the clamped Feb 28 + 2 months would lose two days. And the extension is
+    added to the period, not to the original deadline as moved by T4: received 2026-01-28, the
+    month ends on Saturday 2026-02-28 (moved to Monday 2026-03-02), and the extension ends on
+    2026-04-28, three months from receipt, not 2026-05-04 (2 months after that Monday)."""
     if extension_unit == unit:
         end = add_period(received, value + extension_value, unit, holidays)
     else:
@@ -72,3 +76,10 @@ def extended_to(
 def acknowledge_by(received: date, business_days: int, holidays: Collection[date] = ()) -> date:
     """R3 (CCPA): confirm receipt within 10 business days."""
     return add_working_days(received, business_days, holidays)
+
+
+def customer_notice_due(received: date, target_days: int) -> date:
+    """R1 (SCC Clause 10(a)): the customer is notified "promptly" of a request about its
+    Service Data; the house target is ``target_days`` calendar days after receipt (T2). A house
+    target, not a statutory period: it never moves off weekends (T4)."""
+    return add_days(received, target_days)

@@ -24,15 +24,16 @@ GLOBEX = "Globex Corporation Ltd"
 
 
 def seed() -> int:
-    """Three data subject requests — a processor-side one from an Acme user awaiting the
-    redirect (R1), a GDPR controller-side one due within days (R2, R3) and a CCPA one whose
-    acknowledgement is due (R3) — and two law-enforcement demands: one redirected to the
+    """Four data subject requests — a processor-side one from an Acme user awaiting the
+    redirect, with Acme's SCC notice due (R1), a GDPR controller-side one due within days (R2,
+    R3), a CCPA one whose acknowledgement is due (R3) and a Swiss FADP one on the Swiss
+    calendar (R3, T4) — and two law-enforcement demands: one redirected to the
     customer, one whose non-disclosure order ended last week so the customer notice is now due
     (R4). Looked up by natural keys, so a second run adds nothing; dates relative to today are
     fixed by the first run. Returns the number of rows added."""
     today = legal_today()
     customers = {c.legal_name: c for c in Customer.objects.filter(legal_name__in=(ACME, GLOBEX))}
-    regimes = {r.code: r for r in Regime.objects.filter(code__in=("gdpr", "ccpa"))}
+    regimes = {r.code: r for r in Regime.objects.filter(code__in=("gdpr", "ccpa", "fadp"))}
     added = 0
     if "gdpr" in regimes:
         acme = customers.get(ACME)
@@ -69,6 +70,17 @@ def seed() -> int:
             role=Role.CONTROLLER,
             details="Delete my newsletter subscription data.",
             received_on=today - timedelta(days=5),
+        )
+    if "fadp" in regimes:
+        added += _dsr(
+            "luca.meier@example.ch",
+            requester_name="Luca Meier",
+            channel=Channel.EMAIL,
+            right=Right.ACCESS,
+            regime=regimes["fadp"],
+            role=Role.CONTROLLER,
+            details="Welche Daten über mich bearbeitet Harmonyze? (FADP art. 25)",
+            received_on=today - timedelta(days=10),
         )
     added += _demand(
         agency="Landeskriminalamt Berlin",

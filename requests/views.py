@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,6 +16,8 @@ from harmonyze_portal.ratelimit import public_post_rate_limit
 from requests import services
 from requests.forms import PrivacyRequestForm
 from requests.models import DataSubjectRequest, DSRStatus, Role
+
+EXPIRED = "This verification link has expired. Send your request again to get a new one."
 
 # Model field → form field, to show a model check's message next to the field it names.
 _FORM_FIELD = {"requester_name": "name", "requester_email": "email"}
@@ -62,7 +64,12 @@ def form(request: HttpRequest) -> HttpResponse:
     else:
         form = PrivacyRequestForm()
         status = 200
-    return render(request, "requests/form.html", {"form": form}, status=status)
+    return render(
+        request,
+        "requests/form.html",
+        {"form": form, "hours": settings.NOTICE_CONFIRM_HOURS},
+        status=status,
+    )
 
 
 @require_GET
@@ -81,13 +88,16 @@ def _link_problem(request: HttpRequest, message: str, *, status: int) -> HttpRes
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify(request: HttpRequest, token: str) -> HttpResponse:
-    """A GET only shows the button (mail scanners open links); the POST verifies, and the
-    request counts as received on that legal date (R3, T1)."""
+    """A GET only shows the button (mail scanners open links); the POST verifies. The request
+    counts as received on the legal date it was submitted, not this one (R3, T1)."""
     try:
         dsr_id, email = services.read_verification_token(token)
     except services.VerificationTokenError as exc:
         return _link_problem(request, str(exc), status=410 if exc.expired else 400)
-    dsr = get_object_or_404(DataSubjectRequest.objects.select_related("regime"), pk=dsr_id)
+    dsr = DataSubjectRequest.objects.select_related("regime").filter(pk=dsr_id).first()
+    if dsr is None:
+        # Purged when its link expired (R3): the same answer as an expired link.
+        return _link_problem(request, EXPIRED, status=410)
     if dsr.requester_email.lower() != email:
         return _link_problem(
             request,

@@ -1,18 +1,32 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
 
-from customers.models import Contact, Customer
+from customers.models import DPA, Contact, Customer
+from harmonyze_portal.dates import calendar_holidays, holiday_calendars
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from harmonyze_portal.models import PublicHoliday
 from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
 from requests import deadlines
+
+
+def validate_holiday_country(code: str) -> None:
+    """T4: a calendar is one the maintained ``holidays`` library offers (ISO country code)."""
+    if code not in holiday_calendars():
+        raise ValidationError(
+            f"“{code}” is not a country of the holidays library; use its ISO code, like IE, "
+            "GB, CH, US or BR (T4).",
+            code="unknown_calendar",
+        )
 
 
 class PeriodUnit(models.TextChoices):
@@ -36,9 +50,41 @@ class Regime(TrackedModel):
         "Acknowledge within (business days)", null=True, blank=True
     )
     moves_off_weekends = models.BooleanField(
-        "Deadline moves off weekends and holidays (T4)", default=True
+        "Deadlines move off weekends and holidays (T4)",
+        default=True,
+        help_text="Yes for GDPR, UK GDPR and FADP; no for the US laws and LGPD, whose earlier "
+        "date is the safe one.",
+    )
+    holiday_country = models.CharField(
+        "Holiday calendar",
+        max_length=2,
+        validators=[validate_holiday_country],
+        help_text="The country whose public holidays count for this law, as an ISO code of the "
+        "holidays library: IE for GDPR, GB for UK GDPR, CH for FADP, US, BR (T4). Closure days "
+        "staff add count too.",
+    )
+    holiday_subdivision = models.CharField(
+        "Holiday calendar region",
+        max_length=10,
+        blank=True,
+        help_text="Optional: a region of that country (GB: ENG, NIR, SCT, WLS). Empty means "
+        "the nationwide holidays only.",
     )
     source = models.CharField("Where the rule comes from", max_length=200, blank=True)
+
+    recomputed = 0  # how many open requests the last save() moved (shown by the admin)
+
+    # What a regime's deadlines are computed from: changing one recomputes the open requests.
+    CLOCK_FIELDS: ClassVar[tuple[str, ...]] = (
+        "response_value",
+        "response_unit",
+        "extension_value",
+        "extension_unit",
+        "acknowledge_business_days",
+        "moves_off_weekends",
+        "holiday_country",
+        "holiday_subdivision",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -49,8 +95,54 @@ class Regime(TrackedModel):
     def describe(self) -> str:
         text = f"{self.response_value} {self.get_response_unit_display()}"
         if self.extension_value:
-            text += f", extendable by {self.extension_value} {self.get_extension_unit_display()}"
+            text += (
+                f", extendable by {self.extension_value} further "
+                f"{self.get_extension_unit_display()}, counted from receipt"
+            )
         return text
+
+    def clean(self) -> None:
+        super().clean()
+        subdivisions = holiday_calendars().get(self.holiday_country)
+        if subdivisions is not None and self.holiday_subdivision not in ("", *subdivisions):
+            raise ValidationError(
+                {
+                    "holiday_subdivision": f"{self.holiday_country} has no region "
+                    f"“{self.holiday_subdivision}”; choose one of {', '.join(subdivisions)} or "
+                    "leave it empty."
+                }
+            )
+
+    def holidays_between(self, start: date, end: date) -> set[date]:
+        """T4: this law's holiday calendar plus the closure days that apply to it."""
+        years = tuple(range(start.year, end.year + 1))
+        library = calendar_holidays(self.holiday_country, self.holiday_subdivision, years)
+        closures = PublicHoliday.objects.between(start, end)
+        return {day for day in library if start <= day <= end} | closures
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        changed = self._changed_clock_fields()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if changed:
+                # T4, R3: every open deadline computed from the old values moves now, each with
+                # its own history row.
+                self.recomputed = self.requests.open().recompute_clocks(
+                    reason=f"Recomputed: {self} changed ({', '.join(changed)})"
+                )
+
+    def _changed_clock_fields(self) -> list[str]:
+        if self.pk is None:
+            return []
+        stored = Regime.objects.filter(pk=self.pk).values(*self.CLOCK_FIELDS).first()
+        if stored is None:
+            return []
+        fields = {field.name: field for field in Regime._meta.concrete_fields}
+        return [
+            str(fields[name].verbose_name)
+            for name in self.CLOCK_FIELDS
+            if stored[name] != getattr(self, name)
+        ]
 
 
 class Right(models.TextChoices):
@@ -94,9 +186,48 @@ class VerificationMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# R1 (SCC Clause 10(a)): the customer notice is owed and not yet given.
+CUSTOMER_NOTICE_OPEN = Q(
+    status=DSRStatus.OPEN, customer_notice_due__isnull=False, customer_informed_on__isnull=True
+)
+# R2: outcomes that hand over or change the requester's data.
+FULFILLED = (Outcome.FULFILLED, Outcome.PARTLY)
+
+
 class DSRQuerySet(TrackedQuerySet["DataSubjectRequest"]):
     def open(self) -> DSRQuerySet:
         return self.filter(status=DSRStatus.OPEN)
+
+    def customer_notice_open(self) -> DSRQuerySet:
+        """R1: open requests whose customer must still be told (SCC Clause 10(a))."""
+        return self.filter(CUSTOMER_NOTICE_OPEN)
+
+    def touched_by(self, day: date) -> DSRQuerySet:
+        """Requests whose clocks a holiday on ``day`` can move: received by then and with a
+        stored deadline on or after it (T4)."""
+        return self.filter(
+            Q(received_on__lte=day)
+            & (
+                Q(acknowledge_by__gte=day)
+                | Q(respond_by__gte=day)
+                | Q(extended_to__gte=day)
+                | Q(customer_notice_due__gte=day)
+            )
+        )
+
+    def recompute_clocks(self, *, reason: str) -> int:
+        """Recompute each request's stored deadlines; save (with ``reason`` in its history)
+        those that moved. Returns how many moved. Never ``update()``: H1."""
+        moved = 0
+        with transaction.atomic():
+            for dsr in self.select_related("regime", "customer").select_for_update(of=("self",)):
+                before = dsr.clocks()
+                dsr.refresh_clocks()
+                if dsr.clocks() != before:
+                    dsr._change_reason = reason  # type: ignore[attr-defined]
+                    dsr.save()
+                    moved += 1
+        return moved
 
     def overdue(self, today: date) -> DSRQuerySet:
         return self.open().filter(
@@ -154,7 +285,10 @@ class DataSubjectRequest(TrackedModel):
     # R1: the processor route.
     redirected_on = models.DateField(null=True, blank=True)
     redirect_message = models.TextField(blank=True)
-    customer_informed_on = models.DateField(null=True, blank=True)
+    customer_notice_due = models.DateField(
+        "Notify the customer by", null=True, blank=True, editable=False, db_index=True
+    )
+    customer_informed_on = models.DateField("Customer notified on", null=True, blank=True)
 
     # R2: the controller route.
     verification_method = models.CharField(
@@ -186,6 +320,18 @@ class DataSubjectRequest(TrackedModel):
                 name="extension_has_date_told",
                 violation_error_message="An extension needs the date the requester was told.",
             ),
+            models.CheckConstraint(
+                condition=Q(status__in=[DSRStatus.UNVERIFIED, DSRStatus.OPEN])
+                | Q(customer_notice_due__isnull=True)
+                | Q(customer_informed_on__isnull=False),
+                name="dsr_closed_after_customer_notice",
+                violation_error_message="The customer's DPA includes the SCCs: record the date "
+                "the customer was notified of the request before closing it (SCC Clause 10(a), "
+                "R1).",
+            ),
+            # R2 is refused in save() and clean(), not by a CHECK: requests closed as
+            # fulfilled before this rule may lack a recorded identity check, and a CHECK
+            # would fail the migration on them.
         ]
 
     def __str__(self) -> str:
@@ -196,13 +342,37 @@ class DataSubjectRequest(TrackedModel):
         return self.extended_to or self.respond_by
 
     def holidays(self) -> set[date]:
+        """T4: the regime's calendar and closure days from receipt to the end of next year
+        (far enough for a three-month extension from a December receipt)."""
         if self.received_on is None:
             return set()
         start = self.received_on
-        return PublicHoliday.objects.between(start, date(start.year + 1, 12, 31))
+        return self.regime.holidays_between(start, date(start.year + 1, 12, 31))
+
+    def clocks(self) -> tuple[date | None, ...]:
+        return (self.acknowledge_by, self.respond_by, self.extended_to, self.customer_notice_due)
+
+    def customer_notice_required(self) -> bool:
+        """R1: a request about Service Data of a customer whose DPA in force includes the SCCs
+        (the EU SCCs, or the UK Addendum or Swiss adaptation that amend them) must be notified
+        to that customer (SCC Clause 10(a)). Until staff decide it is Harmonyze's own (R2), a
+        request naming a customer counts as being about that customer's data."""
+        if self.customer_id is None or self.role == Role.CONTROLLER:
+            return False
+        return (
+            DPA.objects.in_force()
+            .filter(customer_id=self.customer_id)
+            .filter(Q(eu_sccs_module_two=True) | Q(uk_addendum=True) | Q(swiss_fadp=True))
+            .exists()
+        )
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.refresh_clocks()
+        # The same refusals as clean(), for the paths that save without a form (services,
+        # actions, the shell): a request is never closed around R1 or R2.
+        problems = self.closing_errors()
+        if problems:
+            raise ValidationError(problems)
         super().save(*args, **kwargs)
 
     def refresh_clocks(self) -> None:
@@ -210,6 +380,7 @@ class DataSubjectRequest(TrackedModel):
         received = self.received_on
         if received is None:
             self.acknowledge_by = self.respond_by = self.extended_to = None
+            self.customer_notice_due = None
             return
         holidays = self.holidays()
         self.respond_by = deadlines.respond_by(
@@ -237,6 +408,38 @@ class DataSubjectRequest(TrackedModel):
             if self.extension_told_on
             else None
         )
+        self.customer_notice_due = (
+            deadlines.customer_notice_due(received, settings.DSR_CUSTOMER_NOTICE_DAYS)
+            if self.customer_notice_required()
+            else None
+        )
+
+    def closing_errors(self) -> dict[str, str]:
+        """Why this request may not be in its status yet (R1, R2), by field; empty if it may."""
+        errors: dict[str, str] = {}
+        closed = self.status in (DSRStatus.REDIRECTED, DSRStatus.CLOSED)
+        if closed and self.customer_notice_due and not self.customer_informed_on:
+            errors["customer_informed_on"] = (
+                f"{self.customer}'s DPA includes the SCCs: the customer must be notified of the "
+                f"request (due {self.customer_notice_due:%Y-%m-%d}) before it is closed. Record "
+                "the date it was notified (SCC Clause 10(a), R1)."
+            )
+        fulfilled = (
+            self.status == DSRStatus.CLOSED
+            and self.outcome in FULFILLED
+            and self.role != Role.PROCESSOR
+        )
+        if fulfilled and not (self.verification_method and self.verified_on):
+            errors["verified_on"] = (
+                "A request Harmonyze answers cannot be closed as fulfilled before the "
+                "requester's identity check is recorded: give the method and the date (R2)."
+            )
+        if fulfilled and self.agent_name.strip() and not self.agent_proof:
+            errors["agent_proof"] = (
+                f"{self.agent_name} acts for the requester: put the proof of authority on file "
+                "before closing the request as fulfilled (R2)."
+            )
+        return errors
 
     def clean(self) -> None:
         super().clean()
@@ -258,6 +461,12 @@ class DataSubjectRequest(TrackedModel):
             errors["denial_reason"] = "Give the reason for the denial."
         if self.agent_name and not (self.agent_proof or self.details.strip()):
             errors["agent_proof"] = "An authorized agent acts with proof of authority (R2)."
+        informed, received = self.customer_informed_on, self.received_on
+        if informed and received and informed < received:
+            errors["customer_informed_on"] = "This is before the request was received."
+        if self.regime_id and self.received_on:
+            self.refresh_clocks()
+        errors |= self.closing_errors()
         if errors:
             raise ValidationError(errors)
 
@@ -279,3 +488,46 @@ class DataSubjectRequest(TrackedModel):
             contacts.filter(role="privacy").first()
             or contacts.filter(is_notice_contact=True).first()
         )
+
+
+# --- T4: a closure day added, moved or removed moves the open deadlines it touches. -------------
+# The core owns PublicHoliday and imports no area; the requests area listens. Signals cover
+# every path: admin add/edit/delete, the bulk delete action (Django sends post_delete per row
+# when a receiver listens), imports and the shell.
+
+
+def _recompute_for_closure_days(days: Collection[date], reason: str) -> None:
+    ids: set[int] = set()
+    for day in days:
+        ids |= set(DataSubjectRequest.objects.open().touched_by(day).values_list("pk", flat=True))
+    if ids:
+        DataSubjectRequest.objects.filter(pk__in=ids).recompute_clocks(reason=reason)
+
+
+@receiver(pre_save, sender=PublicHoliday)
+def _remember_closure_day(sender: type[PublicHoliday], instance: PublicHoliday, **_: Any) -> None:
+    stored = PublicHoliday.objects.filter(pk=instance.pk).values_list("date", flat=True).first()
+    instance._stored_day = stored  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=PublicHoliday)
+def _closure_day_saved(
+    sender: type[PublicHoliday], instance: PublicHoliday, created: bool, **_: Any
+) -> None:
+    stored: date | None = getattr(instance, "_stored_day", None)
+    if stored == instance.date:
+        return  # a new name moves nothing
+    if stored is None:
+        reason = f"Recomputed: closure day {instance.date:%Y-%m-%d} added"
+        days = [instance.date]
+    else:
+        reason = f"Recomputed: closure day {stored:%Y-%m-%d} moved to {instance.date:%Y-%m-%d}"
+        days = [stored, instance.date]
+    _recompute_for_closure_days(days, reason)
+
+
+@receiver(post_delete, sender=PublicHoliday)
+def _closure_day_deleted(sender: type[PublicHoliday], instance: PublicHoliday, **_: Any) -> None:
+    _recompute_for_closure_days(
+        [instance.date], f"Recomputed: closure day {instance.date:%Y-%m-%d} removed"
+    )

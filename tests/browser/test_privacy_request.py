@@ -22,7 +22,6 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.models import PublicHoliday
 from requests import deadlines
 from requests.models import Regime
 
@@ -41,9 +40,10 @@ def clocks(transactional_db: None, settings: Any, tmp_path: Path) -> list[tuple[
     transactional test removes: seed them again with the migration's own function."""
     settings.MEDIA_ROOT = tmp_path
     import_module("requests.migrations.0002_seed_regimes").seed(django_apps, None)
+    import_module("requests.migrations.0006_regime_calendars_and_fadp").forwards(django_apps, None)
     today = legal_date(timezone.now(), settings.TIME_ZONE)
     ccpa = Regime.objects.get(code="ccpa")
-    holidays = PublicHoliday.objects.between(today, date(today.year + 1, 12, 31))
+    holidays = ccpa.holidays_between(today, date(today.year + 1, 12, 31))
     days = [today, date.fromordinal(today.toordinal() + 1)]
     return [
         (

@@ -14,6 +14,8 @@ from harmonyze_portal.dates import (
     add_days,
     add_months,
     add_working_days,
+    calendar_holidays,
+    holiday_calendars,
     is_working_day,
     latest_day_before,
     legal_date,
@@ -321,3 +323,44 @@ def test_add_working_days_zero_is_the_same_day_rule_t4(day: date) -> None:
 def test_add_working_days_refuses_negative_counts_rule_t4() -> None:
     with pytest.raises(ValueError, match="forwards"):
         add_working_days(date(2026, 1, 5), -1)
+
+
+# --- T4: each regime's calendar from the holidays library --------------------------------------
+
+
+def test_rule_t4_ireland_has_saint_patricks_day_and_the_us_does_not() -> None:
+    irish = calendar_holidays("IE", "", (2026,))
+    american = calendar_holidays("US", "", (2026,))
+    assert date(2026, 3, 17) in irish
+    assert date(2026, 3, 17) not in american
+    assert MEMORIAL_DAY in american
+    assert MEMORIAL_DAY not in irish
+
+
+def test_rule_t4_the_us_calendar_has_observed_days() -> None:
+    """July 4 2026 is a Saturday: observed on Friday July 3; New Year 2028, a Saturday, is
+    observed on Friday 2027-12-31."""
+    american = calendar_holidays("US", "", (2026, 2027))
+    assert INDEPENDENCE_DAY_OBSERVED in american
+    assert date(2027, 12, 31) in american
+
+
+def test_rule_t4_a_region_adds_its_own_days() -> None:
+    """Easter Monday is no bank holiday in Scotland, so not a UK-wide one; England has it."""
+    easter_monday = date(2026, 4, 6)
+    assert easter_monday not in calendar_holidays("GB", "", (2026,))
+    assert easter_monday in calendar_holidays("GB", "ENG", (2026,))
+
+
+def test_rule_t4_switzerland_without_a_canton_has_the_federal_days_only() -> None:
+    assert sorted(calendar_holidays("CH", "", (2026,))) == [
+        date(2026, 1, 1),
+        date(2026, 5, 14),  # Ascension
+        date(2026, 8, 1),  # National Day
+        CHRISTMAS,
+    ]
+
+
+def test_rule_t4_the_calendars_offered_include_the_regimes_countries() -> None:
+    assert {"IE", "GB", "CH", "US", "BR"} <= set(holiday_calendars())
+    assert "ENG" in holiday_calendars()["GB"]

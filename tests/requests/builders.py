@@ -7,17 +7,21 @@ from typing import Any
 
 from customers.models import Customer
 from requests.models import (
+    Channel,
     DataSubjectRequest,
     DSRStatus,
     LawEnforcementDemand,
     LegalProcess,
+    Outcome,
     Regime,
     Right,
+    VerificationMethod,
 )
 
 
 def regime(code: str = "gdpr") -> Regime:
-    """One of the regimes the data migration seeds (gdpr, uk-gdpr, ccpa, us-state, lgpd)."""
+    """One of the regimes the data migrations seed (gdpr, uk-gdpr, ccpa, us-state, lgpd,
+    fadp)."""
     return Regime.objects.get(code=code)
 
 
@@ -31,7 +35,11 @@ def make_dsr(
     **fields: Any,
 ) -> DataSubjectRequest:
     """A request received on ``received``; ``received=None`` leaves it awaiting the email
-    verification (status unverified, no clocks)."""
+    verification (status unverified, no clocks). A request closed as fulfilled gets the
+    identity check R2 requires, unless the test gives its own."""
+    if status == DSRStatus.CLOSED and fields.get("outcome") in (Outcome.FULFILLED, Outcome.PARTLY):
+        fields.setdefault("verification_method", VerificationMethod.ACCOUNT_EMAIL)
+        fields.setdefault("verified_on", received)
     dsr = DataSubjectRequest(
         requester_name=fields.pop("requester_name", "Jane Subject"),
         requester_email=email,
@@ -43,6 +51,20 @@ def make_dsr(
     )
     dsr.save()
     return dsr
+
+
+def make_submission(
+    *, email: str = "jane@example.org", submitted: date = date(2026, 3, 2), **fields: Any
+) -> DataSubjectRequest:
+    """A public form submission awaiting its email confirmation: received (R3) on the legal
+    date it was submitted, but not a request, nor open, until confirmed."""
+    return make_dsr(
+        email=email,
+        received=submitted,
+        status=DSRStatus.UNVERIFIED,
+        channel=Channel.PUBLIC_FORM,
+        **fields,
+    )
 
 
 def make_demand(

@@ -141,7 +141,7 @@ def morning() -> dict[str, DataSubjectRequest]:
         "overdue": make_dsr(email="olga@example.org", received=date(2026, 2, 23)),
         # Due 2026-04-09 (Thursday).
         "this_week": make_dsr(email="wes@example.org", received=date(2026, 3, 9)),
-        # CCPA 45 days: due 2026-05-16, moved to Monday 2026-05-18 (T4).
+        # CCPA 45 days: due Saturday 2026-05-16, kept: US deadlines do not move (T4).
         "later": make_dsr(email="lena@example.org", regime_code="ccpa", received=date(2026, 4, 1)),
         # Overdue by the dates, but answered and closed.
         "closed": make_dsr(
@@ -199,7 +199,7 @@ def test_the_list_shows_each_due_date_with_its_rule(
 
     assert "2026-03-23 <small>(R3) overdue by 14 days</small>" in listing
     assert "2026-04-09 <small>(R3) in 3 days</small>" in listing
-    assert "2026-05-18 <small>(R3) in 42 days</small>" in listing
+    assert "2026-05-16 <small>(R3) in 40 days</small>" in listing
     assert "2026-06-09 <small>(R3) in 64 days</small>" in listing
     assert "2026-03-02 <small>(R3) done 2026-02-20</small>" in listing
     # CCPA: confirm receipt within 10 business days of 2026-04-01.
@@ -249,9 +249,11 @@ def test_staff_enter_a_letter_and_the_clocks_are_computed(
         "2026-04-02 <small>(GDPR (EU): 1 calendar month from the legal date of receipt, moved "
         "off weekends and holidays (R3, T3, T4))</small>"
     ) in page
+    # R3, T3: the extension counts from receipt, as the date does (three months, then T4 once).
     assert (
-        "GDPR (EU): 2 calendar months more, counted from the original deadline, if the "
-        "requester is told by that deadline, moved off weekends and holidays (R3, T3, T4)"
+        "GDPR (EU): 1 calendar month + 2 further calendar months, counted from the legal date "
+        "of receipt, if the requester is told by the original deadline, moved off weekends and "
+        "holidays once, at the end (R3, T3, T4)"
     ) in page
     assert "GDPR (EU) sets no acknowledgement period (R3)." in page
 

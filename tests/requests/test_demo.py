@@ -28,13 +28,21 @@ def test_the_demo_covers_each_request_and_demand_rule(settings) -> None:
     with time_machine.travel(datetime(2026, 3, 9, 15, 0, tzinfo=UTC), tick=False):
         second = seed()
 
-    assert "5 privacy requests and demands added" in first
+    assert "6 privacy requests and demands added" in first
     assert "0 privacy requests and demands added" in second
     processor = DataSubjectRequest.objects.get(requester_email="m.schneider@acme-analytics.com")
     assert processor.role == Role.UNDECIDED
     assert processor.suggested_customer() == processor.customer
     assert processor.customer is not None
     assert processor.customer.legal_name == "Acme Analytics GmbH"
+    # Acme's DPA includes the SCCs: the customer notice is a deadline (R1).
+    assert processor.customer_notice_due == date(2026, 3, 4)
+    fadp = DataSubjectRequest.objects.get(requester_email="luca.meier@example.ch")
+    assert (fadp.regime.code, fadp.received_on, fadp.respond_by) == (
+        "fadp",
+        date(2026, 2, 20),
+        date(2026, 3, 23),  # 30 days is Sunday March 22 (T4)
+    )
     gdpr = DataSubjectRequest.objects.get(requester_email="lena.fischer@example.de")
     assert (gdpr.received_on, gdpr.respond_by) == (date(2026, 2, 6), date(2026, 3, 6))
     ccpa = DataSubjectRequest.objects.get(requester_email="jordan.lee@example.com")

@@ -84,7 +84,8 @@ def test_clocks_follow_a_corrected_receipt_date() -> None:
     dsr.received_on = date(2026, 4, 16)
     dsr.save()
     dsr.refresh_from_db()
-    assert dsr.respond_by == date(2026, 6, 1)  # May 31 is a Sunday
+    # May 31 is a Sunday, and stays: US deadlines do not move (T4 revised).
+    assert dsr.respond_by == date(2026, 5, 31)
 
 
 # --- Extensions (R3) -------------------------------------------------------------------------
@@ -107,7 +108,7 @@ def test_ccpa_extension_adds_45_days() -> None:
     dsr.extension_told_on = date(2026, 4, 1)
     dsr.full_clean()
     dsr.save()
-    assert dsr.extended_to == date(2026, 6, 1)  # 90 days is a Sunday
+    assert dsr.extended_to == date(2026, 5, 31)  # 90 days: a Sunday, kept (T4)
 
 
 def test_an_extension_told_after_the_original_deadline_is_refused() -> None:

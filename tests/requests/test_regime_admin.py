@@ -34,6 +34,8 @@ def test_rule_r3_a_corrected_period_recomputes_open_requests_only(counsel, signe
             "extension_unit": "days",
             "acknowledge_business_days": "",
             "moves_off_weekends": "on",
+            "holiday_country": "BR",
+            "holiday_subdivision": "",
             "source": lgpd.source,
             "change_reason": "Corrected to the statutory period",
         },
@@ -45,5 +47,8 @@ def test_rule_r3_a_corrected_period_recomputes_open_requests_only(counsel, signe
     assert open_request.respond_by == date(2026, 3, 23)  # 22 March is a Sunday (T4)
     assert closed_request.respond_by == date(2026, 3, 17)
     latest = open_request.history.latest()
-    assert latest.history_change_reason == "Deadlines recomputed: LGPD (Brazil) was changed"
+    assert latest.history_change_reason == (
+        "Recomputed: LGPD (Brazil) changed (Response period, "
+        "Deadlines move off weekends and holidays (T4))"
+    )
     assert latest.history_user == counsel

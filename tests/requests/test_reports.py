@@ -199,7 +199,7 @@ def test_the_log_as_csv_guards_against_formulas(year_2025: None, counsel_client:
     assert (row["Received"], row["Acknowledge by (R3)"], row["Respond by (R3)"]) == (
         "2026-04-01",
         "2026-04-15",
-        "2026-05-18",
+        "2026-05-16",  # a Saturday, kept: US deadlines do not move (T4)
     )
 
 

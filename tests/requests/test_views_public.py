@@ -1,6 +1,6 @@
 """The public privacy request form and its verification link (R1–R3, T1): the same answer for
 every address, nothing half-saved on bad input, scanner-safe verification, and the legal date
-of receipt at verification."""
+of receipt at submission (R3: counted "regardless of time required to verify")."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from customers.models import Customer
 from requests import services
 from requests.models import DataSubjectRequest, DSRStatus, Right
 from tests.customers.builders import make_customer
-from tests.requests.builders import make_dsr
+from tests.requests.builders import make_dsr, make_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -124,8 +124,11 @@ def test_a_request_awaits_verification_and_the_email_carries_the_link(
     assert dsr.channel == "public_form"
     assert dsr.requester_email == "jane@example.org"
     assert (dsr.right, dsr.regime.code) == (Right.DELETION, "ccpa")
-    assert dsr.received_on is None
-    assert (dsr.respond_by, dsr.acknowledge_by) == (None, None)
+    # R3: the clocks count from the day it was submitted, though it is no request until
+    # confirmed: no list of open requests (nor the dashboard) shows it yet.
+    assert dsr.received_on == date(2026, 3, 2)
+    assert (dsr.acknowledge_by, dsr.respond_by) == (date(2026, 3, 16), date(2026, 4, 16))
+    assert not DataSubjectRequest.objects.open().exists()
     assert dsr.agent_name == "Alex Agent"
     assert dsr.agent_proof.name.startswith("requests/agent-proof/")
     assert "my agent" not in dsr.agent_proof.name
@@ -243,7 +246,7 @@ def test_too_many_requests_get_429_write_nothing_and_send_nothing(
 
 def test_opening_the_link_changes_nothing(client: Client) -> None:
     """Mail scanners open every link: only the button's POST acts."""
-    dsr = make_dsr(received=None)
+    dsr = make_submission()
     history = DataSubjectRequest.history.count()
     response = client.get(verify_path(dsr))
     assert response.status_code == 200
@@ -253,17 +256,25 @@ def test_opening_the_link_changes_nothing(client: Client) -> None:
     assert client.head(verify_path(dsr)).status_code == 200
     dsr.refresh_from_db()
     assert dsr.status == DSRStatus.UNVERIFIED
-    assert dsr.received_on is None
+    assert dsr.received_on == date(2026, 3, 2)
     assert DataSubjectRequest.history.count() == history
 
 
-def test_verifying_records_the_legal_date_of_receipt_and_starts_the_clock(client: Client) -> None:
-    """T1: verified at 03:30 UTC on Feb 1, still Jan 31 in New York: GDPR's month ends on
-    Saturday Feb 28 and moves to Monday March 2 (T3, T4)."""
-    with time_machine.travel(datetime(2026, 1, 30, 14, 0, tzinfo=UTC), tick=False):
-        dsr = make_dsr(received=None)
-        path = verify_path(dsr)
-    verified_at = datetime(2026, 2, 1, 3, 30, tzinfo=UTC)
+def test_rule_r3_receipt_is_the_legal_date_of_submission_not_of_confirmation(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    """R3, T1: sent at 03:30 UTC on Feb 1, still Jan 31 in New York, and confirmed a day later:
+    received Jan 31, so GDPR's month ends on Saturday Feb 28 and moves to Monday March 2 (T3,
+    T4) — not March 2 + 1 day from the confirmation."""
+    submitted_at = datetime(2026, 2, 1, 3, 30, tzinfo=UTC)
+    with (
+        time_machine.travel(submitted_at, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        send_request(client)
+    path = verify_link(mail.outbox[0])
+    dsr = DataSubjectRequest.objects.get()
+    verified_at = datetime(2026, 2, 2, 15, 0, tzinfo=UTC)
     with time_machine.travel(verified_at, tick=False):
         response = client.post(path, REMOTE_ADDR=IP)
     assert response.status_code == 200
@@ -282,8 +293,8 @@ def test_verifying_records_the_legal_date_of_receipt_and_starts_the_clock(client
 
 
 def test_verifying_suggests_the_customer_from_the_domain(client: Client, acme: Customer) -> None:
-    dsr = make_dsr(email="jane@acme.com", received=None)
-    with time_machine.travel(MARCH_2, tick=False):
+    dsr = make_submission(email="jane@acme.com")
+    with time_machine.travel(MARCH_2 + timedelta(days=1), tick=False):
         response = client.post(verify_path(dsr))
     assert response.status_code == 200
     dsr.refresh_from_db()
@@ -343,7 +354,7 @@ def test_an_expired_token_gets_410(client: Client, settings: Any) -> None:
 
 
 def test_a_used_token_gets_410_and_verifies_nothing_twice(client: Client) -> None:
-    dsr = make_dsr(received=None)
+    dsr = make_submission()
     path = verify_path(dsr)
     with time_machine.travel(MARCH_2, tick=False):
         assert client.post(path).status_code == 200
@@ -357,7 +368,13 @@ def test_a_used_token_gets_410_and_verifies_nothing_twice(client: Client) -> Non
     assert dsr.history.count() == 2  # submitted, verified
 
 
-def test_a_token_for_an_unknown_request_gets_404(client: Client) -> None:
+def test_a_token_for_a_purged_request_gets_410_expired(client: Client) -> None:
+    """R3: an unconfirmed request is purged when its link expires; a link that outlived it
+    says it expired (it was never a request)."""
     token = signing.dumps({"d": 999_999, "e": "jane@example.org"}, salt=services.VERIFY_SALT)
-    assert client.get(f"/privacy-requests/verify/{token}/").status_code == 404
-    assert client.post(f"/privacy-requests/verify/{token}/").status_code == 404
+    for response in (
+        client.get(f"/privacy-requests/verify/{token}/"),
+        client.post(f"/privacy-requests/verify/{token}/"),
+    ):
+        assert response.status_code == 410
+        assert "expired" in response.content.decode()

@@ -42,30 +42,12 @@ DEMO_STAFF = (
     ("viewer", "Vic", "Viewer", VIEWER),
 )
 
-# US federal holidays as observed in 2026 and 2027 (T4); counsel edits the list in the admin.
+# Closure days staff add (T4): each regime's public holidays come from the holidays library;
+# these are Harmonyze's own, on top, for every regime.
 DEMO_HOLIDAYS = (
-    (date(2026, 1, 1), "New Year's Day"),
-    (date(2026, 1, 19), "Birthday of Martin Luther King, Jr."),
-    (date(2026, 2, 16), "Washington's Birthday"),
-    (date(2026, 5, 25), "Memorial Day"),
-    (date(2026, 6, 19), "Juneteenth National Independence Day"),
-    (date(2026, 7, 3), "Independence Day (observed)"),
-    (date(2026, 9, 7), "Labor Day"),
-    (date(2026, 10, 12), "Columbus Day"),
-    (date(2026, 11, 11), "Veterans Day"),
-    (date(2026, 11, 26), "Thanksgiving Day"),
-    (date(2026, 12, 25), "Christmas Day"),
-    (date(2027, 1, 1), "New Year's Day"),
-    (date(2027, 1, 18), "Birthday of Martin Luther King, Jr."),
-    (date(2027, 2, 15), "Washington's Birthday"),
-    (date(2027, 5, 31), "Memorial Day"),
-    (date(2027, 6, 18), "Juneteenth National Independence Day (observed)"),
-    (date(2027, 7, 5), "Independence Day (observed)"),
-    (date(2027, 9, 6), "Labor Day"),
-    (date(2027, 10, 11), "Columbus Day"),
-    (date(2027, 11, 11), "Veterans Day"),
-    (date(2027, 11, 25), "Thanksgiving Day"),
-    (date(2027, 12, 24), "Christmas Day (observed)"),
+    (date(2026, 12, 24), "Office closed: Christmas Eve"),
+    (date(2026, 12, 31), "Office closed: New Year's Eve"),
+    (date(2027, 12, 31), "Office closed: New Year's Eve"),
 )
 
 
