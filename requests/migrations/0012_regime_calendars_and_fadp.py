@@ -85,6 +85,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("requests", "0005_regime_calendars_customer_notice")]
+    dependencies = [("requests", "0011_regime_calendars_customer_notice")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

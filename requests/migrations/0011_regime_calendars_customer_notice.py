@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0002_history_record'),
-        ('requests', '0004_history_record'),
+        ('requests', '0010_demand_export_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

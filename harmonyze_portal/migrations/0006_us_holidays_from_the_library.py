@@ -37,6 +37,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("harmonyze_portal", "0004_history_record")]
+    dependencies = [("harmonyze_portal", "0005_create_cache_table")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
