@@ -111,7 +111,10 @@ def test_a_viewer_granted_the_permission_individually_can_open_a_demand(
     assert client.get(f"{BASE}{demand.pk}/change/").status_code == 200
     assert client.get(f"{BASE}add/").status_code == 403
     assert client.get(f"{BASE}{demand.pk}/delete/").status_code == 403
-    assert DemandView.objects.get().user == viewer
+    assert [(v.user, v.path) for v in DemandView.objects.order_by("pk")] == [
+        (viewer, BASE),
+        (viewer, f"{BASE}{demand.pk}/change/"),
+    ]
 
 
 # --- Every view is logged.
@@ -140,15 +143,24 @@ def test_opening_a_demands_history_logs_a_view(counsel: Any, counsel_client: Cli
     assert (view.demand, view.user, view.path) == (demand, counsel, f"{BASE}{demand.pk}/history/")
 
 
-def test_the_changelist_logs_no_views(counsel_client: Client) -> None:
-    make_demand()
-    make_demand(agency="Polizei Berlin", country="Germany")
+def test_rule_r6_the_changelist_logs_a_view_of_each_demand_it_shows(
+    counsel: Any, counsel_client: Client
+) -> None:
+    fbi = make_demand()
+    berlin = make_demand(agency="Polizei Berlin", country="Germany")
 
-    response = counsel_client.get(BASE)
+    searched = counsel_client.get(BASE, {"q": "Berlin"})
+    listed = counsel_client.get(BASE)
 
-    assert response.status_code == 200
-    assert len(response.context["cl"].result_list) == 2
-    assert not DemandView.objects.exists()
+    assert [d.pk for d in searched.context["cl"].result_list] == [berlin.pk]
+    assert listed.status_code == 200
+    logged = [(v.demand, v.user, v.path) for v in DemandView.objects.order_by("demand_id", "pk")]
+    assert logged == [
+        (fbi, counsel, BASE),
+        (berlin, counsel, f"{BASE}?q=Berlin"),
+        (berlin, counsel, BASE),
+    ]
+    assert DemandView.history.filter(history_actor="staff: counsel").count() == 3  # H1
 
 
 def test_a_refused_open_logs_no_view(analyst: Any, signed_in: Callable[[Any], Client]) -> None:
@@ -234,13 +246,27 @@ def test_rule_r4_the_notice_reappears_the_day_after_the_order_ends(
 # --- Bad input: refused on the field it concerns, nothing saved.
 
 
-def form_data(customer: Customer, **overrides: str) -> dict[str, Any]:
+def inline(prefix: str, rows: list[dict[str, Any]], initial: int = 0) -> dict[str, Any]:
+    """An inline formset's POST data: its management form and one row per dict."""
+    data: dict[str, Any] = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+def form_data(customer: Customer, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "agency": "FBI Seattle Field Office",
         "country": "United States",
         "legal_process": LegalProcess.SEARCH_WARRANT,
         "received_on": "2026-03-02",
-        "customers": [customer.pk],
+        **inline("customer_links", [{"customer": customer.pk}]),
+        **inline("steps", []),
         "data_sought": "Messages of one user",
         "redirect_attempted_on": "2026-03-03",
         "redirect_contact": "privacy@acme.com",
