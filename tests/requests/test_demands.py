@@ -230,7 +230,9 @@ def test_rule_r4_a_step_without_a_note_is_refused_by_the_database(acme: Customer
         (StepKind.LEGALITY_REVIEW, date(2026, 3, 1), "taken_on"),  # before the demand came
     ],
 )
-def test_rule_r4_bad_steps_are_refused_on_their_field(kind: str, taken_on: date, field: str) -> None:
+def test_rule_r4_bad_steps_are_refused_on_their_field(
+    kind: str, taken_on: date, field: str
+) -> None:
     demand = make_demand(received_on=date(2026, 3, 2))
     step = DemandStep(demand=demand, kind=kind, taken_on=taken_on, note="Done")
 
