@@ -305,8 +305,10 @@ class DemandStep(TrackedModel):
 
     def clean(self) -> None:
         super().clean()
-        demand = self.demand if self.demand_id else None
-        if demand is None:
+        try:
+            # The admin's inline sets the demand as the form left it (not yet saved).
+            demand = self.demand
+        except LawEnforcementDemand.DoesNotExist:
             return
         if self.taken_on and demand.received_on and self.taken_on < demand.received_on:
             raise ValidationError({"taken_on": "A step cannot come before the demand arrived."})

@@ -671,3 +671,32 @@ def test_rule_r6_exports_of_demand_data_are_counsels_alone(
     assert "Acme" not in export
     assert "lawenforcementdemand" not in export
     assert "1 restricted item — sign in" in export
+
+
+def test_rule_r4_an_effort_to_lift_an_order_needs_the_order_in_the_same_form(
+    counsel_client: Client, acme: Customer
+) -> None:
+    step = {"kind": StepKind.LIFT_ORDER, "taken_on": "2026-03-04", "note": "Asked for a waiver"}
+    without = form_data(acme) | inline("steps", [step])
+    with_order = without | {"nondisclosure_order": "on", "nondisclosure_order_starts": "2026-03-02"}
+
+    refused = counsel_client.post(f"{BASE}add/", without)
+    saved = counsel_client.post(f"{BASE}add/", with_order)
+
+    assert refused.status_code == 200
+    assert "There is no non-disclosure order to lift" in refused.content.decode()
+    assert saved.status_code == 302
+    demand = LawEnforcementDemand.objects.get()
+    assert demand.order_review_due_on == date(2026, 6, 2)  # 2026-03-04 + 90 days
+
+
+def test_opening_an_old_version_of_a_demand_logs_a_view(
+    counsel: Any, counsel_client: Client, acme: Customer
+) -> None:
+    demand = make_demand(customers=(acme,))
+    version = demand.history.get()
+
+    response = counsel_client.get(f"{BASE}{demand.pk}/history/{version.history_id}/")
+
+    assert response.status_code == 200
+    assert [(v.demand, v.user) for v in DemandView.objects.all()] == [(demand, counsel)]
