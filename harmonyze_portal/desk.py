@@ -29,11 +29,10 @@ from harmonyze_portal.dates import legal_date
 from harmonyze_portal.desk_sources import AREAS, RULES, SOURCES, Source
 from harmonyze_portal.exports import neutralise_formula
 from requests.models import DemandCustomer, DemandView
+from requests.models.demands import EXPORT_PERMISSION
 from subprocessors.models import Change, DeliveryStatus
 
 DEFAULT_LIMIT = 200
-# R6: counsel's alone (harmonyze_portal.roles.COUNSEL_ONLY).
-DEMAND_EXPORT_PERMISSION = "requests.export_demands"
 # An exact COUNT reads every matching row (the status is not in the due column's index), so a
 # page at 100,000 open items would cost a hundred times one at 1,000: counts stop here and
 # show as "1000+".
@@ -329,7 +328,7 @@ def log_restricted_views(user: Any, desk: Desk, path: str) -> None:
 
 def for_export(user: Any, desk: Desk) -> Desk:
     """R6: a file leaves the portal; only counsel's exports carry the demands themselves."""
-    return desk if user.has_perm(DEMAND_EXPORT_PERMISSION) else desk.sealed()
+    return desk if user.has_perm(EXPORT_PERMISSION) else desk.sealed()
 
 
 EXPORT_HEADERS = ("Due", "Days left", "Rule", "Area", "What", "Customer", "Link")

@@ -31,11 +31,8 @@ from harmonyze_portal.clock import legal_today
 from harmonyze_portal.history import acting_as, current_actor, person_name
 from harmonyze_portal.history_diff import recorded_names
 from requests.models import DemandCustomer, DemandStep, DemandView, LawEnforcementDemand
-from requests.models.demands import DemandQuerySet
+from requests.models.demands import EXPORT_PERMISSION, DemandQuerySet
 from requests.transparency import report_csv, report_pdf, transparency_report
-
-# R6: exports of demand data are counsel's alone (``roles.COUNSEL_ONLY``).
-EXPORT_PERMISSION = "requests.export_demands"
 
 
 class CustomerNoticeDueFilter(admin.SimpleListFilter):
@@ -128,8 +125,10 @@ class DemandStepInline(admin.TabularInline):
     model = DemandStep
     fields = ["kind", "taken_on", "note"]
     extra = 0
-    verbose_name_plural = "SCC Clause 15 steps: legality review, challenge, minimal disclosure, "
-    "efforts to lift the order"
+    verbose_name_plural = (
+        "SCC Clause 15 steps: legality review, challenge, minimal disclosure, efforts to lift "
+        "the order"
+    )
 
 
 class TransparencyForm(forms.Form):

@@ -13,6 +13,10 @@ from customers.models import Customer
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet, bulk_create_with_history
 from requests import deadlines
 
+# R6: exports of demand data (dashboard, transparency report) are counsel's alone: the
+# permission is in harmonyze_portal.roles.COUNSEL_ONLY.
+EXPORT_PERMISSION = "requests.export_demands"
+
 
 class LegalProcess(models.TextChoices):
     SUBPOENA = "subpoena", "Subpoena"
