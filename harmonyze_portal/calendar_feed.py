@@ -2,6 +2,10 @@
 
 A calendar app subscribes with a personal token and no session: every open deadline the user
 may see on the desk (T5), overdue ones included, as an all-day event on its due date.
+
+The events land in a third-party calendar service, so law-enforcement deadlines are sealed
+(R6): one event per day, "2 restricted items — sign in", whose UID, URL and description name
+no demand.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.desk import DeadlineItem, deadline_items
+from harmonyze_portal.desk import DeadlineItem, deadline_items, sealed
 from harmonyze_portal.models import CalendarFeed, StaffPreference
 
 FEED_DAYS_AHEAD = 90
@@ -29,8 +33,10 @@ FEED_LIMIT = 2000
 
 
 def event_uid(item: DeadlineItem) -> str:
-    """Stable across refreshes: the same deadline of the same record keeps its UID."""
-    digest = hashlib.sha256(f"{item.rule}|{item.url}|{item.what}".encode()).hexdigest()[:32]
+    """Stable across refreshes: the same deadline of the same record keeps its UID; a sealed
+    day keeps one made of its date alone (R6)."""
+    key = f"restricted|{item.due}" if item.restricted else f"{item.rule}|{item.url}|{item.what}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"{digest}@harmonyze-portal"
 
 
@@ -44,17 +50,23 @@ def build_calendar(user: Any, today: date) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Harmonyze deadlines")
     stamp = timezone.now()
-    for item in desk.items:
+    for item in sealed(desk.items):
         link = settings.PORTAL_BASE_URL + item.url
         event = icalendar.Event()
         event.add("uid", event_uid(item))
         event.add("dtstamp", stamp)
-        event.add("summary", f"[{item.rule}] {item.what} — {item.customer or 'no customer'}")
+        if item.restricted:
+            event.add("summary", item.what)
+        else:
+            event.add("summary", f"[{item.rule}] {item.what} — {item.customer or 'no customer'}")
         event.add("dtstart", item.due)
         event.add("dtend", item.due + timedelta(days=1))
         event.add("transp", "TRANSPARENT")
         event.add("url", link)
-        event.add("description", f"{item.area_label}, rule {item.rule}.\n{link}")
+        if item.restricted:
+            event.add("description", f"{item.what}.\n{link}")
+        else:
+            event.add("description", f"{item.area_label}, rule {item.rule}.\n{link}")
         event.add("categories", [item.area_label])
         calendar.add_component(event)
     return calendar.to_ical()

@@ -28,7 +28,8 @@ from customers.models import BreachNotice, Customer
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.desk_sources import AREAS, RULES, SOURCES, Source
 from harmonyze_portal.exports import neutralise_formula
-from requests.models import LawEnforcementDemand
+from requests.models import DemandCustomer, DemandView
+from requests.models.demands import EXPORT_PERMISSION
 from subprocessors.models import Change, DeliveryStatus
 
 DEFAULT_LIMIT = 200
@@ -47,6 +48,9 @@ class DeadlineItem:
     due: date
     days_left: int  # negative: overdue by that many days
     url: str
+    record: int = 0  # the pk of the record the deadline belongs to (0: a sealed line)
+    restricted: bool = False  # R6: counsel's alone (law-enforcement demands)
+    count: int = 1  # items it stands for: a sealed line counts every restricted item it hides
 
     @property
     def overdue(self) -> bool:
@@ -58,7 +62,40 @@ class DeadlineItem:
 
     @property
     def area_label(self) -> str:
-        return AREAS[self.area]
+        return AREAS.get(self.area, "Restricted")
+
+
+def restricted_label(count: int) -> str:
+    """R6: all that leaves the portal about demands: "1 restricted item — sign in"."""
+    return f"{count} restricted item{'' if count == 1 else 's'} — sign in"
+
+
+def sealed(items: Iterable[DeadlineItem]) -> list[DeadlineItem]:
+    """What may leave the portal (R6): the items as they are, except that the restricted ones
+    due on the same day become one line, "2 restricted items — sign in", with no agency,
+    customer, process, country, rule or record id, and a link to the sign-in page only."""
+    kept: list[DeadlineItem] = []
+    hidden: dict[date, list[DeadlineItem]] = {}
+    for item in items:
+        if item.restricted:
+            hidden.setdefault(item.due, []).append(item)
+        else:
+            kept.append(item)
+    kept += [
+        DeadlineItem(
+            area="",
+            rule="",
+            what=restricted_label(len(group)),
+            customer="",
+            due=due,
+            days_left=group[0].days_left,
+            url=reverse("admin:index"),
+            restricted=True,
+            count=len(group),
+        )
+        for due, group in hidden.items()
+    ]
+    return sorted(kept, key=lambda item: item.due)  # stable: the desk's order within a day
 
 
 @dataclass(frozen=True)
@@ -76,6 +113,21 @@ class Desk:
     @property
     def truncated(self) -> bool:
         return self.total > len(self.items)
+
+    @property
+    def restricted_records(self) -> list[int]:
+        """The demands whose data the list shows: logged as viewed (R6)."""
+        return sorted({item.record for item in self.items if item.restricted and item.record})
+
+    def sealed(self) -> Desk:
+        """The desk as it may leave the portal (R6), see :func:`sealed`."""
+        return Desk(
+            today=self.today,
+            items=sealed(self.items),
+            counts=self.counts,
+            limit=self.limit,
+            capped=self.capped,
+        )
 
     @property
     def area_counts(self) -> list[tuple[str, str]]:
@@ -112,7 +164,7 @@ class Query:
 
     def filter(self, source: Source) -> QuerySet[Any]:
         due = source.due_field
-        queryset = source.model._default_manager.filter(source.open_filter)
+        queryset = source.open_queryset()
         # BreachNotice's bound is the next legal midnight, excluded; dates are inclusive.
         upper = "lt" if source.model is BreachNotice else "lte"
         queryset = queryset.filter(**{f"{due}__{upper}": self.bound(self.end, source, upper=True)})
@@ -167,11 +219,10 @@ def _rows(source: Source, query: Query, limit: int) -> list[dict[str, Any]]:
 
 def _demand_customers(pks: Iterable[int]) -> dict[int, str]:
     """One query for the customer names of the listed demands (no N+1)."""
-    through = LawEnforcementDemand.customers.through
     names: dict[int, list[str]] = {}
     for demand_id, name in (
-        through.objects.filter(lawenforcementdemand_id__in=list(pks))
-        .values_list("lawenforcementdemand_id", "customer__legal_name")
+        DemandCustomer.objects.filter(demand_id__in=list(pks))
+        .values_list("demand_id", "customer__legal_name")
         .order_by("customer__legal_name")
     ):
         names.setdefault(demand_id, []).append(name)
@@ -225,6 +276,8 @@ def deadline_items(
             due=row["due"],
             days_left=(row["due"] - today).days,
             url=source.url(row),
+            record=row["pk"],
+            restricted=source.restricted,
         )
         for source, row in collected[:limit]
     ]
@@ -266,6 +319,16 @@ class DeadlineFilter(django_filters.FilterSet):
             "start": window.start.date() if window and window.start else None,
             "end": window.stop.date() if window and window.stop else None,
         }
+
+
+def log_restricted_views(user: Any, desk: Desk, path: str) -> None:
+    """R6: every showing of a demand's data inside the portal is logged, one row per demand."""
+    DemandView.log(user=user, demand_ids=desk.restricted_records, path=path)
+
+
+def for_export(user: Any, desk: Desk) -> Desk:
+    """R6: a file leaves the portal; only counsel's exports carry the demands themselves."""
+    return desk if user.has_perm(EXPORT_PERMISSION) else desk.sealed()
 
 
 EXPORT_HEADERS = ("Due", "Days left", "Rule", "Area", "What", "Customer", "Link")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 
 from audits.models import AuditRequest, AuditStatus
@@ -58,7 +58,9 @@ class Source:
     rule: str
     model: type[Model]
     due_field: str
-    open_filter: Q  # what keeps the deadline open
+    # What keeps the deadline open: a filter, or the area's own QuerySet method, which every
+    # other consumer (the admin list filter, tests) calls too.
+    open_filter: Q | Callable[[], QuerySet[Any]]
     fields: tuple[str, ...]
     describe: Callable[[dict[str, Any]], str]
     customer_field: str | None = "customer"
@@ -67,6 +69,14 @@ class Source:
     # The due date is the column's date plus this many days (A4: start − 14).
     offset_days: int = 0
     many_customers: bool = False  # law-enforcement demands name several customers
+    # R6: counsel's alone. Outside the portal (calendar feed, digest, exports for others) an
+    # item of this source is only "1 restricted item — sign in"; inside, each showing is logged.
+    restricted: bool = False
+
+    def open_queryset(self) -> QuerySet[Any]:
+        if isinstance(self.open_filter, Q):
+            return self.model._default_manager.filter(self.open_filter)
+        return self.open_filter()
 
     @property
     def permission(self) -> str:
@@ -206,40 +216,39 @@ SOURCES: tuple[Source, ...] = (
             f"{row['requester_email']} (extended)"
         ),
     ),
-    # R4: a compelled demand's customer is told, unless an order forbids it; once the order
-    # ends, the notice is due that day.
+    # R4: a compelled demand's customer is told, unless an order forbids it: then the day after
+    # its last binding day, or, for an order without an end date, its review comes up instead.
     Source(
         "requests",
         "R4",
         LawEnforcementDemand,
-        "received_on",
-        Q(compelled=True, customer_notified_on__isnull=True, nondisclosure_order=False),
-        ("agency", "legal_process"),
+        "customer_notice_due_on",
+        LawEnforcementDemand.objects.customer_notice_open,
+        ("agency", "legal_process", "nondisclosure_order"),
         lambda row: (
             f"Notify the customer of the {_label(LegalProcess, row['legal_process']).lower()} "
             f"from {row['agency']}"
+            + (" (the non-disclosure order has ended)" if row["nondisclosure_order"] else "")
         ),
         customer_field=None,
         many_customers=True,
+        restricted=True,
     ),
     Source(
         "requests",
         "R4",
         LawEnforcementDemand,
-        "nondisclosure_order_ends",
-        Q(
-            compelled=True,
-            customer_notified_on__isnull=True,
-            nondisclosure_order=True,
-            nondisclosure_order_ends__isnull=False,
-        ),
+        "order_review_due_on",
+        LawEnforcementDemand.objects.order_review_open,
         ("agency", "legal_process"),
         lambda row: (
-            f"Notify the customer of the {_label(LegalProcess, row['legal_process']).lower()} "
-            f"from {row['agency']} (non-disclosure order ends)"
+            "Review the non-disclosure order on the "
+            f"{_label(LegalProcess, row['legal_process']).lower()} from {row['agency']} and "
+            "record the efforts to lift it (SCC 15.1(b))"
         ),
         customer_field=None,
         many_customers=True,
+        restricted=True,
     ),
     Source(
         "audits",

@@ -1,5 +1,9 @@
 """The daily deadline digest: each opted-in staff member is emailed what is overdue and what is
-due this week (today and the six days after), once per legal day."""
+due this week (today and the six days after), once per legal day.
+
+Email leaves the portal, so law-enforcement deadlines are sealed (R6): "1 restricted item —
+sign in", with no agency, customer, process or record link.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from harmonyze_portal.desk import DeadlineItem, deadline_items
+from harmonyze_portal.desk import DeadlineItem, deadline_items, sealed
 from harmonyze_portal.history import acting_as
 from harmonyze_portal.mail import queue_email
 from harmonyze_portal.models import DigestSent
@@ -31,23 +35,26 @@ class Digest:
         return not (self.overdue or self.this_week)
 
     def subject(self) -> str:
-        return (
-            f"Deadlines {self.today:%Y-%m-%d}: {len(self.overdue)} overdue, "
-            f"{len(self.this_week)} due this week"
-        )
+        overdue = sum(item.count for item in self.overdue)
+        this_week = sum(item.count for item in self.this_week)
+        return f"Deadlines {self.today:%Y-%m-%d}: {overdue} overdue, {this_week} due this week"
 
     def body(self) -> str:
         def line(item: DeadlineItem) -> str:
+            if item.restricted:
+                return f"- {item.due:%Y-%m-%d} {item.what}\n  {settings.PORTAL_BASE_URL}{item.url}"
             customer = f" — {item.customer}" if item.customer else ""
             return (
                 f"- {item.due:%Y-%m-%d} [{item.rule}] {item.what}{customer}\n"
                 f"  {settings.PORTAL_BASE_URL}{item.url}"
             )
 
+        overdue = sum(item.count for item in self.overdue)
+        this_week = sum(item.count for item in self.this_week)
         parts = [f"Your deadlines on {self.today:%Y-%m-%d}.", ""]
-        parts.append(f"Overdue ({len(self.overdue)}):")
+        parts.append(f"Overdue ({overdue}):")
         parts += [line(i) + f" ({i.days_overdue} days overdue)" for i in self.overdue] or ["None."]
-        parts += ["", f"Due this week ({len(self.this_week)}):"]
+        parts += ["", f"Due this week ({this_week}):"]
         parts += [line(i) for i in self.this_week] or ["None."]
         parts += ["", f"The desk: {settings.PORTAL_BASE_URL}/admin/"]
         return "\n".join(parts) + "\n"
@@ -57,10 +64,11 @@ def build_digest(user: Any, today: date) -> Digest:
     desk = deadline_items(
         user, today, end=today + timedelta(days=WEEK_DAYS - 1), limit=DIGEST_LIMIT, count_cap=1
     )
+    items = sealed(desk.items)
     return Digest(
         today=today,
-        overdue=[i for i in desk.items if i.overdue],
-        this_week=[i for i in desk.items if not i.overdue],
+        overdue=[i for i in items if i.overdue],
+        this_week=[i for i in items if not i.overdue],
     )
 
 

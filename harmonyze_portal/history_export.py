@@ -20,6 +20,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -48,8 +49,16 @@ CHANGE_NAMES = {CREATED: "created", CHANGED: "changed", DELETED: "deleted"}
 BATCH = 2000
 
 # Law-enforcement records are counsel's (R4): their history needs this permission as well.
-RESTRICTED = {"requests.lawenforcementdemand", "requests.demandview"}
+RESTRICTED = {
+    "requests.lawenforcementdemand",
+    "requests.demandview",
+    "requests.demandcustomer",
+    "requests.demandstep",
+}
 RESTRICTED_PERMISSION = "requests.view_demand_history"
+# Sent before a restricted model's history is written, so that its area logs who read which
+# records (R6): sender is the model; user, path, since, until (UTC, until excluded), record.
+restricted_history_exported = Signal()
 
 
 class BadExportRequest(ValueError):
@@ -351,6 +360,16 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
     if not form.is_valid():
         return _form_page(request, form, 400)
     model = form.cleaned_data["model"]
+    if model._meta.label_lower in RESTRICTED:
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        restricted_history_exported.send(
+            sender=model,
+            user=request.user,
+            path=request.get_full_path(),
+            since=_utc_midnight(start) if start is not None else None,
+            until=_utc_midnight(end + timedelta(days=1)) if end is not None else None,
+            record=form.cleaned_data["record"],
+        )
     response = StreamingHttpResponse(
         stream_csv(
             [model],

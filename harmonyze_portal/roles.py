@@ -32,9 +32,18 @@ COUNSEL_ONLY: frozenset[str] = frozenset(
         *(
             f"{action}_{model}"
             for action in ("add", "change", "delete", "view")
-            for model in ("demandview", "historicaldemandview")
+            for model in (
+                "demandview",
+                "historicaldemandview",
+                "demandcustomer",
+                "historicaldemandcustomer",
+                "demandstep",
+                "historicaldemandstep",
+            )
         ),
         "view_demand_history",
+        # R6: exports of demand data (dashboard, transparency report) go to counsel only.
+        "export_demands",
         # A regime's periods move every deadline computed from it (R3), like the holidays.
         "add_regime",
         "change_regime",

@@ -161,6 +161,8 @@ USE_I18N = True
 DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
 # C5: the house target for notifying a customer of a breach (the DPA says "without undue delay").
 BREACH_NOTICE_TARGET_HOURS = env.number("BREACH_NOTICE_TARGET_HOURS", 72, minimum=1)
+# R4, SCC 15.1(b): how often a non-disclosure order without an end date comes up for review.
+NDO_REVIEW_DAYS = env.number("NDO_REVIEW_DAYS", 90, minimum=1)
 # C6: the service target for answering a customer's assistance request.
 ASSISTANCE_TARGET_DAYS = env.number("ASSISTANCE_TARGET_DAYS", 30, minimum=1)
 # R1 (SCC Clause 10(a)): the house target for notifying a customer of a data subject request

@@ -40,8 +40,10 @@ class PortalAdminSite(admin.AdminSite):
         today = legal_today()
         filters = desk.DeadlineFilter(request.GET or None)
         query = request.GET.urlencode()
+        items = desk.deadline_items(request.user, today, **filters.deadline_kwargs())
+        desk.log_restricted_views(request.user, items, request.get_full_path())
         context = {
-            "desk": desk.deadline_items(request.user, today, **filters.deadline_kwargs()),
+            "desk": items,
             "desk_filter": filters,
             "desk_warnings": desk.coverage_warnings(request.user, today),
             "desk_horizon": settings.DEADLINE_HORIZON_DAYS,
@@ -65,7 +67,10 @@ class PortalAdminSite(admin.AdminSite):
             raise Http404
         today = legal_today()
         filters = desk.DeadlineFilter(request.GET or None)
-        items = desk.deadline_items(request.user, today, **filters.deadline_kwargs())
+        items = desk.for_export(
+            request.user, desk.deadline_items(request.user, today, **filters.deadline_kwargs())
+        )
+        desk.log_restricted_views(request.user, items, request.get_full_path())
         base_url = request.build_absolute_uri("/").rstrip("/")
         name = f"deadlines-{today:%Y-%m-%d}.{fmt}"
         if fmt == "csv":

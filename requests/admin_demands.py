@@ -1,13 +1,18 @@
-"""Law-enforcement and government demands in the admin (R4, R5; PP 5; DPA 3.2.4).
+"""Law-enforcement and government demands in the admin (R4, R5, R6; PP 5; DPA 3.2.4).
 
-Only privacy counsel holds these permissions (``roles.COUNSEL_ONLY``); every opening of a
-demand is logged as a ``DemandView``. There is deliberately no action that notifies data
-subjects: under the SCCs only the customer is notified (DPA 3.2.4).
+Only privacy counsel holds these permissions (``roles.COUNSEL_ONLY``), and only counsel exports
+(``requests.export_demands``). Every page that shows a demand's data logs a ``DemandView`` per
+demand shown: the change and History pages, the list, the transparency report. The Customers a
+demand concerns and the SCC Clause 15 steps are inlines, each a tracked record (H1). There is
+deliberately no action that notifies data subjects: under the SCCs only the customer is
+notified (DPA 3.2.4).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, cast
 
 from django import forms
@@ -17,36 +22,113 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from customers.models import Customer
 from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.clock import legal_today
-from requests.models import DemandView, LawEnforcementDemand
-from requests.models.demands import DemandQuerySet
+from harmonyze_portal.history import acting_as, current_actor, person_name
+from harmonyze_portal.history_diff import recorded_names
+from requests.models import DemandCustomer, DemandStep, DemandView, LawEnforcementDemand
+from requests.models.demands import EXPORT_PERMISSION, DemandQuerySet
 from requests.transparency import report_csv, report_pdf, transparency_report
 
 
 class CustomerNoticeDueFilter(admin.SimpleListFilter):
-    """R4: a notice postponed by a non-disclosure order comes back once the order has ended."""
+    """R4: what is due today, by the same QuerySet methods the dashboard, the calendar feed and
+    the digest use (a notice postponed by an order comes back the day after it ends)."""
 
-    title = "customer notice (R4)"
+    title = "R4 deadlines"
     parameter_name = "notice"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("due", "Customer notice now due")]
+        return [
+            ("due", "Customer notice now due"),
+            ("review", "Non-disclosure order review due"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        demands = cast(DemandQuerySet, queryset)
+        today = legal_today()
         if self.value() == "due":
-            return cast(DemandQuerySet, queryset).customer_notice_due(legal_today())
+            return demands.customer_notice_open().filter(customer_notice_due_on__lte=today)
+        if self.value() == "review":
+            return demands.order_review_open().filter(order_review_due_on__lte=today)
         return queryset
 
 
-def log_view(request: HttpRequest, demand_pk: Any) -> None:
-    demand = LawEnforcementDemand.objects.get(pk=demand_pk)
+def log_views(request: HttpRequest, demand_ids: Sequence[Any]) -> None:
     # The admin only lets signed-in staff this far.
     user = cast(User, request.user)
-    view = DemandView(demand=demand, user=user, path=request.get_full_path()[:300])
-    view.save()
+    DemandView.log(
+        user=user, demand_ids=[int(pk) for pk in demand_ids], path=request.get_full_path()
+    )
+
+
+def log_view(request: HttpRequest, demand_pk: Any) -> None:
+    log_views(request, [demand_pk])
+
+
+@dataclass(frozen=True)
+class LinkedChange:
+    """One change to a record linked to the demand, as its History page lists it (H1)."""
+
+    when: datetime
+    who: str
+    action: str
+    what: str
+    reason: str
+
+
+ACTIONS = {"+": "Added", "~": "Changed", "-": "Removed"}
+
+
+def linked_history(demand_pk: int) -> list[LinkedChange]:
+    """The demand's customer links and SCC steps, every version, newest first: three queries."""
+    links = list(DemandCustomer.history.filter(demand_id=demand_pk).select_related("history_user"))
+    names = recorded_names(Customer, {link.customer_id for link in links})
+    changes = [
+        LinkedChange(
+            when=row.history_date,
+            who=person_name(row.history_user) if row.history_user else row.history_actor,
+            action=ACTIONS.get(row.history_type, row.history_type),
+            what=f"Customer concerned: {names.get(row.customer_id, row.history_record)}",
+            reason=row.history_change_reason or "",
+        )
+        for row in links
+    ]
+    changes += [
+        LinkedChange(
+            when=row.history_date,
+            who=person_name(row.history_user) if row.history_user else row.history_actor,
+            action=ACTIONS.get(row.history_type, row.history_type),
+            what=f"{row.get_kind_display()} on {row.taken_on}: {row.note}",
+            reason=row.history_change_reason or "",
+        )
+        for row in DemandStep.history.filter(demand_id=demand_pk).select_related("history_user")
+    ]
+    return sorted(changes, key=lambda change: change.when, reverse=True)
+
+
+class DemandCustomerInline(admin.TabularInline):
+    model = DemandCustomer
+    autocomplete_fields = ["customer"]
+    extra = 1
+    verbose_name = "customer concerned"
+    verbose_name_plural = "Customers concerned"
+
+
+class DemandStepInline(admin.TabularInline):
+    """SCC Clause 15.2 (and 15.1(b)): each step documented with its date and a note."""
+
+    model = DemandStep
+    fields = ["kind", "taken_on", "note"]
+    extra = 0
+    verbose_name_plural = (
+        "SCC Clause 15 steps: legality review, challenge, minimal disclosure, efforts to lift "
+        "the order"
+    )
 
 
 class TransparencyForm(forms.Form):
@@ -64,14 +146,17 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
         "country",
         "legal_process",
         "compelled",
-        "nondisclosure_order_ends",
+        "customer_notice_due_on",
+        "order_review_due_on",
         "customer_notified_on",
         "outcome_display",
     ]
     list_filter = [CustomerNoticeDueFilter, "legal_process", "country", "disclosure", "compelled"]
     search_fields = ["agency", "country", "customers__legal_name", "data_sought"]
     date_hierarchy = "received_on"
-    autocomplete_fields = ["customers"]
+    readonly_fields = ["customer_notice_due_on", "order_review_due_on"]
+    inlines = [DemandCustomerInline, DemandStepInline]
+    object_history_template = "admin/requests/lawenforcementdemand/object_history.html"
     # The order of the Privacy Policy's promise (PP 5): redirect first, disclose last.
     fieldsets = [
         (
@@ -82,7 +167,6 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
                     "country",
                     "legal_process",
                     "received_on",
-                    "customers",
                     "data_sought",
                 ]
             },
@@ -109,15 +193,21 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
                     "nondisclosure_order",
                     "nondisclosure_order_starts",
                     "nondisclosure_order_ends",
+                    "order_review_due_on",
                 ],
-                "description": "When the order ends, the demand reappears under "
-                "“Customer notice now due”.",
+                "description": "With a last binding day, the customer notice falls due the "
+                "day after it. Without one, the order comes up for review every "
+                "few months: record each effort to lift it as a step below (SCC 15.1(b)).",
             },
         ),
         (
             "4. Customer notified",
             {
-                "fields": ["customer_notified_on", "customer_notified_to"],
+                "fields": [
+                    "customer_notice_due_on",
+                    "customer_notified_on",
+                    "customer_notified_to",
+                ],
                 "description": "Before any disclosure, unless an order forbids it. Only the "
                 "customer is notified, never the data subjects (DPA 3.2.4).",
             },
@@ -131,7 +221,27 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
     def outcome_display(self, obj: LawEnforcementDemand) -> str:
         return obj.outcome
 
-    # --- Every view is logged.
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        # A customer added or removed, a step recorded: the reason typed goes with them (H1).
+        reason = form.cleaned_data.get("change_reason") or None
+        with acting_as(current_actor(request.user), reason=reason):
+            super().save_formset(request, form, formset, change)
+
+    # --- Every view is logged (R6).
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if (
+            request.method == "GET"
+            and isinstance(response, TemplateResponse)
+            and response.status_code == 200
+            and response.context_data is not None
+            and "cl" in response.context_data
+        ):
+            log_views(request, [demand.pk for demand in response.context_data["cl"].result_list])
+        return response
 
     def change_view(
         self,
@@ -148,7 +258,8 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        response = super().history_view(request, object_id, extra_context)
+        context = {"linked_history": linked_history(int(object_id)) if object_id.isdigit() else []}
+        response = super().history_view(request, object_id, {**context, **(extra_context or {})})
         if response.status_code == 200:
             log_view(request, object_id)
         return response
@@ -183,9 +294,12 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
         report = None
         if form.is_valid():
             year, half = form.cleaned_data["year"], form.cleaned_data["half"]
-            report = transparency_report(year=year, half=half)
-            name = f"transparency-report-{year}-H{half}"
             export = request.GET.get("format")
+            if export and not request.user.has_perm(EXPORT_PERMISSION):
+                raise PermissionDenied  # R6: exports are counsel's
+            report = transparency_report(year=year, half=half)
+            log_views(request, report.demand_ids)
+            name = f"transparency-report-{year}-H{half}"
             if export == "csv":
                 response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
                 response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

@@ -14,3 +14,6 @@ class RequestsConfig(AppConfig):
             "Ask to see, correct or delete your personal information, or to limit its use.",
         ),
     )
+
+    def ready(self) -> None:
+        from requests import access  # noqa: F401  (connects the R6 view log of exports)

@@ -1,7 +1,9 @@
-"""Statutory response clocks for data subject requests (DOMAIN.md R3, T3, T4).
+"""Statutory response clocks for data subject requests (DOMAIN.md R3, T3, T4), and the
+customer notice and order review of law-enforcement demands (R4).
 
 Each regime is data (a row of ``Regime``); these functions only do the arithmetic. Holidays
-are passed in; nothing here reads the clock or the database.
+and the review period are passed in; nothing here reads the clock, the settings or the
+database.
 """
 
 from __future__ import annotations
@@ -78,8 +80,49 @@ def acknowledge_by(received: date, business_days: int, holidays: Collection[date
     return add_working_days(received, business_days, holidays)
 
 
-def customer_notice_due(received: date, target_days: int) -> date:
+def dsr_customer_notice_due(received: date, target_days: int) -> date:
     """R1 (SCC Clause 10(a)): the customer is notified "promptly" of a request about its
     Service Data; the house target is ``target_days`` calendar days after receipt (T2). A house
     target, not a statutory period: it never moves off weekends (T4)."""
     return add_days(received, target_days)
+
+
+def customer_notice_due(
+    *, received: date, compelled: bool, nondisclosure_order: bool, order_ends: date | None
+) -> date | None:
+    """R4 (PP 5): the day from which Harmonyze owes the customer notice of a compelled demand,
+    so it can seek a protective order. ``None``: no notice is owed (not compelled), or an order
+    without an end date forbids it (its review comes up instead, :func:`order_review_due`).
+
+    Without an order the notice is owed from receipt. With one, from the day after its last
+    binding day: an order binding through 2026-05-14 makes the notice due on 2026-05-15. (The
+    trap: comparing "ends < today" in one place and "due = ends" in another puts the same
+    notice a day apart on two screens; store this date and compare it alone.)
+    """
+    if not compelled:
+        return None
+    if not nondisclosure_order:
+        return received
+    if order_ends is None:
+        return None
+    return add_days(order_ends, 1)
+
+
+def order_review_due(
+    *,
+    nondisclosure_order: bool,
+    order_starts: date | None,
+    order_ends: date | None,
+    last_review: date | None,
+    review_days: int,
+) -> date | None:
+    """R4, SCC Clause 15.1(b): an order without an end date never lets the notice fall due, so
+    it comes up for review ``review_days`` (90 by default) after it started, and again that
+    long after each recorded effort to lift it. Starts 2026-01-01 → review 2026-04-01; an
+    effort recorded 2026-03-15 → next review 2026-06-13. ``None`` for an order with an end
+    date (the notice follows it) or no order.
+    """
+    if not nondisclosure_order or order_ends is not None or order_starts is None:
+        return None
+    since = max(order_starts, last_review) if last_review else order_starts
+    return add_days(since, review_days)

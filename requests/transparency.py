@@ -50,6 +50,7 @@ class TransparencyReport:
     by_process: list[tuple[str, int]]
     by_outcome: list[tuple[str, int]]
     national_security_band: str
+    demand_ids: tuple[int, ...] = ()  # the demands counted: their views are logged (R6)
 
     @property
     def period(self) -> str:
@@ -94,6 +95,7 @@ def transparency_report(*, year: int, half: int) -> TransparencyReport:
         ],
         by_outcome=[(outcome, outcomes[outcome]) for outcome in OUTCOMES],
         national_security_band=band(len(national_security)),
+        demand_ids=tuple(d.pk for d in demands),
     )
 
 

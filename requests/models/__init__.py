@@ -1,4 +1,12 @@
-from requests.models.demands import DemandView, Disclosure, LawEnforcementDemand, LegalProcess
+from requests.models.demands import (
+    DemandCustomer,
+    DemandStep,
+    DemandView,
+    Disclosure,
+    LawEnforcementDemand,
+    LegalProcess,
+    StepKind,
+)
 from requests.models.dsr import (
     Channel,
     DataSubjectRequest,
@@ -15,6 +23,8 @@ __all__ = [
     "Channel",
     "DSRStatus",
     "DataSubjectRequest",
+    "DemandCustomer",
+    "DemandStep",
     "DemandView",
     "Disclosure",
     "LawEnforcementDemand",
@@ -24,5 +34,6 @@ __all__ = [
     "Regime",
     "Right",
     "Role",
+    "StepKind",
     "VerificationMethod",
 ]

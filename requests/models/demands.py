@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Max, Q
 
 from customers.models import Customer
-from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet, bulk_create_with_history
+from requests import deadlines
+
+# R6: exports of demand data (dashboard, transparency report) are counsel's alone: the
+# permission is in harmonyze_portal.roles.COUNSEL_ONLY.
+EXPORT_PERMISSION = "requests.export_demands"
 
 
 class LegalProcess(models.TextChoices):
@@ -28,13 +34,28 @@ class Disclosure(models.TextChoices):
     ALL = "all", "All data sought disclosed"
 
 
+class StepKind(models.TextChoices):
+    """What SCC Clause 15 asks Harmonyze to do, and document, about a demand."""
+
+    LEGALITY_REVIEW = "legality_review", "Legality of the demand reviewed (SCC 15.2(a))"
+    CHALLENGE = "challenge", "Demand challenged (SCC 15.2(a))"
+    MINIMAL_DISCLOSURE = "minimal_disclosure", "Only the minimum disclosed (SCC 15.2(c))"
+    LIFT_ORDER = "lift_order", "Effort to lift the non-disclosure order (SCC 15.1(b))"
+
+
 class DemandQuerySet(TrackedQuerySet["LawEnforcementDemand"]):
-    def customer_notice_due(self, today: date) -> DemandQuerySet:
-        """R4: compelled demands whose customer has not been told, and no order forbids it any
-        more (none was issued, or it has ended): a postponed notice is never forgotten."""
-        return self.filter(compelled=True, customer_notified_on__isnull=True).filter(
-            Q(nondisclosure_order=False) | Q(nondisclosure_order_ends__lt=today)
-        )
+    """The open R4 deadlines, each written once: the dashboard, the admin list filter, the
+    calendar feed and the digest all call these (the due dates are stored, see ``save()``)."""
+
+    def customer_notice_open(self) -> DemandQuerySet:
+        """R4: the customer must be told and has not been; ``customer_notice_due_on`` says
+        from when (receipt, or the day after the order's last binding day)."""
+        return self.filter(customer_notice_due_on__isnull=False, customer_notified_on__isnull=True)
+
+    def order_review_open(self) -> DemandQuerySet:
+        """R4, SCC 15.1(b): an order without an end date binds, the customer is not told, and
+        ``order_review_due_on`` says when efforts to lift it are next reviewed."""
+        return self.filter(order_review_due_on__isnull=False, customer_notified_on__isnull=True)
 
     def in_half_year(self, year: int, half: int) -> DemandQuerySet:
         start = date(year, 1 if half == 1 else 7, 1)
@@ -55,7 +76,11 @@ class LawEnforcementDemand(TrackedModel):
     country = models.CharField(max_length=100)
     legal_process = models.CharField(max_length=30, choices=LegalProcess.choices)
     received_on = models.DateField(db_index=True)
-    customers = models.ManyToManyField(Customer, related_name="demands", blank=True)
+    # H1: the links are records of their own (``DemandCustomer``), so adding or removing a
+    # customer is history, whichever path writes it.
+    customers = models.ManyToManyField(
+        Customer, through="DemandCustomer", related_name="demands", blank=True
+    )
     data_sought = models.TextField("What is sought")
 
     # The workflow the Privacy Policy promises, in order.
@@ -71,7 +96,20 @@ class LawEnforcementDemand(TrackedModel):
     compelled = models.BooleanField("Harmonyze is legally compelled", default=False)
     nondisclosure_order = models.BooleanField("Non-disclosure order", default=False)
     nondisclosure_order_starts = models.DateField(null=True, blank=True)
-    nondisclosure_order_ends = models.DateField(null=True, blank=True, db_index=True)
+    nondisclosure_order_ends = models.DateField(
+        "Non-disclosure order's last binding day",
+        null=True,
+        blank=True,
+        help_text="Leave empty for an order without an end date: it then comes up for review "
+        "every few months (R4, SCC 15.1(b)).",
+    )
+    # Computed by requests.deadlines on every save (R4); the dashboard filters on them.
+    customer_notice_due_on = models.DateField(
+        "Customer notice due", null=True, blank=True, editable=False, db_index=True
+    )
+    order_review_due_on = models.DateField(
+        "Non-disclosure order review due", null=True, blank=True, editable=False, db_index=True
+    )
     customer_notified_on = models.DateField(null=True, blank=True)
     customer_notified_to = models.CharField(max_length=200, blank=True)
     challenged = models.BooleanField("Challenged or objected", default=False)
@@ -108,7 +146,10 @@ class LawEnforcementDemand(TrackedModel):
                 "a non-disclosure order forbids it.",
             ),
         ]
-        permissions = [("view_demand_history", "Can export law-enforcement history")]
+        permissions = [
+            ("view_demand_history", "Can export law-enforcement history"),
+            ("export_demands", "Can export law-enforcement data (counsel, R6)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_legal_process_display()} from {self.agency} ({self.received_on})"
@@ -139,6 +180,44 @@ class LawEnforcementDemand(TrackedModel):
         if errors:
             raise ValidationError(errors)
 
+    def last_order_review(self) -> date | None:
+        """The latest recorded effort to lift the non-disclosure order (SCC 15.1(b))."""
+        if self.pk is None:
+            return None
+        found: date | None = self.steps.filter(kind=StepKind.LIFT_ORDER).aggregate(
+            last=Max("taken_on")
+        )["last"]
+        return found
+
+    def refresh_deadlines(self) -> bool:
+        """Recompute the stored R4 due dates; whether either moved."""
+        before = (self.customer_notice_due_on, self.order_review_due_on)
+        self.customer_notice_due_on = deadlines.customer_notice_due(
+            received=self.received_on,
+            compelled=self.compelled,
+            nondisclosure_order=self.nondisclosure_order,
+            order_ends=self.nondisclosure_order_ends,
+        )
+        self.order_review_due_on = deadlines.order_review_due(
+            nondisclosure_order=self.nondisclosure_order,
+            order_starts=self.nondisclosure_order_starts,
+            order_ends=self.nondisclosure_order_ends,
+            last_review=self.last_order_review(),
+            review_days=settings.NDO_REVIEW_DAYS,
+        )
+        return before != (self.customer_notice_due_on, self.order_review_due_on)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_deadlines()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {
+                *update_fields,
+                "customer_notice_due_on",
+                "order_review_due_on",
+            }
+        super().save(*args, **kwargs)
+
     @property
     def outcome(self) -> str:
         """R5 outcome for the transparency report."""
@@ -149,6 +228,117 @@ class LawEnforcementDemand(TrackedModel):
             Disclosure.PART: "some disclosed",
             Disclosure.ALL: "all disclosed",
         }.get(Disclosure(self.disclosure), "pending")
+
+
+class DemandCustomerQuerySet(TrackedQuerySet["DemandCustomer"]):
+    def bulk_create(
+        self, objs: Iterable[DemandCustomer], *args: Any, **kwargs: Any
+    ) -> list[DemandCustomer]:
+        # Django's related manager (``demand.customers.add()``, ``set()``, the admin form)
+        # adds links with bulk_create(), which writes no history. A demand names a handful of
+        # customers: save each, so every link gets its history row, actor and reason (H1).
+        from harmonyze_portal.history import _bulk_allowed
+
+        if _bulk_allowed.get():
+            return super().bulk_create(objs, *args, **kwargs)
+        saved = []
+        for link in objs:
+            link.save()
+            saved.append(link)
+        return saved
+
+
+DemandCustomerManager = models.Manager.from_queryset(DemandCustomerQuerySet)
+
+
+class DemandCustomer(TrackedModel):
+    """A Customer a demand concerns (R4). A record of its own so that each link added or
+    removed is in the history (H1), on the demand's History page and in the export."""
+
+    demand = models.ForeignKey(
+        LawEnforcementDemand, on_delete=models.CASCADE, related_name="customer_links"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="demand_links")
+
+    objects: ClassVar[DemandCustomerManager] = DemandCustomerManager()
+
+    class Meta:
+        verbose_name = "customer concerned by a demand"
+        verbose_name_plural = "customers concerned by demands"
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "customer"], name="demand_customer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} — {self.demand}"
+
+
+class DemandStepQuerySet(TrackedQuerySet["DemandStep"]):
+    pass
+
+
+DemandStepManager = models.Manager.from_queryset(DemandStepQuerySet)
+
+
+class DemandStep(TrackedModel):
+    """A documented step under SCC Clause 15: the legality review, a challenge, the minimum
+    disclosed (15.2), an effort to lift a non-disclosure order (15.1(b)). Recording an effort
+    to lift an open-ended order moves its next review (R4)."""
+
+    demand = models.ForeignKey(LawEnforcementDemand, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField("Step", max_length=30, choices=StepKind.choices)
+    taken_on = models.DateField("Date")
+    note = models.TextField(help_text="What was done and why: the record SCC 15.2(b) asks for.")
+
+    objects: ClassVar[DemandStepManager] = DemandStepManager()
+
+    class Meta:
+        verbose_name = "SCC Clause 15 step"
+        ordering = ["taken_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(note=""),
+                name="demand_step_documented",
+                violation_error_message="Document the step: SCC Clause 15.2(b) asks for a "
+                "written record of each.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.taken_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            # The admin's inline sets the demand as the form left it (not yet saved).
+            demand = self.demand
+        except LawEnforcementDemand.DoesNotExist:
+            return
+        if self.taken_on and demand.received_on and self.taken_on < demand.received_on:
+            raise ValidationError({"taken_on": "A step cannot come before the demand arrived."})
+        if self.kind == StepKind.LIFT_ORDER and not demand.nondisclosure_order:
+            raise ValidationError(
+                {"kind": "There is no non-disclosure order to lift (SCC 15.1(b))."}
+            )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self._refresh_demand()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            self._refresh_demand()
+        return result
+
+    def _refresh_demand(self) -> None:
+        demand = LawEnforcementDemand.objects.get(pk=self.demand_id)
+        if demand.refresh_deadlines():
+            demand._change_reason = (  # type: ignore[attr-defined]
+                f"R4: the order review moved with the step “{self}” (SCC 15.1(b))"
+            )
+            demand.save()
 
 
 class DemandViewQuerySet(TrackedQuerySet["DemandView"]):
@@ -174,3 +364,18 @@ class DemandView(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.user} viewed {self.demand} at {self.viewed_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def log(cls, *, user: Any, demand_ids: Sequence[int], path: str) -> None:
+        """One row per demand shown, written in one INSERT (and one for their history): the
+        changelist, the dashboard and every export log what they showed (R6)."""
+        # The demands in one query: each history row is named after its view, which names
+        # its demand. A demand deleted meanwhile has nothing left to log a view of.
+        demands = LawEnforcementDemand.objects.in_bulk(sorted(set(demand_ids)))
+        if not demands:
+            return
+        bulk_create_with_history(
+            [cls(demand=demand, user=user, path=path[:300]) for demand in demands.values()],
+            cls,
+            user=user,
+        )

@@ -409,7 +409,7 @@ class DataSubjectRequest(TrackedModel):
             else None
         )
         self.customer_notice_due = (
-            deadlines.customer_notice_due(received, settings.DSR_CUSTOMER_NOTICE_DAYS)
+            deadlines.dsr_customer_notice_due(received, settings.DSR_CUSTOMER_NOTICE_DAYS)
             if self.customer_notice_required()
             else None
         )

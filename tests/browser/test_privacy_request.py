@@ -40,7 +40,7 @@ def clocks(transactional_db: None, settings: Any, tmp_path: Path) -> list[tuple[
     transactional test removes: seed them again with the migration's own function."""
     settings.MEDIA_ROOT = tmp_path
     import_module("requests.migrations.0002_seed_regimes").seed(django_apps, None)
-    import_module("requests.migrations.0006_regime_calendars_and_fadp").forwards(django_apps, None)
+    import_module("requests.migrations.0012_regime_calendars_and_fadp").forwards(django_apps, None)
     today = legal_date(timezone.now(), settings.TIME_ZONE)
     ccpa = Regime.objects.get(code="ccpa")
     holidays = ccpa.holidays_between(today, date(today.year + 1, 12, 31))

@@ -72,7 +72,7 @@ def test_law_enforcement_only_in_counsels_feed(
         _, token = CalendarFeed.issue(user)
         rules[user.username] = [str(e["summary"])[:4] for e in _events(Client(), token)]
 
-    assert rules == {"counsel": ["[C6]", "[R4]"], "analyst": ["[C6]"], "viewer": ["[C6]"]}
+    assert rules == {"counsel": ["[C6]", "1 re"], "analyst": ["[C6]"], "viewer": ["[C6]"]}
 
 
 def test_unknown_and_revoked_tokens_get_404(counsel: Any) -> None:
@@ -143,3 +143,46 @@ def test_the_page_needs_a_signed_in_staff_member(db: None) -> None:
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_rule_r6_counsels_feed_carries_only_restricted_items(counsel: Any, acme: Customer) -> None:
+    """The feed lands in a third-party calendar service: a demand there is only "1 restricted
+    item — sign in", counted per day, with nothing in its UID, URL or description that names
+    the agency, customer, process, country or record."""
+    from requests.models import LegalProcess
+    from tests.requests.builders import make_demand
+
+    doj = {
+        "agency": "U.S. Department of Justice",
+        "country": "Ruritania",
+        "legal_process": LegalProcess.COURT_ORDER,
+        "customers": (acme,),
+        "compelled": True,
+    }
+    first = make_demand(received_on=TODAY, **doj)
+    second = make_demand(received_on=TODAY, **{**doj, "agency": "Another Agency"})
+    third = make_demand(received_on=TODAY + timedelta(days=3), **doj)
+    _, token = CalendarFeed.issue(counsel)
+
+    with time_machine.travel(NOW, tick=False):
+        ics = Client().get(FEED, {"token": token}).content.decode()
+    events = _events(Client(), token)
+
+    assert [(e.decoded("dtstart"), str(e["summary"])) for e in events] == [
+        (TODAY, "2 restricted items — sign in"),
+        (TODAY + timedelta(days=3), "1 restricted item — sign in"),
+    ]
+    for event in events:
+        assert str(event["url"]) == settings.PORTAL_BASE_URL + "/admin/"
+    unfolded = ics.replace("\r\n ", "")
+    for secret in (
+        "Department",
+        "Another Agency",
+        "Ruritania",
+        "Acme",
+        "court order",
+        "R4",
+        "lawenforcementdemand",
+        *(f"/{demand.pk}/" for demand in (first, second, third)),
+    ):
+        assert secret.lower() not in unfolded.lower(), secret

@@ -59,7 +59,7 @@ def test_an_opted_in_user_gets_overdue_and_this_week(
     assert "2026-03-07 [C6] Assist the customer" in overdue
     assert "3 days overdue" in overdue
     assert "Acme Analytics GmbH" in overdue
-    assert "2026-03-16 [R4] Notify the customer" in week
+    assert "2026-03-16 1 restricted item — sign in" in week
     assert "2026-03-17" not in message.body
     assert "http://" in week or "https://" in week
 
@@ -90,8 +90,8 @@ def test_law_enforcement_items_stay_out_of_other_digests(
 
     _run(django_capture_on_commit_callbacks)
 
-    assert "[R4]" in _to(counsel.email)[0].body
-    assert "[R4]" not in _to(viewer.email)[0].body
+    assert "1 restricted item — sign in" in _to(counsel.email)[0].body
+    assert "restricted" not in _to(viewer.email)[0].body
 
 
 def test_twice_the_same_day_sends_nothing_new_the_next_day_again(
@@ -119,3 +119,33 @@ def test_staff_opt_in_on_their_calendar_page(
     assert StaffPreference.objects.get(user=counsel).daily_digest is True
     client.post("/staff/calendar/", {"action": "digest_off"})
     assert StaffPreference.objects.get(user=counsel).daily_digest is False
+
+
+def test_rule_r6_counsels_digest_carries_only_restricted_items(
+    counsel: Any, acme: Customer, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Email leaves the portal: each demand is counted, never named (no agency, customer,
+    process, country or record link)."""
+    from requests.models import LegalProcess
+    from tests.requests.builders import make_demand
+
+    _opt_in(counsel)
+    doj = {
+        "agency": "U.S. Department of Justice",
+        "country": "Ruritania",
+        "legal_process": LegalProcess.COURT_ORDER,
+        "customers": (acme,),
+        "compelled": True,
+    }
+    make_demand(received_on=TODAY - timedelta(days=2), **doj)
+    make_demand(received_on=TODAY - timedelta(days=2), **doj)
+    make_demand(received_on=TODAY + timedelta(days=1), **doj)
+
+    _run(django_capture_on_commit_callbacks)
+
+    [message] = _to(counsel.email)
+    assert message.subject == "Deadlines 2026-03-10: 2 overdue, 1 due this week"
+    assert "- 2026-03-08 2 restricted items — sign in" in message.body
+    assert "- 2026-03-11 1 restricted item — sign in" in message.body
+    for secret in ("Department", "Ruritania", "Acme", "court order", "R4", "lawenforcement"):
+        assert secret.lower() not in message.body.lower(), secret

@@ -87,6 +87,24 @@ def test_groups_hold_the_expected_landmark_permissions() -> None:
 
 
 @pytest.mark.django_db
+def test_rule_r6_demand_records_links_steps_and_exports_are_counsels_alone() -> None:
+    restricted = {
+        f"requests.{action}_{model}"
+        for action in ("view", "add", "change")
+        for model in ("lawenforcementdemand", "demandcustomer", "demandstep")
+    } | {
+        "requests.view_historicaldemandcustomer",
+        "requests.view_historicaldemandstep",
+        "requests.view_demand_history",
+        "requests.export_demands",
+    }
+
+    assert restricted <= group_permissions(COUNSEL)
+    assert not restricted & group_permissions(ANALYST)
+    assert not restricted & group_permissions(VIEWER)
+
+
+@pytest.mark.django_db
 def test_post_migrate_resyncs_groups_that_drifted() -> None:
     viewer = Group.objects.get(name=VIEWER)
     viewer.permissions.add(Permission.objects.get(codename="delete_publicholiday"))

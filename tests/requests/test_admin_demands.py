@@ -15,7 +15,15 @@ from django.test import Client
 
 from customers.models import Customer
 from requests.admin_demands import LawEnforcementDemandAdmin
-from requests.models import DemandView, Disclosure, LawEnforcementDemand, LegalProcess
+from requests.models import (
+    DemandCustomer,
+    DemandStep,
+    DemandView,
+    Disclosure,
+    LawEnforcementDemand,
+    LegalProcess,
+    StepKind,
+)
 from tests.customers.builders import make_customer
 from tests.requests.builders import make_demand
 
@@ -111,7 +119,10 @@ def test_a_viewer_granted_the_permission_individually_can_open_a_demand(
     assert client.get(f"{BASE}{demand.pk}/change/").status_code == 200
     assert client.get(f"{BASE}add/").status_code == 403
     assert client.get(f"{BASE}{demand.pk}/delete/").status_code == 403
-    assert DemandView.objects.get().user == viewer
+    assert [(v.user, v.path) for v in DemandView.objects.order_by("pk")] == [
+        (viewer, BASE),
+        (viewer, f"{BASE}{demand.pk}/change/"),
+    ]
 
 
 # --- Every view is logged.
@@ -140,15 +151,24 @@ def test_opening_a_demands_history_logs_a_view(counsel: Any, counsel_client: Cli
     assert (view.demand, view.user, view.path) == (demand, counsel, f"{BASE}{demand.pk}/history/")
 
 
-def test_the_changelist_logs_no_views(counsel_client: Client) -> None:
-    make_demand()
-    make_demand(agency="Polizei Berlin", country="Germany")
+def test_rule_r6_the_changelist_logs_a_view_of_each_demand_it_shows(
+    counsel: Any, counsel_client: Client
+) -> None:
+    fbi = make_demand()
+    berlin = make_demand(agency="Polizei Berlin", country="Germany")
 
-    response = counsel_client.get(BASE)
+    searched = counsel_client.get(BASE, {"q": "Berlin"})
+    listed = counsel_client.get(BASE)
 
-    assert response.status_code == 200
-    assert len(response.context["cl"].result_list) == 2
-    assert not DemandView.objects.exists()
+    assert [d.pk for d in searched.context["cl"].result_list] == [berlin.pk]
+    assert listed.status_code == 200
+    logged = [(v.demand, v.user, v.path) for v in DemandView.objects.order_by("demand_id", "pk")]
+    assert logged == [
+        (fbi, counsel, BASE),
+        (berlin, counsel, f"{BASE}?q=Berlin"),
+        (berlin, counsel, BASE),
+    ]
+    assert DemandView.history.filter(history_actor="staff: counsel").count() == 3  # H1
 
 
 def test_a_refused_open_logs_no_view(analyst: Any, signed_in: Callable[[Any], Client]) -> None:
@@ -234,13 +254,27 @@ def test_rule_r4_the_notice_reappears_the_day_after_the_order_ends(
 # --- Bad input: refused on the field it concerns, nothing saved.
 
 
-def form_data(customer: Customer, **overrides: str) -> dict[str, Any]:
+def inline(prefix: str, rows: list[dict[str, Any]], initial: int = 0) -> dict[str, Any]:
+    """An inline formset's POST data: its management form and one row per dict."""
+    data: dict[str, Any] = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+def form_data(customer: Customer, **overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "agency": "FBI Seattle Field Office",
         "country": "United States",
         "legal_process": LegalProcess.SEARCH_WARRANT,
         "received_on": "2026-03-02",
-        "customers": [customer.pk],
+        **inline("customer_links", [{"customer": customer.pk}]),
+        **inline("steps", []),
         "data_sought": "Messages of one user",
         "redirect_attempted_on": "2026-03-03",
         "redirect_contact": "privacy@acme.com",
@@ -387,3 +421,282 @@ def test_no_action_or_button_notifies_data_subjects(counsel_client: Client, acme
         html = page.content.decode().lower()
         assert "notify data subject" not in html
         assert "notify the data subject" not in html
+
+
+# --- H1: the Customers a demand concerns, and its SCC Clause 15 steps, are history.
+
+
+@pytest.fixture
+def globex(db: None) -> Customer:
+    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
+
+
+def edit_data(demand: LawEnforcementDemand, **overrides: Any) -> dict[str, Any]:
+    """The change form as the page sends it back: the demand's fields and its inlines."""
+    links = list(demand.customer_links.order_by("pk"))
+    data = form_data(links[0].customer if links else make_customer("Unused Ltd"), **overrides)
+    data.update(
+        inline(
+            "customer_links",
+            [{"id": link.pk, "demand": demand.pk, "customer": link.customer_id} for link in links],
+            initial=len(links),
+        )
+    )
+    return data
+
+
+def test_rule_h1_a_customer_added_and_removed_in_the_admin_is_history(
+    counsel_client: Client, acme: Customer, globex: Customer
+) -> None:
+    counsel_client.post(f"{BASE}add/", form_data(acme, change_reason="Warrant served"))
+    demand = LawEnforcementDemand.objects.get()
+    link = demand.customer_links.get()
+
+    data = edit_data(demand, change_reason="Globex named in the amended warrant")
+    data.update(
+        {
+            "customer_links-TOTAL_FORMS": "2",
+            "customer_links-0-DELETE": "on",
+            "customer_links-1-customer": globex.pk,
+        }
+    )
+    response = counsel_client.post(f"{BASE}{demand.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(demand.customers.all()) == [globex]
+    rows = [
+        (row.history_type, row.customer_id, row.history_actor, row.history_change_reason)
+        for row in DemandCustomer.history.order_by("history_id")
+    ]
+    assert rows == [
+        ("+", acme.pk, "staff: counsel", "Warrant served"),
+        ("-", acme.pk, "staff: counsel", "Globex named in the amended warrant"),
+        ("+", globex.pk, "staff: counsel", "Globex named in the amended warrant"),
+    ]
+    assert DemandCustomer.history.filter(id=link.pk, history_type="-").exists()
+
+    page = counsel_client.get(f"{BASE}{demand.pk}/history/").content.decode()
+    assert "Customers concerned and SCC Clause 15 steps" in page
+    assert page.count("Customer concerned: Acme Analytics GmbH") == 2  # added, removed
+    assert "Removed" in page
+    assert "Customer concerned: Globex Corporation Ltd" in page
+
+    export = counsel_client.get(
+        "/admin/history/export/", {"model": "requests.demandcustomer"}
+    ).getvalue()
+    lines = export.decode().splitlines()
+    assert any(",created,Customer,,Acme Analytics GmbH," in line for line in lines)
+    assert any(",deleted,Customer,Acme Analytics GmbH,," in line for line in lines)
+
+
+def test_rule_r4_scc_steps_are_recorded_in_the_admin_with_the_reason(
+    counsel: Any, counsel_client: Client, acme: Customer
+) -> None:
+    demand = make_demand(
+        customers=(acme,),
+        compelled=True,
+        nondisclosure_order=True,
+        nondisclosure_order_starts=date(2026, 3, 2),
+    )
+    assert demand.order_review_due_on == date(2026, 5, 31)
+    data = edit_data(demand, change_reason="Counsel's review after service")
+    data.update(
+        {
+            "compelled": "on",
+            "nondisclosure_order": "on",
+            "nondisclosure_order_starts": "2026-03-02",
+            **inline(
+                "steps",
+                [
+                    {
+                        "kind": StepKind.LEGALITY_REVIEW,
+                        "taken_on": "2026-03-04",
+                        "note": "Issued by a competent court; scope is two accounts.",
+                    },
+                    {
+                        "kind": StepKind.LIFT_ORDER,
+                        "taken_on": "2026-03-10",
+                        "note": "Asked the prosecutor to agree to a waiver.",
+                    },
+                ],
+            ),
+        }
+    )
+
+    response = counsel_client.post(f"{BASE}{demand.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert [(s.kind, s.taken_on) for s in demand.steps.all()] == [
+        (StepKind.LEGALITY_REVIEW, date(2026, 3, 4)),
+        (StepKind.LIFT_ORDER, date(2026, 3, 10)),
+    ]
+    for step in demand.steps.all():
+        row = step.history.get()
+        assert (row.history_actor, row.history_change_reason) == (
+            "staff: counsel",
+            "Counsel's review after service",
+        )
+    demand.refresh_from_db()
+    assert demand.order_review_due_on == date(2026, 6, 8)  # moved by the effort to lift it
+    page = counsel_client.get(f"{BASE}{demand.pk}/history/").content.decode()
+    assert "Effort to lift the non-disclosure order (SCC 15.1(b)) on 2026-03-10" in page
+
+
+def test_rule_r4_a_step_without_a_note_is_refused_in_the_admin(
+    counsel_client: Client, acme: Customer
+) -> None:
+    demand = make_demand(customers=(acme,))
+    data = edit_data(demand)
+    data.update(inline("steps", [{"kind": StepKind.CHALLENGE, "taken_on": "2026-03-04"}]))
+
+    response = counsel_client.post(f"{BASE}{demand.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert not DemandStep.objects.exists()
+
+
+@pytest.mark.parametrize("person", ["analyst", "viewer"])
+def test_rule_r4_only_counsel_records_links_and_steps(
+    everyone: dict[str, Any], signed_in: Callable[[Any], Client], acme: Customer, person: str
+) -> None:
+    demand = make_demand(customers=(acme,))
+    data = edit_data(demand)
+    data.update(
+        inline("steps", [{"kind": StepKind.CHALLENGE, "taken_on": "2026-03-04", "note": "x"}])
+    )
+
+    client = signed_in(everyone[person])
+    assert client.post(f"{BASE}{demand.pk}/change/", data).status_code == 403
+    assert client.post(f"{BASE}add/", form_data(acme)).status_code == 403
+    assert LawEnforcementDemand.objects.get() == demand
+    assert not DemandStep.objects.exists()
+    assert DemandCustomer.history.count() == 1
+
+
+# --- R6: every showing of a demand's data is logged; its exports are counsel's.
+
+
+def _logged(path_part: str) -> set[int]:
+    return {v.demand_id for v in DemandView.objects.filter(path__contains=path_part)}
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rule_r6_the_dashboard_and_its_exports_log_the_demands_shown(
+    counsel: Any, counsel_client: Client, acme: Customer
+) -> None:
+    shown = make_demand(customers=(acme,), compelled=True, received_on=date(2026, 5, 10))
+    make_demand(customers=(acme,), received_on=date(2026, 5, 10))  # no deadline: not shown
+
+    assert counsel_client.get("/admin/").status_code == 200
+    assert counsel_client.get("/admin/deadlines.csv").status_code == 200
+    assert counsel_client.get("/admin/deadlines.xlsx").status_code == 200
+
+    views = [(v.demand_id, v.user, v.path) for v in DemandView.objects.order_by("pk")]
+    assert views == [
+        (shown.pk, counsel, "/admin/"),
+        (shown.pk, counsel, "/admin/deadlines.csv"),
+        (shown.pk, counsel, "/admin/deadlines.xlsx"),
+    ]
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rule_r6_the_transparency_report_logs_the_demands_it_counts(
+    counsel_client: Client, acme: Customer
+) -> None:
+    counted = make_demand(customers=(acme,), received_on=date(2026, 3, 2))
+    make_demand(customers=(acme,), received_on=date(2025, 12, 31))  # another half-year
+
+    for query in ("", "&format=csv", "&format=pdf"):
+        assert counsel_client.get(f"{BASE}transparency/?year=2026&half=1{query}").status_code == 200
+
+    assert _logged("transparency") == {counted.pk}
+    assert DemandView.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "requests.lawenforcementdemand",
+        "requests.demandcustomer",
+        "requests.demandstep",
+        "requests.demandview",
+    ],
+)
+def test_rule_r6_the_history_export_of_a_demand_model_logs_the_demands_in_it(
+    counsel_client: Client, acme: Customer, model: str
+) -> None:
+    demand = make_demand(
+        customers=(acme,),
+        nondisclosure_order=True,
+        nondisclosure_order_starts=date(2026, 3, 2),
+    )
+    DemandStep(
+        demand=demand, kind=StepKind.LEGALITY_REVIEW, taken_on=date(2026, 3, 3), note="x"
+    ).save()
+    counsel_client.get(f"{BASE}{demand.pk}/change/")  # a view to export
+    other = make_demand(agency="Not exported")
+
+    response = counsel_client.get(
+        "/admin/history/export/",
+        {"model": model, **({"record": demand.pk} if model.endswith("demand") else {})},
+    )
+
+    assert response.status_code == 200
+    b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert _logged("history/export") == {demand.pk}
+    assert other.pk not in _logged("")
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rule_r6_exports_of_demand_data_are_counsels_alone(
+    viewer: Any, signed_in: Callable[[Any], Client], acme: Customer
+) -> None:
+    """A viewer granted the demand permissions one by one may read a demand in the portal,
+    but no file carries one out: the transparency exports refuse, the dashboard's is sealed."""
+    for codename in ("view_lawenforcementdemand", "view_demand_history"):
+        viewer.user_permissions.add(
+            Permission.objects.get(content_type__app_label="requests", codename=codename)
+        )
+    make_demand(customers=(acme,), compelled=True, received_on=date(2026, 5, 10))
+    client = signed_in(viewer)
+
+    assert client.get(f"{BASE}transparency/?year=2026&half=1").status_code == 200
+    assert client.get(f"{BASE}transparency/?year=2026&half=1&format=csv").status_code == 403
+    assert client.get(f"{BASE}transparency/?year=2026&half=1&format=pdf").status_code == 403
+    page = client.get("/admin/").content.decode()
+    export = client.get("/admin/deadlines.csv").content.decode()
+
+    assert "FBI Seattle Field Office" in page  # inside the portal: shown, and logged
+    assert "FBI Seattle Field Office" not in export
+    assert "Acme" not in export
+    assert "lawenforcementdemand" not in export
+    assert "1 restricted item — sign in" in export
+
+
+def test_rule_r4_an_effort_to_lift_an_order_needs_the_order_in_the_same_form(
+    counsel_client: Client, acme: Customer
+) -> None:
+    step = {"kind": StepKind.LIFT_ORDER, "taken_on": "2026-03-04", "note": "Asked for a waiver"}
+    without = form_data(acme) | inline("steps", [step])
+    with_order = without | {"nondisclosure_order": "on", "nondisclosure_order_starts": "2026-03-02"}
+
+    refused = counsel_client.post(f"{BASE}add/", without)
+    saved = counsel_client.post(f"{BASE}add/", with_order)
+
+    assert refused.status_code == 200
+    assert "There is no non-disclosure order to lift" in refused.content.decode()
+    assert saved.status_code == 302
+    demand = LawEnforcementDemand.objects.get()
+    assert demand.order_review_due_on == date(2026, 6, 2)  # 2026-03-04 + 90 days
+
+
+def test_opening_an_old_version_of_a_demand_logs_a_view(
+    counsel: Any, counsel_client: Client, acme: Customer
+) -> None:
+    demand = make_demand(customers=(acme,))
+    version = demand.history.get()
+
+    response = counsel_client.get(f"{BASE}{demand.pk}/history/{version.history_id}/")
+
+    assert response.status_code == 200
+    assert [(v.demand, v.user) for v in DemandView.objects.all()] == [(demand, counsel)]

@@ -118,3 +118,82 @@ def test_an_unknown_unit_raises() -> None:
         deadlines.add_period(date(2026, 3, 2), 2, "weeks")
     with pytest.raises(ValueError, match="unknown period unit"):
         deadlines.respond_by(date(2026, 3, 2), 2, "fortnights", moves_off_weekends=True)
+
+
+# --- R4: the customer notice of a compelled demand, and the review of an open-ended order.
+
+
+def notice_due(
+    *,
+    compelled: bool = True,
+    order: bool = False,
+    ends: date | None = None,
+    received: date = date(2026, 3, 2),
+) -> date | None:
+    return deadlines.customer_notice_due(
+        received=received, compelled=compelled, nondisclosure_order=order, order_ends=ends
+    )
+
+
+def test_rule_r4_without_an_order_the_notice_is_owed_from_receipt() -> None:
+    assert notice_due() == date(2026, 3, 2)
+
+
+def test_rule_r4_a_demand_not_compelled_owes_no_notice() -> None:
+    assert notice_due(compelled=False) is None
+    assert notice_due(compelled=False, order=True, ends=date(2026, 5, 14)) is None
+
+
+@pytest.mark.parametrize(
+    ("last_binding_day", "due"),
+    [
+        (date(2026, 5, 14), date(2026, 5, 15)),
+        (date(2026, 1, 31), date(2026, 2, 1)),
+        (date(2024, 2, 28), date(2024, 2, 29)),  # leap year
+        (date(2026, 2, 28), date(2026, 3, 1)),
+        (date(2026, 12, 31), date(2027, 1, 1)),
+    ],
+)
+def test_rule_r4_the_notice_falls_due_the_day_after_the_last_binding_day(
+    last_binding_day: date, due: date
+) -> None:
+    assert notice_due(order=True, ends=last_binding_day) == due
+
+
+def test_rule_r4_an_order_without_an_end_date_holds_the_notice() -> None:
+    assert notice_due(order=True, ends=None) is None
+
+
+def review_due(
+    *,
+    order: bool = True,
+    starts: date | None = date(2026, 1, 1),
+    ends: date | None = None,
+    last_review: date | None = None,
+    days: int = 90,
+) -> date | None:
+    return deadlines.order_review_due(
+        nondisclosure_order=order,
+        order_starts=starts,
+        order_ends=ends,
+        last_review=last_review,
+        review_days=days,
+    )
+
+
+def test_rule_r4_an_open_ended_order_comes_up_for_review_90_days_after_it_starts() -> None:
+    assert review_due() == date(2026, 4, 1)  # Jan 1 + 90 days
+    assert review_due(starts=date(2024, 1, 1)) == date(2024, 3, 31)  # leap year
+    assert review_due(days=30) == date(2026, 1, 31)  # the period is a setting
+
+
+def test_rule_r4_a_recorded_effort_to_lift_the_order_moves_the_next_review() -> None:
+    assert review_due(last_review=date(2026, 3, 15)) == date(2026, 6, 13)
+    # An effort recorded before the order started (entered late) does not pull it earlier.
+    assert review_due(last_review=date(2025, 12, 1)) == date(2026, 4, 1)
+
+
+def test_rule_r4_no_review_for_an_order_with_an_end_date_or_no_order() -> None:
+    assert review_due(ends=date(2026, 6, 30)) is None
+    assert review_due(order=False) is None
+    assert review_due(starts=None) is None

@@ -52,8 +52,13 @@ def test_the_demo_covers_each_request_and_demand_rule(settings) -> None:
     for demand in LawEnforcementDemand.objects.all():
         demand.full_clean()
         assert demand.customers.exists()
-    due = LawEnforcementDemand.objects.customer_notice_due(date(2026, 3, 2)).get()
+    due = (
+        LawEnforcementDemand.objects.customer_notice_open()
+        .filter(customer_notice_due_on__lte=date(2026, 3, 2))
+        .get()
+    )
     assert due.nondisclosure_order_ends == date(2026, 2, 23)
+    assert due.customer_notice_due_on == date(2026, 2, 24)  # the day after its last binding day
     assert {d.outcome for d in LawEnforcementDemand.objects.all()} == {
         "nothing disclosed",
         "some disclosed",
