@@ -35,6 +35,8 @@ COUNSEL_ONLY: frozenset[str] = frozenset(
             for model in ("demandview", "historicaldemandview")
         ),
         "view_demand_history",
+        # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
+        "waive_delivery",
         # A regime's periods move every deadline computed from it (R3), like the holidays.
         "add_regime",
         "change_regime",
