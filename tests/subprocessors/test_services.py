@@ -14,7 +14,7 @@ from django.test import Client
 
 from customers.models import Customer
 from customers.models.accounts import TerminationRoute
-from harmonyze_portal.desk import coverage_warnings
+from harmonyze_portal.desk import coverage_warnings, deadline_items
 from subprocessors.models import (
     Change,
     Delivery,
@@ -227,6 +227,8 @@ def test_rule_s4_staff_enter_a_letter_judged_by_the_same_rule(
     assert (objection.deadline, objection.in_time) == (date(2026, 3, 9), in_time)
     record = objection.history.get()
     assert (record.history_user, record.history_actor) == (analyst, "staff: analyst")
+    desk = deadline_items(analyst, date(2026, 3, 12), rule="S4")
+    assert [item.what for item in desk.items] == ["Resolve the objection from Acme Analytics GmbH"]
 
 
 def test_rule_s4_a_date_received_in_the_future_is_refused(
