@@ -61,7 +61,8 @@ def acting_as(actor: str, reason: str | None = None, *, for_user: Any = None) ->
     """
     actor_token = _actor.set(actor)
     reason_token = _reason.set(reason)
-    staff_token = _staff.set(for_user if _is_user(for_user) else None)
+    # A nested block keeps the member the outer task runs for.
+    staff_token = _staff.set(for_user if _is_user(for_user) else _staff.get())
     try:
         yield
     finally:

@@ -162,12 +162,14 @@ def change_publish(*, change: Change) -> int:
     errors = {}
     if change.subprocessor_id is None:
         errors["subprocessor"] = "Choose the sub-processor this change announces."
-    elif (
-        change.subprocessor is not None and change.subprocessor.status == SubProcessorStatus.ACTIVE
+    elif change.subprocessor is not None and (
+        change.subprocessor.status == SubProcessorStatus.ACTIVE
+        or change.subprocessor.access_began_on is not None
     ):
         errors["subprocessor"] = (
-            f"{change.subprocessor} is already active: a change announces a sub-processor that "
-            "does not yet access customer data (S3)."
+            f"{change.subprocessor} is already active or has an access date: a change announces "
+            "a sub-processor that does not access customer data yet. To announce it again, set "
+            "it to announced without an access date first (S3)."
         )
     if change.kind == ChangeKind.REPLACEMENT and change.replaces_id is None:
         errors["replaces"] = "A replacement must name the sub-processor it replaces."

@@ -258,3 +258,21 @@ def test_rule_s3_publishing_a_change_for_an_active_subprocessor_is_refused() -> 
 
     change.refresh_from_db()
     assert change.status == ChangeStatus.DRAFT
+
+
+def test_rule_s3_a_retired_subprocessor_is_announced_again_without_its_old_access_date() -> None:
+    oldmail = make_subprocessor("OldMail")
+    oldmail.status = SubProcessorStatus.RETIRED
+    oldmail.save()
+    change = make_change(oldmail, summary="OldMail returns")
+
+    with pytest.raises(ValidationError, match="has an access date"):
+        change_publish(change=change)
+
+    oldmail.status = SubProcessorStatus.ANNOUNCED
+    oldmail.access_began_on = None
+    oldmail.save()
+    change_publish(change=change)
+    oldmail.refresh_from_db()
+    # The new Notice's gate, not the old one, now governs its access.
+    assert oldmail.earliest_access_on == legal_today() + timedelta(days=15)
