@@ -58,19 +58,18 @@ def main() -> int:
     from django.core.handlers.wsgi import WSGIHandler
 
     from harmonyze_portal.history import acting_as
-    from subprocessors.models import SubProcessor, SubProcessorStatus
+    from subprocessors.demo import add_current
 
     with acting_as("task: benchmark setup"):
         for n in range(25):
-            SubProcessor.objects.get_or_create(
-                name=f"Vendor {n:02d}, Inc.",
-                defaults={
-                    "purpose": "Hosting and storage of Service Data for the Services.",
-                    "locations": "United States, Ireland",
-                    "data_categories": "Account data, Service Data",
-                    "status": SubProcessorStatus.ACTIVE,
-                    "access_began_on": date(2025, 1, 1),
-                },
+            # Current only through a published change whose 15 days have passed (S3).
+            add_current(
+                f"Vendor {n:02d}, Inc.",
+                "Hosting and storage of Service Data for the Services.",
+                "United States, Ireland",
+                "Account data, Service Data",
+                "",
+                date(2025, 1, 1),
             )
 
     # WhiteNoise in production mode, serving a file the size of the rendered list.

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 
 from customers.models import Breach, BreachNotice, Customer, DeletionCertificate
 from customers.models.accounts import TerminatedBy, TerminationRoute
+from harmonyze_portal.history import acting_staff_id
 from harmonyze_portal.pdf import render_pdf
 
 
@@ -85,6 +86,7 @@ def breach_notices_queue(
         raise ValidationError("The notice needs a subject and a body.")
     queued: list[BreachNotice] = []
     missing: list[Customer] = []
+    staff_id = acting_staff_id()  # the task's rows are the queuing staff member's (H1)
     for notice in breach.notices.pending().select_related("customer"):
         if notice.customer.notice_contact is None:
             missing.append(notice.customer)
@@ -93,7 +95,7 @@ def breach_notices_queue(
         notice_id = notice.pk
         transaction.on_commit(
             lambda notice_id=notice_id: send_breach_notice.enqueue(  # type: ignore[misc]
-                notice_id=notice_id, subject=subject, body=body
+                notice_id=notice_id, subject=subject, body=body, staff_id=staff_id
             )
         )
     return queued, missing

@@ -6,21 +6,24 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from harmonyze_portal.history import acting_as
+from harmonyze_portal.history import task_acting_as
 from harmonyze_portal.mail import send_email
 
 
 @task()
-def send_breach_notice(*, notice_id: int, subject: str, body: str) -> str:
+def send_breach_notice(
+    *, notice_id: int, subject: str, body: str, staff_id: int | None = None
+) -> str:
     """Send one customer's breach notice and record when and to whom (C5).
 
     Idempotent: a notice already recorded as sent is not sent again, so a retried or
-    duplicated job cannot notify a customer twice.
+    duplicated job cannot notify a customer twice. ``staff_id``: the staff member who queued
+    it, whose work the history row records (H1).
     """
     from customers.models import BreachNotice
 
     with (
-        acting_as("task: send breach notices", reason="Breach notice sent"),
+        task_acting_as("task: send breach notices", staff_id=staff_id, reason="Breach notice sent"),
         transaction.atomic(),
     ):
         notice = (

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import django_filters
 import openpyxl
 from django.conf import settings
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import Count, F, Min, QuerySet
 from django.urls import reverse
 
 from audits.coverage import type2_coverage
@@ -397,21 +397,22 @@ def coverage_warnings(user: Any, today: date, *, limit: int = 20) -> list[Covera
             )
             warnings.append(CoverageWarning("A5", coverage.summary(), url))
     if user.has_perm("subprocessors.view_delivery") and user.has_perm("subprocessors.view_change"):
-        failed = Q(deliveries__status=DeliveryStatus.FAILED)
-        changes = (
-            Change.objects.filter(failed)
-            .annotate(failed=Count("deliveries", filter=failed))
+        # S3: a delivery failed for good holds the Notice date, and the earliest access date,
+        # until it is sent or counsel records the decision to proceed without the address.
+        for change in (
+            Change.objects.gate_held()
             .select_related("subprocessor", "replaces")
             .order_by("-published_at", "-pk")[:limit]
-        )
-        for change in changes:
-            failed = change.failed  # type: ignore[attr-defined]
+        ):
+            holding = change.holding_deliveries  # type: ignore[attr-defined]
             warnings.append(
                 CoverageWarning(
-                    "S6",
-                    f"{change}: the Notice failed for {failed} recipient(s); they have "
-                    "not been notified.",
-                    reverse("admin:subprocessors_change_change", args=[change.pk]),
+                    "S3",
+                    f"{change}: the gate is held by {holding} delivery(ies) that failed for good; "
+                    "no Notice date or earliest access date until they are sent or counsel "
+                    "proceeds without them.",
+                    reverse("admin:subprocessors_delivery_changelist")
+                    + f"?change__id__exact={change.pk}&status={DeliveryStatus.FAILED}",
                 )
             )
     if user.has_perm("customers.view_breachnotice"):

@@ -148,9 +148,11 @@ SOURCES: tuple[Source, ...] = (
         "S3",
         Change,
         "earliest_access_on",
-        (
-            Q(status=ChangeStatus.PUBLISHED, earliest_access_on__isnull=False)
-            & ~Q(subprocessor__status=SubProcessorStatus.ACTIVE)
+        # Announced, not yet active nor withdrawn (S1, S3).
+        Q(
+            status=ChangeStatus.PUBLISHED,
+            earliest_access_on__isnull=False,
+            subprocessor__status=SubProcessorStatus.ANNOUNCED,
         ),
         ("subprocessor__name",),
         lambda row: f"{row['subprocessor__name']} may access customer data from this date",
@@ -163,7 +165,8 @@ SOURCES: tuple[Source, ...] = (
         "deadline",
         Q(status=ObjectionStatus.OPEN, deadline__isnull=False),
         ("signup__email",),
-        lambda row: f"Resolve the objection from {row['signup__email']}",
+        # Staff-entered objections may name only the customer (S4).
+        lambda row: f"Resolve the objection from {row['signup__email'] or row['customer']}",
         link_field="change_id",
         link_model=Change,
     ),

@@ -3,6 +3,9 @@
 Staff changes are attributed by simple-history's ``HistoryRequestMiddleware``. Public forms and
 background tasks have no user, so they name themselves with :func:`acting_as`; every historical
 row also stores that name in ``history_actor`` so an export never shows an anonymous change.
+Work a staff member starts is theirs (H1): the bulk helpers take the signed-in member, and a task
+queued from an admin page carries the member's id (:func:`acting_staff_id`) and runs inside
+:func:`task_acting_as`, so its rows name that member ("task: send notices for staff: counsel").
 
 Tracked models subclass :class:`TrackedModel`. Its querysets refuse ``update()``,
 ``bulk_create()`` and ``bulk_update()``, which would write rows without history; use ``save()``
@@ -37,6 +40,8 @@ PUBLIC_FORM = "public form"
 _actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("history_actor", default=None)
 _reason: contextvars.ContextVar[str | None] = contextvars.ContextVar("history_reason", default=None)
 _bulk_allowed: contextvars.ContextVar[bool] = contextvars.ContextVar("bulk_allowed", default=False)
+# The staff member a task runs for, when one queued it.
+_staff: contextvars.ContextVar[Any] = contextvars.ContextVar("history_staff", default=None)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -46,26 +51,81 @@ class HistoryBypassError(RuntimeError):
 
 
 @contextmanager
-def acting_as(actor: str, reason: str | None = None) -> Iterator[None]:
+def acting_as(actor: str, reason: str | None = None, *, for_user: Any = None) -> Iterator[None]:
     """Attribute every history row written inside the block to ``actor`` (H1).
 
     ``acting_as("public form", reason="Notice Form signup")`` or
     ``acting_as("task: send notices")``. A staff user set by the request middleware still wins
-    for ``history_user``; the actor name is stored alongside.
+    for ``history_user``; the actor name is stored alongside. ``for_user`` is the staff member
+    the work is done for (a task queued from an admin page): the rows are theirs.
     """
     actor_token = _actor.set(actor)
     reason_token = _reason.set(reason)
+    # A nested block keeps the member the outer task runs for.
+    staff_token = _staff.set(for_user if _is_user(for_user) else _staff.get())
     try:
         yield
     finally:
         _actor.reset(actor_token)
         _reason.reset(reason_token)
+        _staff.reset(staff_token)
+
+
+@contextmanager
+def task_acting_as(
+    actor: str, *, staff_id: int | None, reason: str | None = None
+) -> Iterator[None]:
+    """A background task's history rows: named ``actor``, and the staff member's whose id the
+    task was queued with (H1: work a staff member starts is theirs). A member since removed,
+    or no id (cron), leaves the task on its own."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model()._default_manager.filter(pk=staff_id).first() if staff_id else None
+    with acting_as(actor, reason, for_user=user):
+        yield
+
+
+def _is_user(user: Any) -> bool:
+    return user is not None and getattr(user, "pk", None) is not None
+
+
+def _staff_actor(user: Any) -> str:
+    return f"staff: {user.get_username()}"
+
+
+def acting_user(user: Any = None) -> Any:
+    """The staff member whose work is being written now (H1), or None: ``user`` when given,
+    else the member a task runs for, else the one signed in to the current admin request."""
+    if _is_user(user):
+        return user
+    if _staff.get() is not None:
+        return _staff.get()
+    request_user = getattr(getattr(HistoricalRecords.context, "request", None), "user", None)
+    if request_user is not None and request_user.is_authenticated:
+        return request_user
+    return None
+
+
+def acting_staff_id() -> int | None:
+    """The id a task queued now should carry, so its history names who started it (H1)."""
+    user = acting_user()
+    return int(user.pk) if user is not None else None
 
 
 def current_actor(user: Any = None) -> str:
-    if user is not None and getattr(user, "pk", None) is not None:
-        return f"staff: {user.get_username()}"
+    staff = _staff.get()
+    if staff is not None and (not _is_user(user) or user.pk == staff.pk):
+        return f"{_actor.get() or SYSTEM_ACTOR} for {_staff_actor(staff)}"[:150]
+    if _is_user(user):
+        return _staff_actor(user)
     return _actor.get() or SYSTEM_ACTOR
+
+
+def _history_user(request: Any = None, **kwargs: Any) -> Any:
+    """simple-history's ``get_user``: the member a task runs for, else the signed-in one."""
+    if _staff.get() is not None:
+        return _staff.get()
+    return getattr(request, "user", None)
 
 
 class HistoryActorFields(models.Model):
@@ -198,7 +258,10 @@ class TrackedModel(models.Model):
     """Base for every model of the four areas: history-tracked, bulk writes guarded."""
 
     history = HistoricalRecords(
-        inherit=True, bases=[HistoryActorFields], history_manager=LabelledHistoryManager
+        inherit=True,
+        bases=[HistoryActorFields],
+        history_manager=LabelledHistoryManager,
+        get_user=_history_user,
     )
     objects = TrackedQuerySet.as_manager()
 
@@ -219,10 +282,15 @@ def _history_attrs(user: Any) -> dict[str, str]:
     return {"history_actor": current_actor(user)}
 
 
+# The bulk helpers below write their rows without simple-history's signal, so they resolve the
+# acting staff member themselves: the caller's ``user``, else the task's or the request's (H1).
+
+
 def bulk_create_with_history[T: models.Model](
     objs: Sequence[T], model: type[T], *, user: Any = None, reason: str | None = None
 ) -> list[T]:
     """simple-history's ``bulk_create_with_history`` with the actor recorded."""
+    user = acting_user(user)
     with _bulk_writes():
         return history_utils.bulk_create_with_history(
             objs,
@@ -242,6 +310,7 @@ def bulk_update_with_history[T: models.Model](
     reason: str | None = None,
 ) -> int:
     """simple-history's ``bulk_update_with_history`` with the actor recorded."""
+    user = acting_user(user)
     with _bulk_writes():
         return history_utils.bulk_update_with_history(
             objs,
@@ -258,6 +327,7 @@ def record_history[T: models.Model](
 ) -> None:
     """History rows ("changed") for objects already saved with ``skip_history_when_saving``:
     one INSERT for a batch instead of one per save, same actor and reason as save() gives."""
+    user = acting_user(user)
     model.history.bulk_history_create(  # type: ignore[attr-defined]
         objs,
         update=True,

@@ -44,6 +44,8 @@ COUNSEL_ONLY: frozenset[str] = frozenset(
         "view_demand_history",
         # R6: exports of demand data (dashboard, transparency report) go to counsel only.
         "export_demands",
+        # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
+        "waive_delivery",
         # A regime's periods move every deadline computed from it (R3), like the holidays.
         "add_regime",
         "change_regime",

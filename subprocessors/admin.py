@@ -3,6 +3,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -44,6 +45,9 @@ def error_messages(
 
 @admin.register(SubProcessor)
 class SubProcessorAdmin(TrackedAdmin):
+    """Activation and the access date are judged by ``SubProcessor.clean()``/``save()`` (S3):
+    the form shows the refusal; no path around it."""
+
     list_display = ["name", "status", "locations", "earliest_access_display", "access_began_on"]
     list_filter = ["status"]
     search_fields = ["name", "purpose", "locations"]
@@ -196,10 +200,12 @@ class DeliveryAdmin(TrackedAdmin):
         "sent_at",
         "objection_deadline_display",
         "last_error",
+        "waived_at",
+        "waived_by",
     ]
     list_filter = ["status", "change"]
     search_fields = ["signup__email", "message_id"]
-    actions = ["retry"]
+    actions = ["retry", "waive"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -212,6 +218,9 @@ class DeliveryAdmin(TrackedAdmin):
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("subprocessors.change_delivery")
+
+    def has_waive_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("subprocessors.waive_delivery")
 
     @admin.display(description="Objection deadline (S4)", ordering="objection_deadline")
     def objection_deadline_display(self, obj: Delivery) -> str:
@@ -237,12 +246,60 @@ class DeliveryAdmin(TrackedAdmin):
                 )
             )
             for change_id in change_ids:
-                transaction.on_commit(partial(send_change_notices.enqueue, change_id=change_id))
+                # The task's rows are this staff member's work (H1).
+                transaction.on_commit(
+                    partial(
+                        send_change_notices.enqueue, change_id=change_id, staff_id=request.user.pk
+                    )
+                )
         self.message_user(
             request,
             f"Queued {requeued} failed delivery(ies) again; sending for {len(change_ids)} "
             "change(s).",
         )
+
+    @admin.action(description="Proceed without this address (counsel)", permissions=["waive"])
+    def waive(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> HttpResponse | None:
+        """S3: counsel's recorded decision, with a reason, to proceed without an address the
+        Notice could not reach; the Notice date no longer waits for it."""
+        form = WaiverForm(request.POST if "confirm" in request.POST else None)
+        if form.is_valid():
+            waived = 0
+            for delivery in queryset.select_related("signup"):
+                try:
+                    services.delivery_waive(
+                        delivery=delivery, by=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except ValidationError as exc:
+                    error_messages(self, request, exc)
+                else:
+                    waived += 1
+            self.message_user(
+                request,
+                f"Proceeding without {waived} address(es); the Notice date no longer waits for "
+                "them (S3).",
+            )
+            return None
+        return render(
+            request,
+            "admin/subprocessors/delivery/waive.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Proceed without these addresses",
+                "deliveries": queryset.select_related("signup", "change"),
+                "form": form,
+                "opts": self.model._meta,
+                "action_name": "waive",
+            },
+        )
+
+
+class WaiverForm(forms.Form):
+    reason = forms.CharField(
+        label="Why Harmonyze proceeds without these addresses",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        max_length=2000,
+    )
 
 
 def contacts_to_invite() -> list[Contact]:

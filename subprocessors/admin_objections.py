@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -11,14 +13,44 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from customers.models.accounts import TerminatedBy
-from harmonyze_portal.admin import TrackedAdmin
+from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from subprocessors import services
 from subprocessors.admin import error_messages, ruled
 from subprocessors.models import (
+    Change,
     Objection,
+    ObjectionChannel,
     ObjectionStatus,
 )
+
+
+class ObjectionEntryForm(ChangeReasonForm):
+    """S4: an objection received by email or letter, entered by staff."""
+
+    channel = forms.ChoiceField(
+        choices=[(c.value, c.label) for c in (ObjectionChannel.EMAIL, ObjectionChannel.LETTER)]
+    )
+
+    class Meta:
+        model = Objection
+        fields = ["change", "channel", "received_on", "signup", "customer", "reason"]
+        help_texts = {
+            "received_on": "The legal date the email or letter reached Harmonyze (S4).",
+            "signup": "The address that objects, if it is signed up; otherwise the customer.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["change"].queryset = Change.objects.published()  # type: ignore[attr-defined]
+        self.fields["received_on"].required = True
+        self.fields["received_on"].initial = legal_today
+
+    def clean_received_on(self) -> Any:
+        received_on = self.cleaned_data["received_on"]
+        if received_on and received_on > legal_today():
+            raise ValidationError("The date received cannot be in the future.")
+        return received_on
 
 
 class NoteForm(forms.Form):
@@ -37,18 +69,21 @@ class ObjectionAdmin(TrackedAdmin):
         "change",
         "customer",
         "signup",
-        "received_at",
+        "channel",
+        "received_on",
         "in_time",
         "deadline_display",
         "status",
     ]
-    list_filter = ["status", "in_time", "change"]
+    list_filter = ["status", "in_time", "channel", "change"]
     search_fields = ["signup__email", "customer__legal_name", "reason", "resolution_note"]
     autocomplete_fields = ["customer"]
     fields = [
         "change",
         "signup",
         "customer",
+        "channel",
+        "received_on",
         "received_at",
         "in_time",
         "deadline_display",
@@ -59,6 +94,8 @@ class ObjectionAdmin(TrackedAdmin):
     readonly_fields = [
         "change",
         "signup",
+        "channel",
+        "received_on",
         "received_at",
         "in_time",
         "deadline_display",
@@ -67,9 +104,39 @@ class ObjectionAdmin(TrackedAdmin):
     ]
     actions = ["mark_resolved", "mark_withdrawn", "end_in_termination"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # Objections arrive through the link in each Notice, which judges their timeliness.
-        return False
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = ObjectionEntryForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ObjectionEntryForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else super().get_readonly_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Objection, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Judged by the same S4 rule as the public form; the history names the staff member.
+        entered = services.objection_enter(
+            change=obj.change,
+            channel=obj.channel,
+            received_on=obj.received_on,  # type: ignore[arg-type]
+            reason=obj.reason,
+            signup=obj.signup,
+            customer=obj.customer,
+            change_reason=form.cleaned_data.get("change_reason") or "",
+        )
+        obj.pk = entered.pk
+        obj._state = entered._state
+        for field in ("deadline", "in_time", "received_at"):
+            setattr(obj, field, getattr(entered, field))
 
     @admin.display(description="In time until (S4)", ordering="deadline")
     def deadline_display(self, obj: Objection) -> str:

@@ -16,11 +16,63 @@ def earliest_access(notice_date: date) -> date:
     return add_days(notice_date, NOTICE_DAYS)
 
 
+def notice_date(*, published_on: date, last_sent_on: date | None, holding: int) -> date | None:
+    """S3 (DPA 5.1, as revised): the Notice date is the legal date by which the Notice had been
+    sent to every active signup, i.e. of the last successful delivery.
+
+    ``holding`` counts the deliveries that hold the gate: still queued (retrying), or failed for
+    good without counsel's decision to proceed without the address. While any holds it there is
+    no Notice date, so no earliest access date. A failed delivery sent three days later moves
+    the date three days. Nobody to notify (or nobody reached and every address waived): the
+    Notice went out, to no one, on the day it was published.
+    """
+    if holding:
+        return None
+    if last_sent_on is None:
+        return published_on
+    return max(last_sent_on, published_on)
+
+
+def access_refusal(
+    *, earliest_access_on: date | None, access_began_on: date | None, active: bool, today: date
+) -> str | None:
+    """S3 (DPA 5.1): why a sub-processor may not be active, or have an access date, yet; None
+    when it may. Only a published Change whose earliest access date (Notice date + 15 days) has
+    arrived opens the gate, and access cannot be recorded as beginning before that date, nor
+    after today (it is a fact that happened)."""
+    if not active and access_began_on is None:
+        return None
+    if earliest_access_on is None:
+        return (
+            "No published change with a Notice date announces this sub-processor: publish its "
+            "change, and wait until the Notice has reached every active signup, then 15 days "
+            "(S3, DPA 5.1)."
+        )
+    if earliest_access_on > today:
+        return (
+            f"The earliest access date is {earliest_access_on:%Y-%m-%d} (Notice date + 15 "
+            "days, DPA 5.1): the sub-processor cannot be active or have access before it (S3)."
+        )
+    if access_began_on is None:
+        return "Record the date access to customer data began."
+    if access_began_on < earliest_access_on:
+        return (
+            f"Access cannot begin before {earliest_access_on:%Y-%m-%d}: the Notice date + 15 days "
+            "(S3, DPA 5.1)."
+        )
+    if access_began_on > today:
+        return "Access began on a date that has not come yet: record it once access has begun."
+    return None
+
+
 def objection_deadline(delivered_on: date) -> date:
     """S4 (DPA 5.1): a customer may object within 7 days of receiving the Notice; the last
     day in time is the delivery date + 7."""
     return add_days(delivered_on, OBJECTION_DAYS)
 
 
-def objection_in_time(received_on: date, delivered_on: date) -> bool:
-    return received_on <= objection_deadline(delivered_on)
+def objection_in_time(received_on: date, deadline: date | None) -> bool:
+    """S4 (DPA 5.1): an objection received on or before its deadline is in time. No deadline:
+    the Notice never reached that customer, so its 7 days have not started and it is in
+    time."""
+    return deadline is None or received_on <= deadline

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 from customers.models import Contact
-from subprocessors import services
+from subprocessors import deadlines, services
 from subprocessors.models import (
     Change,
     ChangeKind,
+    ChangeStatus,
     Signup,
     SignupStatus,
     SubProcessor,
@@ -60,23 +64,45 @@ ANNOUNCED = (
 )
 
 
+def add_current(
+    name: str, purpose: str, locations: str, categories: str, website: str, since: date
+) -> bool:
+    """A current sub-processor as the rule admits it (S3): announced, its change published
+    with a Notice date 15 days before access began, then active. False if already there."""
+    if SubProcessor.objects.filter(name=name).exists():
+        return False
+    vendor = SubProcessor(
+        name=name,
+        purpose=purpose,
+        locations=locations,
+        data_categories=categories,
+        website=website,
+    )
+    vendor.save()
+    notice_on = since - timedelta(days=deadlines.NOTICE_DAYS)
+    change = Change(
+        kind=ChangeKind.ADDITION,
+        subprocessor=vendor,
+        summary=f"{name} will provide: {purpose.lower()}.",
+        status=ChangeStatus.PUBLISHED,
+        published_at=datetime.combine(notice_on, time(10), tzinfo=ZoneInfo(settings.TIME_ZONE)),
+    )
+    change.notice_subject, change.notice_body = services.notice_content(change)
+    change.notice_sha256 = hashlib.sha256(change.notice_body.encode()).hexdigest()
+    change.set_notice_date(notice_on)
+    change.save()
+    vendor.status = SubProcessorStatus.ACTIVE
+    vendor.access_began_on = since
+    vendor.save()
+    return True
+
+
 def seed() -> int:
     """Sub-processors, signups for the demo customers' notice contacts, and one published
     addition still in its notice period. Returns the number of sub-processors added."""
     added = 0
-    for name, purpose, locations, categories, website, since in CURRENT:
-        _, created = SubProcessor.objects.get_or_create(
-            name=name,
-            defaults={
-                "purpose": purpose,
-                "locations": locations,
-                "data_categories": categories,
-                "website": website,
-                "status": SubProcessorStatus.ACTIVE,
-                "access_began_on": since,
-            },
-        )
-        added += created
+    for row in CURRENT:
+        added += add_current(*row)
     for contact in Contact.objects.filter(is_notice_contact=True).select_related("customer"):
         signup, created = Signup.objects.get_or_create(
             email=contact.email.lower(),

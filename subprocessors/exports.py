@@ -23,7 +23,16 @@ RECIPIENT_HEADERS = [
     "Objection deadline (S4)",
     "Last error",
 ]
-OBJECTION_HEADERS = ["Received at", "Customer", "From", "In time", "Deadline (S4)", "Status"]
+OBJECTION_HEADERS = [
+    "Recorded at",
+    "Customer",
+    "From",
+    "In time",
+    "Deadline (S4)",
+    "Status",
+    "Channel",
+    "Received on",
+]
 
 
 def _text(value: Any) -> str:
@@ -70,10 +79,12 @@ def objection_rows(change: Change) -> list[list[str]]:
         [
             _text(objection.received_at),
             _text(objection.customer),
-            objection.signup.email,
+            objection.signup.email if objection.signup else "",
             "in time" if objection.in_time else "out of time",
             _text(objection.deadline),
             objection.get_status_display(),
+            objection.get_channel_display(),
+            _text(objection.received_on),
         ]
         for objection in objections
     ]

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import Lower
 
 from customers.models import Customer
+from harmonyze_portal.clock import legal_today
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from subprocessors import deadlines
 
@@ -38,8 +40,8 @@ class SubProcessor(TrackedModel):
     status = models.CharField(
         max_length=20, choices=SubProcessorStatus.choices, default=SubProcessorStatus.ANNOUNCED
     )
-    # Copied from the published change that announced it, so the database itself can refuse
-    # an access date inside the notice period (S3).
+    # Derived on every save from the latest published change that announces it (S3), never
+    # typed: the database can then refuse activation or an access date before the gate opens.
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     access_began_on = models.DateField("Access to customer data began on", null=True, blank=True)
     retired_on = models.DateField(null=True, blank=True)
@@ -52,49 +54,73 @@ class SubProcessor(TrackedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(access_began_on__isnull=True)
-                | Q(earliest_access_on__isnull=True)
-                | Q(access_began_on__gte=models.F("earliest_access_on")),
+                | Q(
+                    earliest_access_on__isnull=False,
+                    access_began_on__gte=models.F("earliest_access_on"),
+                ),
                 name="subprocessor_access_after_notice_period",
                 violation_error_message="Access cannot begin before the earliest access date "
-                "(Notice date + 15 days, DPA 5.1).",
+                "of a published change (Notice date + 15 days, DPA 5.1).",
             ),
             models.CheckConstraint(
                 condition=~Q(status=SubProcessorStatus.ACTIVE) | Q(access_began_on__isnull=False),
                 name="active_subprocessor_has_access_date",
                 violation_error_message="An active sub-processor needs the date its access began.",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=SubProcessorStatus.ACTIVE)
+                | Q(
+                    earliest_access_on__isnull=False,
+                    access_began_on__gte=models.F("earliest_access_on"),
+                ),
+                name="active_subprocessor_passed_the_gate",
+                violation_error_message="A sub-processor becomes active only through a published "
+                "change whose earliest access date has arrived (S3, DPA 5.1).",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    def announcing_change(self) -> Change | None:
+        """The latest published change that announces this sub-processor (S3)."""
+        if self.pk is None:
+            return None
+        return self.changes.published().order_by("-published_at", "-pk").first()
+
+    def gate_refusal(self, today: date) -> str | None:
+        """Why this row may not be saved as it stands (S3), from the changes, not the stored
+        ``earliest_access_on``."""
+        change = self.announcing_change()
+        return deadlines.access_refusal(
+            earliest_access_on=change.earliest_access_on if change else None,
+            access_began_on=self.access_began_on,
+            active=self.status == SubProcessorStatus.ACTIVE,
+            today=today,
+        )
+
     def clean(self) -> None:
         super().clean()
-        if self.status == SubProcessorStatus.ACTIVE or self.access_began_on:
-            problem = self.access_refusal(self.access_began_on)
-            if problem:
-                raise ValidationError({"access_began_on": problem})
+        problem = self.gate_refusal(legal_today())
+        if problem:
+            field = "status" if self.access_began_on is None else "access_began_on"
+            raise ValidationError({field: problem})
 
-    def access_refusal(self, access_on: date | None) -> str | None:
-        """Why access on ``access_on`` is not allowed yet, or None (S3)."""
-        if access_on is None:
-            return "Record the date access to customer data began."
-        pending = self.changes.filter(status=ChangeStatus.DRAFT).exists() and not (
-            self.changes.filter(status=ChangeStatus.PUBLISHED).exists()
-        )
-        if pending:
-            return "Publish the change that announces this sub-processor first (S3)."
-        announcing = self.changes.filter(status=ChangeStatus.PUBLISHED).order_by("-published_at")
-        change = announcing.first()
-        if change is not None:
-            if change.earliest_access_on is None:
-                return "The Notice is still going out; the earliest access date is not set yet."
-            if access_on < change.earliest_access_on:
-                return (
-                    f"Access cannot begin before {change.earliest_access_on:%Y-%m-%d}: the Notice "
-                    f"went out on {change.notice_date:%Y-%m-%d} and the DPA gives 15 days (S3)."
-                )
-        return None
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """S3 on every write path (admin, action, service, shell): the earliest access date is
+        taken from the changes, and activation or an access date before it arrives is refused
+        here; the database's constraints refuse what slips past (a raw write)."""
+        problem = self.gate_refusal(legal_today())
+        if problem:
+            raise ValidationError(
+                {"status" if self.access_began_on is None else "access_began_on": problem}
+            )
+        change = self.announcing_change()
+        self.earliest_access_on = change.earliest_access_on if change else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "earliest_access_on"}
+        super().save(*args, **kwargs)
 
 
 class ChangeKind(models.TextChoices):
@@ -114,6 +140,30 @@ class ChangeQuerySet(TrackedQuerySet["Change"]):
     def in_notice_period(self, today: date) -> ChangeQuerySet:
         return self.published().filter(
             Q(earliest_access_on__isnull=True) | Q(earliest_access_on__gt=today)
+        )
+
+    def announced(self) -> ChangeQuerySet:
+        """S1: published changes whose sub-processor is neither active nor withdrawn (retired),
+        in their notice period or past it: listed as announced every day until staff record
+        that access began, so it is never on neither list. One row per sub-processor: its
+        latest published change."""
+        later = Change.objects.published().filter(
+            subprocessor=OuterRef("subprocessor"), published_at__gt=OuterRef("published_at")
+        )
+        return (
+            self.published()
+            .filter(subprocessor__status=SubProcessorStatus.ANNOUNCED)
+            .exclude(Exists(later))
+        )
+
+    def gate_held(self) -> ChangeQuerySet:
+        """S3: published changes whose Notice date is held by deliveries that failed for good
+        and that counsel has not decided to proceed without; annotated with how many."""
+        holding = Q(deliveries__status=DeliveryStatus.FAILED, deliveries__waived_at__isnull=True)
+        return (
+            self.published()
+            .filter(holding)
+            .annotate(holding_deliveries=Count("deliveries", filter=holding))
         )
 
 
@@ -139,8 +189,8 @@ class Change(TrackedModel):
         max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.DRAFT
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # S3: the date the Notice went out to every active signup, and + 15 days. Set once the
-    # last delivery of the Notice has been sent.
+    # S3: the legal date of the last successful delivery, once no delivery holds the gate
+    # (services.change_refresh_notice_date); the earliest access date is derived on save.
     notice_date = models.DateField(null=True, blank=True, editable=False)
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     notice_subject = models.CharField(max_length=200, blank=True, editable=False)
@@ -160,6 +210,12 @@ class Change(TrackedModel):
                 condition=~Q(kind=ChangeKind.REPLACEMENT, status=ChangeStatus.PUBLISHED)
                 | Q(replaces__isnull=False),
                 name="published_replacement_names_replaced",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ChangeStatus.PUBLISHED)
+                | Q(notice_date__isnull=True, earliest_access_on__isnull=True),
+                name="only_a_published_change_has_a_notice_date",
+                violation_error_message="Only a published change has a Notice date (S3).",
             ),
         ]
 
@@ -181,9 +237,44 @@ class Change(TrackedModel):
         if errors:
             raise ValidationError(errors)
 
-    def set_notice_date(self, notice_date: date) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # S3: the earliest access date follows the Notice date, whatever was typed.
+        self.earliest_access_on = (
+            deadlines.earliest_access(self.notice_date) if self.notice_date else None
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "notice_date" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "earliest_access_on"}
+        super().save(*args, **kwargs)
+
+    def set_notice_date(self, notice_date: date | None) -> None:
         self.notice_date = notice_date
-        self.earliest_access_on = deadlines.earliest_access(notice_date)
+        self.earliest_access_on = deadlines.earliest_access(notice_date) if notice_date else None
+
+    def objection_deadline_for(
+        self, *, signup: Signup | None = None, customer: Customer | None = None
+    ) -> date | None:
+        """S4 (DPA 5.1): the last day an objection to this change is in time, for whoever
+        objects. The public form, the services and the admin all ask here.
+
+        "Within seven days of receiving the Notice": the legal date the Notice reached this
+        address + 7 days. An address the Notice did not reach (signed up after publication, or
+        its delivery is still queued or failed) objects for its customer, so the customer's
+        first delivery counts (+ 7 days); so does an objection staff enter for a customer
+        without an address. If the Notice reached neither, there is no deadline: the 7 days
+        have not started, and the objection is in time.
+        """
+        # Each sent delivery stores its own deadline (its legal delivery date + 7 days).
+        sent = self.deliveries.filter(status=DeliveryStatus.SENT)
+        deadline = None
+        if signup is not None:
+            deadline = sent.filter(signup=signup).aggregate(d=Min("objection_deadline"))["d"]
+            customer = customer or signup.customer
+        if deadline is None and customer is not None:
+            deadline = sent.filter(signup__customer=customer).aggregate(
+                d=Min("objection_deadline")
+            )["d"]
+        return deadline
 
 
 class SignupStatus(models.TextChoices):
@@ -246,6 +337,14 @@ class DeliveryQuerySet(TrackedQuerySet["Delivery"]):
     def unsent(self) -> DeliveryQuerySet:
         return self.exclude(status=DeliveryStatus.SENT)
 
+    def holding_the_gate(self) -> DeliveryQuerySet:
+        """S3: deliveries without which the Notice date cannot be set: still queued (being
+        retried), or failed for good with no decision by counsel to proceed without them."""
+        return self.filter(
+            Q(status=DeliveryStatus.QUEUED)
+            | Q(status=DeliveryStatus.FAILED, waived_at__isnull=True)
+        )
+
 
 DeliveryManager = models.Manager.from_queryset(DeliveryQuerySet)
 
@@ -266,18 +365,39 @@ class Delivery(TrackedModel):
     last_error = models.TextField(blank=True)
     # S4: the legal date of delivery + 7 days, per signup.
     objection_deadline = models.DateField(null=True, blank=True, db_index=True)
+    # S3: counsel's recorded decision to proceed without an address the Notice could not reach.
+    waived_at = models.DateTimeField("Proceeding without this address since", null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="Decided by",
+    )
+    waiver_reason = models.TextField("Why proceed without this address", blank=True)
 
     objects: ClassVar[DeliveryManager] = DeliveryManager()
 
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["change", "signup__email"]
+        permissions = [
+            ("waive_delivery", "Can proceed without an address the Notice could not reach"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["change", "signup"], name="one_delivery_per_signup"),
             models.CheckConstraint(
                 condition=~Q(status=DeliveryStatus.SENT)
                 | Q(sent_at__isnull=False, objection_deadline__isnull=False),
                 name="sent_delivery_has_time_and_deadline",
+            ),
+            models.CheckConstraint(
+                condition=Q(waived_at__isnull=True)
+                | (Q(waived_by__isnull=False) & ~Q(waiver_reason="")),
+                name="delivery_waiver_names_who_and_why",
+                violation_error_message="Proceeding without an address needs counsel's name and "
+                "a reason (S3).",
             ),
         ]
 
@@ -292,6 +412,12 @@ class ObjectionStatus(models.TextChoices):
     TERMINATED = "terminated", "Ended in termination"
 
 
+class ObjectionChannel(models.TextChoices):
+    NOTICE_LINK = "notice link", "The link in the Notice"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+
+
 class ObjectionQuerySet(TrackedQuerySet["Objection"]):
     def open(self) -> ObjectionQuerySet:
         return self.filter(status=ObjectionStatus.OPEN)
@@ -304,11 +430,18 @@ class Objection(TrackedModel):
     """A customer's objection to a change (S4, S5)."""
 
     change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="objections")
-    signup = models.ForeignKey(Signup, on_delete=models.PROTECT, related_name="objections")
+    signup = models.ForeignKey(
+        Signup, on_delete=models.PROTECT, null=True, blank=True, related_name="objections"
+    )
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="objections"
     )
-    received_at = models.DateTimeField()
+    channel = models.CharField(
+        max_length=20, choices=ObjectionChannel.choices, default=ObjectionChannel.NOTICE_LINK
+    )
+    received_at = models.DateTimeField("Recorded at")
+    # S4: judged on the legal date it was received (typed by staff for an email or a letter).
+    received_on = models.DateField("Received on", null=True, blank=True)
     deadline = models.DateField("In time until", null=True, blank=True)
     in_time = models.BooleanField()
     reason = models.TextField()
@@ -321,6 +454,13 @@ class Objection(TrackedModel):
 
     class Meta:
         ordering = ["-received_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(signup__isnull=False) | Q(customer__isnull=False),
+                name="objection_names_signup_or_customer",
+                violation_error_message="Name the signup or the customer who objects.",
+            ),
+        ]
 
     def __str__(self) -> str:
         who = self.customer or self.signup

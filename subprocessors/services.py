@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date
+from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
@@ -16,8 +17,14 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.models.accounts import TerminatedBy, TerminationRoute
 from customers.services import customer_terminate
+from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import PUBLIC_FORM, acting_as, bulk_create_with_history
+from harmonyze_portal.history import (
+    PUBLIC_FORM,
+    acting_as,
+    acting_staff_id,
+    bulk_create_with_history,
+)
 from harmonyze_portal.mail import queue_email
 from subprocessors import deadlines, tokens
 from subprocessors.models import (
@@ -27,9 +34,11 @@ from subprocessors.models import (
     Delivery,
     DeliveryStatus,
     Objection,
+    ObjectionChannel,
     ObjectionStatus,
     Signup,
     SignupStatus,
+    SubProcessorStatus,
 )
 
 
@@ -141,7 +150,10 @@ def notice_content(change: Change) -> tuple[str, str]:
 @transaction.atomic
 def change_publish(*, change: Change) -> int:
     """S3: publish the change on the public list and send the Notice to every active signup
-    at this moment, through the task queue. Returns the number of deliveries queued."""
+    at this moment, through the task queue. Returns the number of deliveries queued.
+
+    The deliveries and the task are the publishing staff member's (H1): their history rows
+    name them, not "system"."""
     from subprocessors.tasks import send_change_notices
 
     change = Change.objects.select_for_update().get(pk=change.pk)
@@ -150,6 +162,15 @@ def change_publish(*, change: Change) -> int:
     errors = {}
     if change.subprocessor_id is None:
         errors["subprocessor"] = "Choose the sub-processor this change announces."
+    elif change.subprocessor is not None and (
+        change.subprocessor.status == SubProcessorStatus.ACTIVE
+        or change.subprocessor.access_began_on is not None
+    ):
+        errors["subprocessor"] = (
+            f"{change.subprocessor} is already active or has an access date: a change announces "
+            "a sub-processor that does not access customer data yet. To announce it again, set "
+            "it to announced without an access date first (S3)."
+        )
     if change.kind == ChangeKind.REPLACEMENT and change.replaces_id is None:
         errors["replaces"] = "A replacement must name the sub-processor it replaces."
     if errors:
@@ -163,70 +184,77 @@ def change_publish(*, change: Change) -> int:
     change.save()
     deliveries = [Delivery(change=change, signup=signup) for signup in Signup.objects.active()]
     bulk_create_with_history(deliveries, Delivery, reason="Notice queued")
-    if not deliveries:
-        # Nobody to notify: the Notice went out, to no one, today.
-        change_refresh_notice_date(change)
-    change_id = change.pk
-    transaction.on_commit(lambda: send_change_notices.enqueue(change_id=change_id))
+    # Nobody to notify: the Notice went out, to no one, today.
+    change_refresh_notice_date(change)
+    change_id, staff_id = change.pk, acting_staff_id()
+    transaction.on_commit(
+        lambda: send_change_notices.enqueue(change_id=change_id, staff_id=staff_id)
+    )
     return len(deliveries)
 
 
 def change_refresh_notice_date(change: Change) -> None:
-    """S3: once no delivery is waiting, the Notice date is the legal date of the last one
-    sent; the earliest access date follows (+15 days), on the change and its sub-processor."""
-    if change.notice_date is not None:
-        # Fixed once the Notice has gone out: a failed delivery sent later gets its own
-        # objection deadline (S4), but cannot move an access date already relied on.
+    """S3 (revised): the Notice date is the legal date of the last successful delivery, once
+    no delivery holds the gate (queued, or failed for good without counsel's waiver); the
+    earliest access date follows (+15 days), on the change and its sub-processor.
+
+    It moves when a failed delivery is sent later, until access has begun: from then the
+    date that admitted the access stays (a late delivery still gets its own S4 deadline)."""
+    if change.status != ChangeStatus.PUBLISHED or change.published_at is None:
         return
-    if change.deliveries.filter(status=DeliveryStatus.QUEUED).exists():
+    subprocessor = change.subprocessor
+    if change.notice_date is not None and subprocessor and subprocessor.access_began_on:
         return
-    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))[
-        "last"
-    ]
-    moment: datetime = last or change.published_at or timezone.now()
-    notice_date = legal_date(moment, settings.TIME_ZONE)
+    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))
+    notice_date = deadlines.notice_date(
+        published_on=legal_date(change.published_at, settings.TIME_ZONE),
+        last_sent_on=legal_date(last["last"], settings.TIME_ZONE) if last["last"] else None,
+        holding=change.deliveries.holding_the_gate().count(),
+    )
     if change.notice_date == notice_date:
         return
     change.set_notice_date(notice_date)
-    change._change_reason = "Notice date set: every delivery is done"  # type: ignore[attr-defined]
+    change._change_reason = (  # type: ignore[attr-defined]
+        f"Notice date {notice_date}: the last delivery reached its address"
+        if notice_date
+        else "Notice date held: a delivery has not reached its address (S3)"
+    )
     change.save()
-    subprocessor = change.subprocessor
-    if subprocessor is not None and subprocessor.earliest_access_on != change.earliest_access_on:
-        subprocessor.earliest_access_on = change.earliest_access_on
+    if subprocessor is not None:
         subprocessor._change_reason = f"Earliest access date from {change}"  # type: ignore[attr-defined]
         subprocessor.save()
 
 
 @transaction.atomic
-def objection_record(*, change: Change, signup: Signup, reason: str) -> Objection:
-    """S4: record an objection; in time if received on or before the signup's own delivery
-    date + 7 days. A late objection is recorded too, marked out of time. The legal inbox is
-    emailed at once."""
-    if not reason.strip():
-        raise ValidationError({"reason": "Tell us why you object."})
-    now = timezone.now()
-    delivery = change.deliveries.filter(signup=signup, status=DeliveryStatus.SENT).first()
-    deadline = delivery.objection_deadline if delivery else None
-    received_on = legal_date(now, settings.TIME_ZONE)
-    # No recorded delivery (the address signed up after publication): judged from the Notice
-    # date, as the DPA's clock runs from the Notice.
-    if deadline is None and change.notice_date is not None:
-        deadline = deadlines.objection_deadline(change.notice_date)
-    in_time = deadline is None or received_on <= deadline
-    with acting_as(PUBLIC_FORM, reason="Objection received"):
-        objection = Objection(
-            change=change,
-            signup=signup,
-            customer=signup.customer,
-            received_at=now,
-            deadline=deadline,
-            in_time=in_time,
-            reason=reason.strip(),
+def delivery_waive(*, delivery: Delivery, by: Any, reason: str) -> Delivery:
+    """S3: counsel's recorded decision to proceed without an address the Notice could not
+    reach (failed for good). The delivery stops holding the gate; the Notice date becomes the
+    last successful delivery's. Counsel only (the ``waive_delivery`` permission)."""
+    if not by.has_perm("subprocessors.waive_delivery"):
+        raise PermissionDenied("Only counsel may decide to proceed without an address (S3).")
+    delivery = Delivery.objects.select_for_update(of=("self",)).get(pk=delivery.pk)
+    if delivery.status != DeliveryStatus.FAILED:
+        raise ValidationError(
+            f"The Notice to {delivery.signup} has not failed for good: nothing to waive."
         )
-        objection.save()
+    if delivery.waived_at is not None:
+        raise ValidationError(f"Counsel already decided to proceed without {delivery.signup}.")
+    if not reason.strip():
+        raise ValidationError({"waiver_reason": "Say why Harmonyze proceeds without it."})
+    delivery.waived_at = timezone.now()
+    delivery.waived_by = by
+    delivery.waiver_reason = reason.strip()
+    delivery._change_reason = f"Proceed without this address: {delivery.waiver_reason}"  # type: ignore[attr-defined]
+    delivery.save()
+    change_refresh_notice_date(Change.objects.select_for_update().get(pk=delivery.change_id))
+    return delivery
+
+
+def _notify_legal_inbox(objection: Objection) -> None:
+    change = objection.change
     queue_email(
         to=[settings.LEGAL_INBOX_EMAIL],
-        subject=f"{'Objection' if in_time else 'Late objection'} to {change}",
+        subject=f"{'Objection' if objection.in_time else 'Late objection'} to {change}",
         body=render_to_string(
             "subprocessors/emails/objection_received.txt",
             {
@@ -235,7 +263,95 @@ def objection_record(*, change: Change, signup: Signup, reason: str) -> Objectio
             },
         ),
     )
+
+
+def _objection(
+    *,
+    change: Change,
+    signup: Signup | None,
+    customer: Customer | None,
+    channel: str,
+    received_on: date,
+    reason: str,
+    history_reason: str,
+) -> Objection:
+    """S4: one rule for every route: in time if received on or before
+    ``change.objection_deadline_for`` (the customer's first delivery + 7 days)."""
+    errors = {}
+    if not reason.strip():
+        errors["reason"] = "Tell us why you object."
+    if change.status != ChangeStatus.PUBLISHED:
+        errors["change"] = "Only a published change can be objected to."
+    if signup is None and customer is None:
+        errors["customer"] = "Name the signup or the customer who objects."
+    if errors:
+        raise ValidationError(errors)
+    customer = customer or (signup.customer if signup else None)
+    deadline = change.objection_deadline_for(signup=signup, customer=customer)
+    objection = Objection(
+        change=change,
+        signup=signup,
+        customer=customer,
+        channel=channel,
+        received_at=timezone.now(),
+        received_on=received_on,
+        deadline=deadline,
+        in_time=deadlines.objection_in_time(received_on, deadline),
+        reason=reason.strip(),
+    )
+    objection.full_clean()
+    objection._change_reason = history_reason  # type: ignore[attr-defined]
+    objection.save()
     return objection
+
+
+@transaction.atomic
+def objection_record(*, change: Change, signup: Signup, reason: str) -> Objection:
+    """S4: an objection through the link in the Notice, received today. A late objection is
+    recorded too, marked out of time. The legal inbox is emailed at once."""
+    with acting_as(PUBLIC_FORM, reason="Objection received"):
+        objection = _objection(
+            change=change,
+            signup=signup,
+            customer=None,
+            channel=ObjectionChannel.NOTICE_LINK,
+            received_on=legal_today(),
+            reason=reason,
+            history_reason="Objection received",
+        )
+    _notify_legal_inbox(objection)
+    return objection
+
+
+@transaction.atomic
+def objection_enter(
+    *,
+    change: Change,
+    channel: str,
+    received_on: date,
+    reason: str,
+    signup: Signup | None = None,
+    customer: Customer | None = None,
+    change_reason: str = "",
+) -> Objection:
+    """S4: an objection that arrived by email or letter, entered by staff (the history names
+    them) with the legal date it was received, judged by the same rule as the public form."""
+    errors = {}
+    if channel not in (ObjectionChannel.EMAIL, ObjectionChannel.LETTER):
+        errors["channel"] = "Staff enter objections received by email or letter."
+    if received_on > legal_today():
+        errors["received_on"] = "The date received cannot be in the future."
+    if errors:
+        raise ValidationError(errors)
+    return _objection(
+        change=change,
+        signup=signup,
+        customer=customer,
+        channel=channel,
+        received_on=received_on,
+        reason=reason,
+        history_reason=change_reason or f"Objection received by {channel}, entered by staff",
+    )
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import acting_as, record_history
+from harmonyze_portal.history import record_history, task_acting_as
 from subprocessors import deadlines
 from subprocessors.models import Change, Delivery, DeliveryStatus
 
@@ -121,7 +121,7 @@ def _send_batch(ids: list[int], change: Change, connection: BaseEmailBackend) ->
 
 
 @task()
-def send_change_notices(*, change_id: int) -> dict[str, int]:
+def send_change_notices(*, change_id: int, staff_id: int | None = None) -> dict[str, int]:
     """Send every queued delivery of the change over one SMTP connection.
 
     Idempotent: each delivery is locked and checked before sending, so a re-run, a second
@@ -129,11 +129,14 @@ def send_change_notices(*, change_id: int) -> dict[str, int]:
     attempted (see BATCH_SIZE for the one window a crash leaves). A failure leaves the
     delivery queued (with its error) for a retry with back-off, up to NOTICE_MAX_ATTEMPTS,
     then marks it failed for the team.
+
+    ``staff_id`` is the staff member who published the change or asked for the retry: the
+    deliveries' history names them (H1). The cron's retries carry none.
     """
     from subprocessors.services import change_refresh_notice_date
 
     sent = failed = 0
-    with acting_as(ACTOR, reason="Notice delivery"):
+    with task_acting_as(ACTOR, staff_id=staff_id, reason="Notice delivery"):
         ids = list(
             Delivery.objects.filter(change_id=change_id, status=DeliveryStatus.QUEUED)
             .order_by("pk")
@@ -151,12 +154,15 @@ def send_change_notices(*, change_id: int) -> dict[str, int]:
                 failed += batch_failed
         finally:
             connection.close()
-        change_refresh_notice_date(change)
+        with transaction.atomic():
+            change_refresh_notice_date(Change.objects.select_for_update().get(pk=change_id))
     retrying = Delivery.objects.filter(
         change_id=change_id, status=DeliveryStatus.QUEUED, attempts__gt=0
     )
     if retrying.exists() and default_task_backend.supports_defer:
         worst = max(retrying.values_list("attempts", flat=True))
         delay = timedelta(minutes=settings.NOTICE_RETRY_MINUTES * 2 ** (worst - 1))
-        send_change_notices.using(run_after=timezone.now() + delay).enqueue(change_id=change_id)
+        send_change_notices.using(run_after=timezone.now() + delay).enqueue(
+            change_id=change_id, staff_id=staff_id
+        )
     return {"sent": sent, "failed": failed}

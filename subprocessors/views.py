@@ -26,14 +26,7 @@ from harmonyze_portal.pdf import render_pdf
 from harmonyze_portal.ratelimit import public_post_rate_limit
 from subprocessors import services, tokens
 from subprocessors.forms import NoticeSignupForm, ObjectionForm
-from subprocessors.models import (
-    Change,
-    Delivery,
-    DeliveryStatus,
-    Signup,
-    SignupStatus,
-    SubProcessor,
-)
+from subprocessors.models import Change, Signup, SignupStatus, SubProcessor
 
 NOTICE_STILL_GOING_OUT = "notice still going out"
 # Cached by browsers and proxies for five minutes: the list changes a few times a year.
@@ -138,8 +131,10 @@ def public_list(today: date) -> PublicList:
     return PublicList(
         today=today,
         current=list(SubProcessor.objects.current().order_by("name")),
+        # S1: an announced sub-processor stays announced after its earliest access date, until
+        # staff record that access began (then it is current) or withdraw it.
         announced=list(
-            Change.objects.in_notice_period(today)
+            Change.objects.announced()
             .select_related("subprocessor", "replaces")
             .order_by("earliest_access_on", "pk")
         ),
@@ -296,13 +291,8 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
     change = get_object_or_404(
         Change.objects.published().select_related("subprocessor", "replaces"), pk=change_id
     )
-    signup = get_object_or_404(Signup, pk=parsed.signup_id)
-    delivery = (
-        Delivery.objects.filter(change=change, signup=signup, status=DeliveryStatus.SENT)
-        .only("objection_deadline")
-        .first()
-    )
-    deadline = delivery.objection_deadline if delivery else None
+    signup = get_object_or_404(Signup.objects.select_related("customer"), pk=parsed.signup_id)
+    deadline = change.objection_deadline_for(signup=signup)
     form = ObjectionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():

@@ -40,7 +40,7 @@ class TerminatedBy(models.TextChoices):
 
 class TerminationRoute(models.TextChoices):
     ORDINARY = "ordinary", "Under the Agreement"
-    OBJECTION = "objection", "Unresolved sub-processor objection (DPA 5.2)"
+    OBJECTION = "objection", "Unresolved sub-processor objection (DPA 5.1)"
 
 
 class CustomerQuerySet(TrackedQuerySet["Customer"]):

@@ -223,6 +223,13 @@ def test_rule_c5_send_notices_shows_the_draft_then_sends_on_confirmation(
     assert list(BreachNotice.objects.pending()) == [
         BreachNotice.objects.get(breach=breach, customer=initech)
     ]
+    # H1: the task queued from the admin records its work as the analyst's.
+    for notice in sent:
+        record = notice.history.first()
+        assert (record.history_user, record.history_actor) == (
+            analyst,
+            "task: send breach notices for staff: analyst",
+        )
     messages = client.get("/admin/customers/breach/").content.decode()
     assert "Queued 2 notice(s) for sending." in messages
     assert "No notice contact, nothing sent: Initech AG" in messages

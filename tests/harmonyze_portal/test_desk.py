@@ -328,9 +328,9 @@ def test_index_shows_coverage_warnings(signed_in: Any, counsel: Any, acme: Custo
     page = signed_in(counsel).get("/admin/")
 
     rules = [w.rule for w in page.context["desk_warnings"]]
-    assert rules == ["A5", "S6", "C5"]
+    assert rules == ["A5", "S3", "C5"]
     text = page.content.decode()
-    assert "failed for 1 recipient(s)" in text
+    assert "the gate is held by 1 delivery(ies) that failed for good" in text
     assert "1 breach notice(s) pending" in text
 
 

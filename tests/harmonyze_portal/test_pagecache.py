@@ -12,19 +12,20 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from harmonyze_portal.history import acting_as
-from subprocessors.models import SubProcessor, SubProcessorStatus
+from subprocessors.models import SubProcessor
+from tests.subprocessors.builders import make_subprocessor
 
 pytestmark = pytest.mark.django_db
 
 
 def make_vendor(name: str) -> SubProcessor:
+    # Current only through a published change whose 15 days have passed (S3).
     with acting_as("task: test"):
-        return SubProcessor.objects.create(
-            name=name,
+        return make_subprocessor(
+            name,
             purpose="Hosting",
             locations="Ireland",
             data_categories="Service Data",
-            status=SubProcessorStatus.ACTIVE,
             access_began_on=date(2025, 1, 1),
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -28,6 +28,8 @@ def make_subprocessor(
     access_began_on: date | None = date(2024, 3, 1),
     **fields: Any,
 ) -> SubProcessor:
+    """An announced sub-processor, or one whose access began on ``access_began_on`` the only
+    way S3 admits: through a change published with a Notice date 15 days before."""
     defaults = {
         "purpose": "Transactional email",
         "locations": "United States",
@@ -35,13 +37,20 @@ def make_subprocessor(
     }
     if status != SubProcessorStatus.ACTIVE and "access_began_on" not in fields:
         access_began_on = None
-    subprocessor = SubProcessor(
-        name=name,
-        status=status,
-        access_began_on=access_began_on,
-        **{**defaults, **fields},
-    )
+    subprocessor = SubProcessor(name=name, **{**defaults, **fields})
     subprocessor.save()
+    if access_began_on is not None:
+        notice_on = access_began_on - timedelta(days=deadlines.NOTICE_DAYS)
+        make_change(
+            subprocessor,
+            summary=f"Harmonyze intends to add {name}.",
+            published_at=datetime.combine(notice_on, time(15), tzinfo=UTC),
+            notice_date=notice_on,
+        )
+        subprocessor.access_began_on = access_began_on
+    subprocessor.status = status
+    if status != SubProcessorStatus.ANNOUNCED:
+        subprocessor.save()
     return subprocessor
 
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.test import Client
 from pypdf import PdfReader
 
@@ -74,15 +76,15 @@ STANDARD = {
     "viewer": {"changelist": 200, "add": 403, "change": 200, "delete": 403},
     "outsider": {"changelist": 403, "add": 403, "change": 403, "delete": 403},
 }
-# Signups confirm by email and objections come through the Notice's link: nobody adds them by
-# hand. Deliveries are the proof of notice: only the task writes them.
+# Signups confirm by email: nobody adds them by hand. Objections by email or letter are entered
+# by staff (S4). Deliveries are the proof of notice: only the task writes them.
 NO_ADD = {person: {**codes, "add": 403} for person, codes in STANDARD.items()}
 PROOF_ONLY = {person: {**codes, "add": 403, "delete": 403} for person, codes in STANDARD.items()}
 EXPECTED = {
     "subprocessor": STANDARD,
     "change": STANDARD,
     "signup": NO_ADD,
-    "objection": NO_ADD,
+    "objection": STANDARD,
     "delivery": PROOF_ONLY,
 }
 
@@ -208,13 +210,16 @@ def test_rule_s3_access_on_day_15_is_allowed_in_the_admin(
     assert (subprocessor.status, subprocessor.access_began_on) == ("active", date(2026, 3, 17))
 
 
-def test_rule_s3_the_database_refuses_access_on_day_14_without_clean() -> None:
+def test_rule_s3_save_and_the_database_refuse_access_on_day_14() -> None:
     subprocessor = announced_with_notice_on_d()
     subprocessor.status = SubProcessorStatus.ACTIVE
     subprocessor.access_began_on = date(2026, 3, 16)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(ValidationError, match="Access cannot begin before 2026-03-17"):
         subprocessor.save()
+    # Past save() (a raw write), the database's constraint refuses it.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Model.save(subprocessor)
 
     subprocessor.access_began_on = date(2026, 3, 17)
     subprocessor.save()

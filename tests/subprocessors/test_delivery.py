@@ -146,7 +146,7 @@ def test_rule_s6_every_notice_carries_one_click_unsubscribe_and_its_message_id(
         assert body.startswith(change.notice_body)
 
 
-def test_rule_s6_a_delivery_failing_every_attempt_is_marked_failed_and_listed(
+def test_rule_s3_a_delivery_failing_for_good_holds_the_gate_until_sent_three_days_later(
     inbox: Inbox,
     settings: Any,
     django_capture_on_commit_callbacks: Any,
@@ -158,21 +158,28 @@ def test_rule_s6_a_delivery_failing_every_attempt_is_marked_failed_and_listed(
     make_signup("gone@example.org", status=SignupStatus.ACTIVE)
     inbox.refuse["gone@example.org"] = 99
 
-    change = published_change(django_capture_on_commit_callbacks)
-    send_change_notices.enqueue(change_id=change.pk)
+    with time_machine.travel(PUBLISHED, tick=False):
+        change = published_change(django_capture_on_commit_callbacks)
+        send_change_notices.enqueue(change_id=change.pk)
 
     gone = Delivery.objects.get(change=change, signup__email="gone@example.org")
     assert (gone.status, gone.attempts) == (DeliveryStatus.FAILED, 2)
     assert inbox.count() == {"alice@acme.com": 1}
     change.refresh_from_db()
-    assert change.notice_date is not None  # nobody is queued any more
+    # Failed for good: no Notice date, no earliest access date (S3 as revised).
+    assert (change.notice_date, change.earliest_access_on) == (None, None)
+    assert change.subprocessor.earliest_access_on is None
     client = signed_in(counsel)
     listed = client.get("/admin/subprocessors/delivery/?status=failed")
     assert [d.signup.email for d in listed.context["cl"].result_list] == ["gone@example.org"]
 
-    # The team retries once the address works again: sent once, nobody else gets a copy.
+    # Three days later the address works again and the team retries: sent once, nobody else
+    # gets a copy, and the Notice date is that day.
     inbox.refuse.clear()
-    with django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(PUBLISHED + timedelta(days=3), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         client.post(
             "/admin/subprocessors/delivery/",
             {"action": "retry", "_selected_action": [gone.pk]},
@@ -180,6 +187,13 @@ def test_rule_s6_a_delivery_failing_every_attempt_is_marked_failed_and_listed(
     gone.refresh_from_db()
     assert gone.status == DeliveryStatus.SENT
     assert inbox.count() == {"alice@acme.com": 1, "gone@example.org": 1}
+    change.refresh_from_db()
+    assert (str(change.notice_date), str(change.earliest_access_on)) == (
+        "2026-03-05",
+        "2026-03-20",
+    )
+    change.subprocessor.refresh_from_db()
+    assert str(change.subprocessor.earliest_access_on) == "2026-03-20"
 
 
 def test_rule_s6_the_cron_command_retries_after_the_back_off(

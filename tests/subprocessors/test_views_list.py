@@ -13,7 +13,7 @@ import time_machine
 from django.test import Client
 from pypdf import PdfReader
 
-from subprocessors.models import ChangeKind, SubProcessorStatus
+from subprocessors.models import ChangeKind, SubProcessor, SubProcessorStatus
 from tests.subprocessors.builders import make_change, make_subprocessor
 
 pytestmark = pytest.mark.django_db
@@ -88,12 +88,61 @@ def test_the_list_shows_current_subprocessors_and_changes_in_their_notice_period
     assert "<script" not in page
 
 
-@pytest.mark.usefixtures("on_march_10")
-def test_the_notice_period_ends_on_the_earliest_access_date(client: Client, listed) -> None:
-    with time_machine.travel(datetime(2026, 3, 17, 14, tzinfo=UTC), tick=False):
-        page = client.get("/sub-processors/").content.decode()
-    assert "Stripe takes over card payments." not in page
-    assert "Mailgun replaces OldMail." in page
+def listed_as(client: Client, name: str) -> set[str]:
+    """Where ``name`` is on the list today, as the page, the JSON and the CSV say."""
+    page = client.get("/sub-processors/").content.decode()
+    announced_html, current_html = page.split('id="current"')
+    data = json.loads(client.get("/sub-processors.json").content)
+    rows = csv.DictReader(io.StringIO(client.get("/sub-processors.csv").content.decode()))
+    found = set()
+    if name in announced_html.split('id="announced"')[1]:
+        found.add("html announced")
+    if name in current_html:
+        found.add("html current")
+    if any(c["subprocessor"]["name"] == name for c in data["announced_changes"]):
+        found.add("json announced")
+    if any(sp["name"] == name for sp in data["subprocessors"]):
+        found.add("json current")
+    for row in rows:
+        if row["Name"] == name:
+            found.add(f"csv {row['Listed as'].split()[0]}")
+    return found
+
+
+ANNOUNCED_EVERYWHERE = {"html announced", "json announced", "csv announced"}
+
+
+@pytest.mark.parametrize("day", [16, 17, 18], ids=["day before", "day of", "day after"])
+def test_rule_s1_an_announced_subprocessor_stays_listed_around_its_earliest_access_date(
+    client: Client, listed, day: int
+) -> None:
+    """Stripe's earliest access date is 17 March; nobody has recorded that access began."""
+    with time_machine.travel(datetime(2026, 3, day, 14, tzinfo=UTC), tick=False):
+        assert listed_as(client, "Stripe") == ANNOUNCED_EVERYWHERE
+        data = json.loads(client.get("/sub-processors.json").content)
+    [stripe] = [c for c in data["announced_changes"] if c["subprocessor"]["name"] == "Stripe"]
+    assert stripe["earliest_access_on"] == "2026-03-17"
+
+
+def test_rule_s1_once_access_began_it_is_current_and_no_longer_announced(
+    client: Client, listed
+) -> None:
+    stripe = SubProcessor.objects.get(name="Stripe")
+    with time_machine.travel(datetime(2026, 3, 18, 14, tzinfo=UTC), tick=False):
+        stripe.status = SubProcessorStatus.ACTIVE
+        stripe.access_began_on = date(2026, 3, 18)
+        stripe.save()
+        assert listed_as(client, "Stripe") == {"html current", "json current", "csv current"}
+
+
+def test_rule_s1_a_withdrawn_subprocessor_leaves_the_announced_changes(
+    client: Client, listed
+) -> None:
+    stripe = SubProcessor.objects.get(name="Stripe")
+    stripe.status = SubProcessorStatus.RETIRED
+    stripe.save()
+    with time_machine.travel(datetime(2026, 3, 18, 14, tzinfo=UTC), tick=False):
+        assert listed_as(client, "Stripe") == set()
 
 
 @pytest.mark.usefixtures("on_march_10")
@@ -152,10 +201,11 @@ def test_the_atom_feed_lists_published_changes(client: Client, listed) -> None:
     assert titles == [
         "Replacement of OldMail by Mailgun",
         "Addition of Stripe",
+        "Addition of Postmark",  # the change that admitted Postmark (S3)
         "Addition of Postmark",
     ]
     ids = [entry.findtext(f"{ATOM}id") for entry in root.iter(f"{ATOM}entry")]
-    assert len(set(ids)) == 3
+    assert len(set(ids)) == 4
     summary = next(root.iter(f"{ATOM}entry")).findtext(f"{ATOM}summary")
     assert "still going out" in summary
 

@@ -1,0 +1,79 @@
+"""The sub-processor clock's pure rules (S3, S4): dates in, dates out, no database."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from subprocessors import deadlines
+
+D = date(2026, 3, 2)
+EARLIEST = date(2026, 3, 17)
+
+
+def test_rule_s3_earliest_access_is_the_notice_date_plus_15_days_across_a_month_end() -> None:
+    assert deadlines.earliest_access(D) == EARLIEST
+    assert deadlines.earliest_access(date(2024, 2, 14)) == date(2024, 2, 29)
+    assert deadlines.earliest_access(date(2025, 12, 31)) == date(2026, 1, 15)
+
+
+@pytest.mark.parametrize(
+    ("last_sent_on", "holding", "expected"),
+    [
+        (None, 0, D),  # nobody to notify: the Notice went out, to no one, that day
+        (date(2026, 3, 2), 0, D),
+        (date(2026, 3, 5), 0, date(2026, 3, 5)),  # the last successful delivery
+        (date(2026, 3, 5), 1, None),  # a delivery still holds the gate
+        (None, 2, None),
+    ],
+)
+def test_rule_s3_the_notice_date_is_the_last_successful_delivery(
+    last_sent_on: date | None, holding: int, expected: date | None
+) -> None:
+    assert (
+        deadlines.notice_date(published_on=D, last_sent_on=last_sent_on, holding=holding)
+        == expected
+    )
+
+
+def refusal(
+    earliest: date | None, began: date | None, *, active: bool = True, today: date = EARLIEST
+) -> str | None:
+    return deadlines.access_refusal(
+        earliest_access_on=earliest, access_began_on=began, active=active, today=today
+    )
+
+
+def test_rule_s3_access_on_the_earliest_access_date_is_allowed_the_day_before_refused() -> None:
+    assert refusal(EARLIEST, EARLIEST) is None
+    assert "cannot begin before 2026-03-17" in (refusal(EARLIEST, date(2026, 3, 16)) or "")
+
+
+def test_rule_s3_the_gate_must_have_arrived_today() -> None:
+    problem = refusal(EARLIEST, EARLIEST, today=date(2026, 3, 16))
+    assert problem
+    assert "earliest access date is 2026-03-17" in problem
+
+
+def test_rule_s3_no_published_change_no_activation_nor_access_date() -> None:
+    assert "publish its change" in (refusal(None, EARLIEST) or "")
+    assert "publish its change" in (refusal(None, None) or "")
+    assert "publish its change" in (refusal(None, EARLIEST, active=False) or "")
+
+
+def test_rule_s3_active_needs_an_access_date_that_has_come() -> None:
+    assert refusal(EARLIEST, None) == "Record the date access to customer data began."
+    assert "has not come yet" in (refusal(EARLIEST, date(2026, 3, 18)) or "")
+
+
+def test_rule_s3_an_announced_row_without_access_date_needs_nothing() -> None:
+    assert refusal(None, None, active=False) is None
+
+
+def test_rule_s4_in_time_on_day_7_out_of_time_on_day_8_and_no_deadline_is_in_time() -> None:
+    deadline = deadlines.objection_deadline(D)
+    assert deadline == date(2026, 3, 9)
+    assert deadlines.objection_in_time(date(2026, 3, 9), deadline)
+    assert not deadlines.objection_in_time(date(2026, 3, 10), deadline)
+    assert deadlines.objection_in_time(date(2027, 1, 1), None)

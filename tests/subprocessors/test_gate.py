@@ -1,0 +1,278 @@
+"""S3, the 15-day gate, tried on every write path as each role: a sub-processor becomes active,
+or gets an access date, only through a published change whose earliest access date has come."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.test import Client
+
+from harmonyze_portal.clock import legal_today
+from subprocessors.models import Change, ChangeStatus, Delivery, SubProcessor, SubProcessorStatus
+from subprocessors.services import change_publish
+from tests.subprocessors.builders import make_change, make_signup, make_subprocessor
+
+pytestmark = pytest.mark.django_db
+
+PUBLISHED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # Notice date 2 March: earliest 17 March
+
+
+@pytest.fixture
+def staff(counsel: Any, analyst: Any, viewer: Any) -> dict[str, Any]:
+    return {"counsel": counsel, "analyst": analyst, "viewer": viewer}
+
+
+def form(name: str, *, status: str, access_on: str = "") -> dict[str, str]:
+    return {
+        "name": name,
+        "purpose": "Payments",
+        "locations": "United States",
+        "data_categories": "Card numbers",
+        "website": "",
+        "status": status,
+        "access_began_on": access_on,
+        "retired_on": "",
+        "change_reason": "Trying the gate",
+    }
+
+
+def announced(name: str = "Stripe", *, published_at: datetime | None = None) -> SubProcessor:
+    """An announced sub-processor; with ``published_at``, its change is published then (no
+    signups: the Notice date is that day)."""
+    subprocessor = make_subprocessor(name, status=SubProcessorStatus.ANNOUNCED)
+    if published_at is not None:
+        change = make_change(subprocessor)
+        with time_machine.travel(published_at, tick=False):
+            change_publish(change=change)
+        subprocessor.refresh_from_db()
+    return subprocessor
+
+
+def is_listed_current(client: Client, name: str) -> bool:
+    page = client.get("/sub-processors/").content.decode()
+    return name in page.split('id="current"')[1]
+
+
+@pytest.mark.parametrize("person", ["counsel", "analyst"])
+def test_rule_s3_the_admin_edit_cannot_activate_without_a_published_change(
+    staff: dict[str, Any], signed_in: Callable[[Any], Client], client: Client, person: str
+) -> None:
+    """The reported break: announced, then edited to active with access from today."""
+    stripe = announced()
+    today = legal_today().isoformat()
+
+    response = signed_in(staff[person]).post(
+        f"/admin/subprocessors/subprocessor/{stripe.pk}/change/",
+        form("Stripe", status="active", access_on=today),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "publish its change" in errors["access_began_on"][0]
+    stripe.refresh_from_db()
+    assert (stripe.status, stripe.access_began_on) == ("announced", None)
+    assert not is_listed_current(client, "Stripe")
+    assert not SubProcessor.objects.current().exists()
+
+
+@pytest.mark.parametrize("person", ["counsel", "analyst"])
+@pytest.mark.parametrize("access_on", ["", "2026-03-20"], ids=["no-date", "with-date"])
+def test_rule_s3_adding_a_subprocessor_as_active_is_a_form_error_not_a_500(
+    staff: dict[str, Any], signed_in: Callable[[Any], Client], person: str, access_on: str
+) -> None:
+    response = signed_in(staff[person]).post(
+        "/admin/subprocessors/subprocessor/add/",
+        form("Stripe", status="active", access_on=access_on),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "publish its change" in " ".join(
+        errors.get("status", []) + errors.get("access_began_on", [])
+    )
+    assert not SubProcessor.objects.exists()
+
+
+def test_rule_s3_adding_an_announced_subprocessor_with_an_access_date_is_refused(
+    analyst: Any, signed_in: Callable[[Any], Client]
+) -> None:
+    response = signed_in(analyst).post(
+        "/admin/subprocessors/subprocessor/add/",
+        form("Stripe", status="announced", access_on="2026-03-20"),
+    )
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["access_began_on"]
+    assert not SubProcessor.objects.exists()
+
+
+def test_adding_an_announced_subprocessor_still_works(
+    analyst: Any, signed_in: Callable[[Any], Client]
+) -> None:
+    response = signed_in(analyst).post(
+        "/admin/subprocessors/subprocessor/add/", form("Stripe", status="announced")
+    )
+
+    assert response.status_code == 302
+    assert SubProcessor.objects.get().status == SubProcessorStatus.ANNOUNCED
+
+
+def test_rule_s3_the_viewer_cannot_edit_at_all(
+    viewer: Any, signed_in: Callable[[Any], Client]
+) -> None:
+    stripe = announced()
+
+    response = signed_in(viewer).post(
+        f"/admin/subprocessors/subprocessor/{stripe.pk}/change/",
+        form("Stripe", status="active", access_on="2026-03-20"),
+    )
+
+    assert response.status_code == 403
+    stripe.refresh_from_db()
+    assert stripe.status == SubProcessorStatus.ANNOUNCED
+
+
+@pytest.mark.parametrize("person", ["counsel", "analyst"])
+def test_rule_s3_the_admin_edit_waits_for_the_earliest_access_date_to_arrive(
+    staff: dict[str, Any], signed_in: Callable[[Any], Client], person: str
+) -> None:
+    """Published today: the earliest access date is 15 days away, even if typed as the access
+    date."""
+    stripe = announced(published_at=datetime.now(UTC))
+    earliest = stripe.earliest_access_on
+    assert earliest == legal_today() + timedelta(days=15)
+
+    response = signed_in(staff[person]).post(
+        f"/admin/subprocessors/subprocessor/{stripe.pk}/change/",
+        form("Stripe", status="active", access_on=earliest.isoformat()),
+    )
+
+    assert response.status_code == 200
+    assert (
+        f"earliest access date is {earliest}"
+        in (response.context["adminform"].form.errors["access_began_on"][0])
+    )
+    stripe.refresh_from_db()
+    assert stripe.status == SubProcessorStatus.ANNOUNCED
+
+
+def test_rule_s3_the_admin_edit_is_refused_while_the_notice_is_held(
+    counsel: Any, signed_in: Callable[[Any], Client]
+) -> None:
+    """A delivery still waiting: no Notice date, so no earliest access date to reach."""
+    make_signup("dpo@acme.com", status="active")
+    stripe = make_subprocessor("Stripe", status=SubProcessorStatus.ANNOUNCED)
+    change = make_change(stripe)
+    with time_machine.travel(PUBLISHED, tick=False):
+        change_publish(change=change)  # the task never runs: the delivery stays queued
+    assert Delivery.objects.get().status == "queued"
+
+    response = signed_in(counsel).post(
+        f"/admin/subprocessors/subprocessor/{stripe.pk}/change/",
+        form("Stripe", status="active", access_on="2026-04-01"),
+    )
+
+    assert response.status_code == 200
+    stripe.refresh_from_db()
+    assert stripe.status == SubProcessorStatus.ANNOUNCED
+
+
+def test_rule_s3_the_gate_open_the_admin_edit_records_access(
+    analyst: Any, signed_in: Callable[[Any], Client], client: Client
+) -> None:
+    stripe = announced(published_at=PUBLISHED)
+
+    response = signed_in(analyst).post(
+        f"/admin/subprocessors/subprocessor/{stripe.pk}/change/",
+        form("Stripe", status="active", access_on="2026-03-17"),
+    )
+
+    assert response.status_code == 302
+    stripe.refresh_from_db()
+    assert (stripe.status, stripe.earliest_access_on) == ("active", date(2026, 3, 17))
+    assert is_listed_current(client, "Stripe")
+
+
+def test_rule_s3_save_from_the_shell_refuses_and_so_does_the_database() -> None:
+    stripe = announced()
+    stripe.status = SubProcessorStatus.ACTIVE
+    stripe.access_began_on = legal_today()
+
+    with pytest.raises(ValidationError, match="publish its change"):
+        stripe.save()
+    # A typed earliest access date is not trusted: save() takes it from the changes.
+    stripe.earliest_access_on = date(2020, 1, 1)
+    with pytest.raises(ValidationError):
+        stripe.save()
+    # Past save() (a raw write), the database refuses an access date without a gate.
+    stripe.earliest_access_on = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Model.save(stripe)
+    stripe.refresh_from_db()
+    assert stripe.status == SubProcessorStatus.ANNOUNCED
+
+
+def test_rule_s3_a_draft_change_opens_nothing() -> None:
+    stripe = announced()
+    make_change(stripe)
+    stripe.status = SubProcessorStatus.ACTIVE
+    stripe.access_began_on = legal_today()
+
+    with pytest.raises(ValidationError):
+        stripe.save()
+
+
+def test_rule_s3_the_earliest_access_date_on_a_change_follows_its_notice_date() -> None:
+    stripe = announced(published_at=PUBLISHED)
+    change = Change.objects.get()
+    change.earliest_access_on = date(2026, 3, 3)  # typed in the shell: not trusted
+    change.save()
+
+    change.refresh_from_db()
+    assert change.earliest_access_on == date(2026, 3, 17)
+    stripe.save()
+    assert stripe.earliest_access_on == date(2026, 3, 17)
+
+
+def test_rule_s3_only_a_published_change_has_a_notice_date() -> None:
+    change = make_change(announced())
+    change.notice_date = date(2026, 3, 2)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        change.save()
+
+
+def test_rule_s3_publishing_a_change_for_an_active_subprocessor_is_refused() -> None:
+    postmark = make_subprocessor("Postmark")
+    change = make_change(postmark, summary="Again")
+
+    with pytest.raises(ValidationError, match="already active"):
+        change_publish(change=change)
+
+    change.refresh_from_db()
+    assert change.status == ChangeStatus.DRAFT
+
+
+def test_rule_s3_a_retired_subprocessor_is_announced_again_without_its_old_access_date() -> None:
+    oldmail = make_subprocessor("OldMail")
+    oldmail.status = SubProcessorStatus.RETIRED
+    oldmail.save()
+    change = make_change(oldmail, summary="OldMail returns")
+
+    with pytest.raises(ValidationError, match="has an access date"):
+        change_publish(change=change)
+
+    oldmail.status = SubProcessorStatus.ANNOUNCED
+    oldmail.access_began_on = None
+    oldmail.save()
+    change_publish(change=change)
+    oldmail.refresh_from_db()
+    # The new Notice's gate, not the old one, now governs its access.
+    assert oldmail.earliest_access_on == legal_today() + timedelta(days=15)
