@@ -149,7 +149,6 @@ READ_ONLY = {
 NO_ADD_FORM = {
     **READ_ONLY,
     "subprocessors.Signup": "signups come from the Notice Form and confirm by email (S2)",
-    "subprocessors.Objection": "objections come from the signed objection link (S4)",
 }
 
 
