@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from audits.models import (
@@ -18,14 +17,12 @@ from audits.models import (
 )
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
-from harmonyze_portal.links import LinkError, make_link_token, read_link_token
+from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
+from harmonyze_portal.public_flow import absolute_url, email_link
 
 CONFIRM_SALT = "audits.plan.confirm"
 QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
-
-
-PlanTokenError = LinkError
 
 
 def plan_confirm_token(request: AuditRequest) -> str:
@@ -52,20 +49,12 @@ def plan_submit(*, request: AuditRequest) -> AuditRequest:
     request.full_clean()
     with acting_as(PUBLIC_FORM, reason="Audit plan submitted"):
         request.save()
-    confirm_url = settings.PORTAL_BASE_URL + reverse(
-        "audits:confirm", args=[plan_confirm_token(request)]
-    )
-    queue_email(
-        to=[request.submitted_by_email],
+    email_link(
+        to=request.submitted_by_email,
         subject="Confirm your audit plan for Harmonyze",
-        body=render_to_string(
-            "audits/emails/confirm.txt",
-            {
-                "request": request,
-                "confirm_url": confirm_url,
-                "hours": settings.NOTICE_CONFIRM_HOURS,
-            },
-        ),
+        template="audits/emails/confirm.txt",
+        request=request,
+        confirm_url=absolute_url("audits:confirm", plan_confirm_token(request)),
     )
     return request
 
@@ -91,8 +80,7 @@ def plan_confirm(*, request: AuditRequest) -> AuditRequest:
             "audits/emails/received.txt",
             {
                 "request": request,
-                "admin_url": settings.PORTAL_BASE_URL
-                + reverse("admin:audits_auditrequest_change", args=[request.pk]),
+                "admin_url": absolute_url("admin:audits_auditrequest_change", request.pk),
             },
         ),
     )

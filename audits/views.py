@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -20,9 +19,16 @@ from audits.forms import AuditPlanForm
 from audits.models import AuditRequest, AuditStatus
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.mail import queue_email
+from harmonyze_portal.links import LinkError
+from harmonyze_portal.public_flow import (
+    PublicFlow,
+    absolute_url,
+    apply_validation_error,
+    email_link,
+)
 from harmonyze_portal.ratelimit import public_post_rate_limit
 
+FLOW = PublicFlow(form="audits:plan", form_again="send the audit plan again")
 # Model field → form field, to show a model check's message next to the field it names.
 _FORM_FIELD = {"submitted_by_name": "name", "submitted_by_email": "email"}
 
@@ -61,28 +67,15 @@ def _plan_from(form: AuditPlanForm, customer: Customer) -> AuditRequest:
     )
 
 
-def _add_model_errors(form: AuditPlanForm, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        field = _FORM_FIELD.get(name, name)
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _unmatched_email(email: str) -> None:
     """A neutral answer to the address only: the web page is the same for everyone. It echoes
     nothing typed into the form, so the form cannot carry a stranger's text to any inbox."""
-    queue_email(
-        to=[email],
+    email_link(
+        to=email,
         subject="Your audit plan for Harmonyze",
-        body=render_to_string(
-            "audits/emails/unmatched.txt",
-            {
-                "legal_inbox": settings.LEGAL_INBOX_EMAIL,
-                "plan_url": settings.PORTAL_BASE_URL + reverse("audits:plan"),
-            },
-        ),
+        template="audits/emails/unmatched.txt",
+        legal_inbox=settings.LEGAL_INBOX_EMAIL,
+        plan_url=absolute_url(FLOW.form),
     )
 
 
@@ -101,7 +94,7 @@ def plan(request: HttpRequest) -> HttpResponse:
                 else:
                     services.plan_submit(request=_plan_from(form, customer))
             except ValidationError as exc:
-                _add_model_errors(form, exc)
+                apply_validation_error(form, exc, fields=_FORM_FIELD)
             else:
                 # Whoever sent it: the same page, so nobody learns who is a customer.
                 sent = reverse("audits:plan_sent")
@@ -139,37 +132,28 @@ def plan_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _link_problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(
-        request,
-        "audits/link_problem.html",
-        {"message": message, "plan_url": reverse("audits:plan")},
-        status=status,
-    )
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """A GET only shows the button (mail scanners open links); the POST confirms, and the
     plan counts as received on that legal date (A2)."""
     try:
         request_id = services.read_plan_confirm_token(token)
-    except services.PlanTokenError as exc:
-        return _link_problem(request, str(exc), status=410 if exc.expired else 400)
+    except LinkError as exc:
+        return FLOW.link_refused(request, exc)
     audit = get_object_or_404(AuditRequest.objects.select_related("customer"), pk=request_id)
     used = "This audit plan was already confirmed: Harmonyze's legal team has it."
     if audit.status == AuditStatus.WITHDRAWN:
-        return _link_problem(
+        return FLOW.link_problem(
             request, "This audit plan was withdrawn. Send the plan again if needed.", status=410
         )
     if audit.status != AuditStatus.UNCONFIRMED:
-        return _link_problem(request, used, status=410)
+        return FLOW.link_problem(request, used, status=410)
     context: dict[str, Any] = {"plan": audit}
     if request.method == "POST":
         try:
             services.plan_confirm(request=audit)
         except ValidationError:
-            return _link_problem(request, used, status=410)
+            return FLOW.link_problem(request, used, status=410)
         return render(request, "audits/confirm_done.html", context)
     today = legal_today()
     earliest = deadlines.earliest_start(today)

@@ -9,22 +9,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
-from harmonyze_portal.links import LinkError, make_link_token, read_link_token
+from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
+from harmonyze_portal.public_flow import absolute_url, email_link
 from requests.models import Channel, DataSubjectRequest, DSRStatus, Role
 
 VERIFY_SALT = "requests.dsr.verify"
 PURGE_ACTOR = "task: purge unconfirmed requests"
 RECOMPUTE_ACTOR = "task: recompute deadlines"
-
-
-VerificationTokenError = LinkError
 
 
 def verification_token(dsr: DataSubjectRequest) -> str:
@@ -48,22 +45,18 @@ def dsr_submit(*, dsr: DataSubjectRequest) -> DataSubjectRequest:
     counts "regardless of time required to verify"), but is a request only once its email is
     confirmed; until then it waits, unverified, off every list of open requests, and is purged
     when its link expires (:func:`dsr_purge_unconfirmed`)."""
-    dsr.channel = "public_form"
+    dsr.channel = Channel.PUBLIC_FORM
     dsr.status = DSRStatus.UNVERIFIED
     dsr.received_on = legal_today()
     dsr.full_clean()
     with acting_as(PUBLIC_FORM, reason="Privacy request submitted"):
         dsr.save()
-    verify_url = settings.PORTAL_BASE_URL + reverse(
-        "requests:verify", args=[verification_token(dsr)]
-    )
-    queue_email(
-        to=[dsr.requester_email],
+    email_link(
+        to=dsr.requester_email,
         subject="Confirm your privacy request to Harmonyze",
-        body=render_to_string(
-            "requests/emails/verify.txt",
-            {"dsr": dsr, "verify_url": verify_url, "hours": settings.NOTICE_CONFIRM_HOURS},
-        ),
+        template="requests/emails/verify.txt",
+        dsr=dsr,
+        verify_url=absolute_url("requests:verify", verification_token(dsr)),
     )
     return dsr
 

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
@@ -26,6 +25,7 @@ from harmonyze_portal.history import (
     bulk_create_with_history,
 )
 from harmonyze_portal.mail import queue_email
+from harmonyze_portal.public_flow import absolute_url, email_link
 from subprocessors import deadlines, tokens
 from subprocessors.models import (
     Change,
@@ -42,16 +42,14 @@ from subprocessors.models import (
 )
 
 
-def _url(name: str, *args: object) -> str:
-    return settings.PORTAL_BASE_URL + reverse(name, args=args)
-
-
 def unsubscribe_url(signup: Signup) -> str:
-    return _url("subprocessors:unsubscribe", tokens.unsubscribe_token(signup.pk))
+    return absolute_url("subprocessors:unsubscribe", tokens.unsubscribe_token(signup.pk))
 
 
 def objection_url(signup: Signup, change: Change) -> str:
-    return _url("subprocessors:object", change.pk, tokens.objection_token(signup.pk, change.pk))
+    return absolute_url(
+        "subprocessors:object", change.pk, tokens.objection_token(signup.pk, change.pk)
+    )
 
 
 @transaction.atomic
@@ -75,26 +73,20 @@ def signup_request(*, email: str, ip: str | None) -> Signup:
             signup.match_customer()
             signup.save()
     if signup.status == SignupStatus.ACTIVE:
-        queue_email(
-            to=[signup.email],
+        email_link(
+            to=signup.email,
             subject="You already receive Harmonyze sub-processor notices",
-            body=render_to_string(
-                "subprocessors/emails/already_active.txt",
-                {"signup": signup, "unsubscribe_url": unsubscribe_url(signup)},
-            ),
+            template="subprocessors/emails/already_active.txt",
+            signup=signup,
+            unsubscribe_url=unsubscribe_url(signup),
         )
     else:
-        queue_email(
-            to=[signup.email],
+        email_link(
+            to=signup.email,
             subject="Confirm your sign-up to Harmonyze sub-processor notices",
-            body=render_to_string(
-                "subprocessors/emails/confirm.txt",
-                {
-                    "confirm_url": _url(
-                        "subprocessors:confirm", tokens.confirm_token(signup.pk, signup.email)
-                    ),
-                    "hours": settings.NOTICE_CONFIRM_HOURS,
-                },
+            template="subprocessors/emails/confirm.txt",
+            confirm_url=absolute_url(
+                "subprocessors:confirm", tokens.confirm_token(signup.pk, signup.email)
             ),
         )
     return signup
@@ -139,7 +131,7 @@ def notice_content(change: Change) -> tuple[str, str]:
         "subprocessors/emails/notice.txt",
         {
             "change": change,
-            "list_url": _url("subprocessors:list"),
+            "list_url": absolute_url("subprocessors:list"),
             "notice_days": deadlines.NOTICE_DAYS,
             "objection_days": deadlines.OBJECTION_DAYS,
         },
@@ -259,7 +251,7 @@ def _notify_legal_inbox(objection: Objection) -> None:
             "subprocessors/emails/objection_received.txt",
             {
                 "objection": objection,
-                "admin_url": _url("admin:subprocessors_objection_change", objection.pk),
+                "admin_url": absolute_url("admin:subprocessors_objection_change", objection.pk),
             },
         ),
     )

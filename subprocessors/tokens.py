@@ -15,8 +15,6 @@ CONFIRM = "subprocessors.signup.confirm"
 UNSUBSCRIBE = "subprocessors.signup.unsubscribe"
 OBJECT = "subprocessors.change.object"
 
-TokenError = LinkError
-
 
 @dataclass(frozen=True)
 class ObjectionToken:
@@ -67,5 +65,5 @@ def read_objection_token(token: str, change_id: int) -> ObjectionToken:
         invalid="This objection link is not valid. Copy the whole link from the Notice.",
     )
     if parsed.change_id != change_id:
-        raise TokenError("This objection link belongs to another change.")
+        raise LinkError("This objection link belongs to another change.")
     return parsed

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
@@ -20,14 +19,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.links import LinkError
 from harmonyze_portal.network import client_ip
 from harmonyze_portal.pagecache import public_page
 from harmonyze_portal.pdf import render_pdf
+from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
 from harmonyze_portal.ratelimit import public_post_rate_limit
 from subprocessors import services, tokens
 from subprocessors.forms import NoticeSignupForm, ObjectionForm
 from subprocessors.models import Change, Signup, SignupStatus, SubProcessor
 
+FLOW = PublicFlow(form="subprocessors:signup", form_again="sign up to the notices again")
 NOTICE_STILL_GOING_OUT = "notice still going out"
 # Cached by browsers and proxies for five minutes: the list changes a few times a year.
 _cache_control = cache_control(public=True, max_age=300)
@@ -208,33 +210,24 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _link_problem(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(
-        request,
-        "subprocessors/link_problem.html",
-        {"message": message, "signup_url": reverse("subprocessors:signup")},
-        status=status,
-    )
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """A GET only shows the button (mail scanners open links); the POST confirms."""
     try:
         signup_id, email = tokens.read_confirm_token(token)
-    except tokens.TokenError as exc:
-        return _link_problem(request, str(exc), status=410 if exc.expired else 400)
+    except LinkError as exc:
+        return FLOW.link_refused(request, exc)
     signup = get_object_or_404(Signup, pk=signup_id)
     if signup.email.lower() != email:
-        return _link_problem(
+        return FLOW.link_problem(
             request, "This confirmation link was made for another address.", status=400
         )
     if signup.status == SignupStatus.ACTIVE:
-        return _link_problem(
+        return FLOW.link_problem(
             request, "This address is already confirmed: it receives every Notice.", status=410
         )
     if signup.status == SignupStatus.UNSUBSCRIBED:
-        return _link_problem(
+        return FLOW.link_problem(
             request,
             "This address unsubscribed after this link was used. Sign up again to get a new one.",
             status=410,
@@ -243,7 +236,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         try:
             services.signup_confirm(signup=signup, ip=client_ip(request))
         except ValidationError as exc:
-            return _link_problem(request, " ".join(exc.messages), status=410)
+            return FLOW.link_problem(request, " ".join(exc.messages), status=410)
         return render(request, "subprocessors/confirm_done.html", {"signup": signup})
     return render(request, "subprocessors/confirm.html", {"signup": signup})
 
@@ -258,8 +251,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     unsubscribe, RFC 8058) unsubscribes."""
     try:
         signup_id = tokens.read_unsubscribe_token(token)
-    except tokens.TokenError as exc:
-        return _link_problem(request, str(exc), status=400)
+    except LinkError as exc:
+        return FLOW.link_refused(request, exc)
     signup = get_object_or_404(Signup, pk=signup_id)
     one_click = request.POST.get("List-Unsubscribe") == ONE_CLICK
     if request.method == "POST":
@@ -269,12 +262,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             if one_click:
                 # A mail client may retry; the address is unsubscribed, which is all it asks.
                 return HttpResponse("Unsubscribed.", content_type="text/plain")
-            return _link_problem(request, " ".join(exc.messages), status=410)
+            return FLOW.link_problem(request, " ".join(exc.messages), status=410)
         if one_click:
             return HttpResponse("Unsubscribed.", content_type="text/plain")
         return render(request, "subprocessors/unsubscribe_done.html", {"signup": signup})
     if signup.status == SignupStatus.UNSUBSCRIBED:
-        return _link_problem(request, "This address is already unsubscribed.", status=410)
+        return FLOW.link_problem(request, "This address is already unsubscribed.", status=410)
     return render(request, "subprocessors/unsubscribe.html", {"signup": signup})
 
 
@@ -286,8 +279,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpResponse:
     try:
         parsed = tokens.read_objection_token(token, change_id)
-    except tokens.TokenError as exc:
-        return _link_problem(request, str(exc), status=400)
+    except LinkError as exc:
+        return FLOW.link_refused(request, exc)
     change = get_object_or_404(
         Change.objects.published().select_related("subprocessor", "replaces"), pk=change_id
     )
@@ -301,7 +294,7 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
                     change=change, signup=signup, reason=form.cleaned_data["reason"]
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                apply_validation_error(form, exc)
             else:
                 return render(
                     request,
