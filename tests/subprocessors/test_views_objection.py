@@ -10,8 +10,13 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from subprocessors import tokens
-from subprocessors.models import Objection, SignupStatus, SubProcessorStatus
+from subprocessors import services, tokens
+from subprocessors.models import (
+    ChangeStatus,
+    Objection,
+    SignupStatus,
+    SubProcessorStatus,
+)
 from tests.subprocessors.builders import (
     make_change,
     make_delivery,
@@ -138,3 +143,23 @@ def test_objections_are_rate_limited(client: Client, change, settings) -> None:
     assert client.post(object_path(change, signup), {"reason": "One."}).status_code == 200
     assert client.post(object_path(change, signup), {"reason": "Two."}).status_code == 429
     assert Objection.objects.count() == 1
+
+
+def test_a_refusal_about_the_change_is_shown_on_the_form_not_a_500(
+    client: Client, change, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service names the change, a field the form does not have: the refusal used to
+    raise ValueError in the view (a 500); now the person reads it, with a 400."""
+    signup = make_signup(status=SignupStatus.ACTIVE)
+    record = services.objection_record
+
+    def record_on_a_change_no_longer_published(**kwargs):
+        kwargs["change"].status = ChangeStatus.DRAFT
+        return record(**kwargs)
+
+    monkeypatch.setattr(services, "objection_record", record_on_a_change_no_longer_published)
+    response = client.post(object_path(change, signup), {"reason": "We object."})
+    assert response.status_code == 400
+    assert "Only a published change can be objected to." in response.content.decode()
+    assert not Objection.objects.exists()
+    assert not mail.outbox
