@@ -22,7 +22,7 @@ from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import ReportExportMixin
 from requests import services
 from requests.admin_dsr_forms import DSRForm, MetricsForm, RedirectForm
-from requests.models import DataSubjectRequest, DSRStatus, PeriodUnit, Regime
+from requests.models import Channel, DataSubjectRequest, DSRStatus, PeriodUnit, Regime
 from requests.models.dsr import DSRQuerySet
 from requests.reports import (
     METRICS_HEADERS,
@@ -283,7 +283,7 @@ class DataSubjectRequestAdmin(ReportExportMixin, TrackedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
-        if isinstance(obj, DataSubjectRequest) and obj.channel == "public_form":
+        if isinstance(obj, DataSubjectRequest) and obj.channel == Channel.PUBLIC_FORM:
             # The submission date is the legal date of receipt (R3): a fact, not input.
             fields += ["channel", "received_on"]
         return fields

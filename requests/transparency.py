@@ -15,10 +15,9 @@ from datetime import date
 
 from harmonyze_portal.exports import neutralise_formula
 from harmonyze_portal.pdf import render_pdf
-from requests.models import LawEnforcementDemand, LegalProcess
+from requests.models import DemandOutcome, LawEnforcementDemand, LegalProcess
 
 BAND_WIDTH = 250
-OUTCOMES = ("redirected", "nothing disclosed", "some disclosed", "all disclosed", "pending")
 
 
 def band(count: int) -> str:
@@ -93,7 +92,7 @@ def transparency_report(*, year: int, half: int) -> TransparencyReport:
             for process in LegalProcess
             if process != LegalProcess.NATIONAL_SECURITY
         ],
-        by_outcome=[(outcome, outcomes[outcome]) for outcome in OUTCOMES],
+        by_outcome=[(outcome.value, outcomes[outcome]) for outcome in DemandOutcome],
         national_security_band=band(len(national_security)),
         demand_ids=tuple(d.pk for d in demands),
     )

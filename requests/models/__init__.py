@@ -1,5 +1,6 @@
 from requests.models.demands import (
     DemandCustomer,
+    DemandOutcome,
     DemandStep,
     DemandView,
     Disclosure,
@@ -24,6 +25,7 @@ __all__ = [
     "DSRStatus",
     "DataSubjectRequest",
     "DemandCustomer",
+    "DemandOutcome",
     "DemandStep",
     "DemandView",
     "Disclosure",

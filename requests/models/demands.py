@@ -34,6 +34,25 @@ class Disclosure(models.TextChoices):
     ALL = "all", "All data sought disclosed"
 
 
+class DemandOutcome(models.TextChoices):
+    """R5: how a demand ended, as the transparency report counts it, in the report's order.
+    Derived from the redirect and the disclosure, never stored; the value is the report's
+    word."""
+
+    REDIRECTED = "redirected", "Redirected"
+    NOTHING = "nothing disclosed", "Nothing disclosed"
+    PART = "some disclosed", "Some disclosed"
+    ALL = "all disclosed", "All disclosed"
+    PENDING = "pending", "Pending"
+
+
+_OUTCOME_OF_DISCLOSURE = {
+    Disclosure.NOTHING: DemandOutcome.NOTHING,
+    Disclosure.PART: DemandOutcome.PART,
+    Disclosure.ALL: DemandOutcome.ALL,
+}
+
+
 class StepKind(models.TextChoices):
     """What SCC Clause 15 asks Harmonyze to do, and document, about a demand."""
 
@@ -219,15 +238,11 @@ class LawEnforcementDemand(TrackedModel):
         super().save(*args, **kwargs)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> DemandOutcome:
         """R5 outcome for the transparency report."""
         if self.disclosure == Disclosure.PENDING and self.redirect_attempted_on:
-            return "redirected"
-        return {
-            Disclosure.NOTHING: "nothing disclosed",
-            Disclosure.PART: "some disclosed",
-            Disclosure.ALL: "all disclosed",
-        }.get(Disclosure(self.disclosure), "pending")
+            return DemandOutcome.REDIRECTED
+        return _OUTCOME_OF_DISCLOSURE.get(Disclosure(self.disclosure), DemandOutcome.PENDING)
 
 
 class DemandCustomerQuerySet(TrackedQuerySet["DemandCustomer"]):

@@ -12,6 +12,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from customers.models import DPA, Contact, Customer
+from customers.models.accounts import ContactRole
 from harmonyze_portal.dates import calendar_holidays, holiday_calendars
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from harmonyze_portal.models import PublicHoliday
@@ -485,7 +486,7 @@ class DataSubjectRequest(TrackedModel):
             return None
         contacts = self.customer.contacts
         return (
-            contacts.filter(role="privacy").first()
+            contacts.filter(role=ContactRole.PRIVACY).first()
             or contacts.filter(is_notice_contact=True).first()
         )
 

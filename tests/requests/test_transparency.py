@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from requests.models import Disclosure, LegalProcess
+from requests.models import DemandOutcome, Disclosure, LawEnforcementDemand, LegalProcess
 from requests.transparency import band, half_year_bounds, report_csv, transparency_report
 from tests.requests.builders import make_demand
 
@@ -210,3 +210,21 @@ def test_only_counsel_sees_the_report(
     response = signed_in(user).get(URL, {"year": 2026, "half": 1, "format": export})
 
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("disclosure", "redirect_attempted", "outcome"),
+    [
+        (Disclosure.PENDING, None, DemandOutcome.PENDING),
+        (Disclosure.PENDING, date(2026, 2, 2), DemandOutcome.REDIRECTED),
+        # A decided disclosure counts as such even after a redirect was tried.
+        (Disclosure.NOTHING, date(2026, 2, 2), DemandOutcome.NOTHING),
+        (Disclosure.PART, None, DemandOutcome.PART),
+        (Disclosure.ALL, None, DemandOutcome.ALL),
+    ],
+)
+def test_rule_r5_each_demand_has_one_of_the_reports_outcomes(
+    disclosure: Disclosure, redirect_attempted: date | None, outcome: DemandOutcome
+) -> None:
+    demand = LawEnforcementDemand(disclosure=disclosure, redirect_attempted_on=redirect_attempted)
+    assert demand.outcome is outcome
