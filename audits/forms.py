@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from audits.models import MAX_AUDIT_DAYS, AuditGround
+from harmonyze_portal.public_flow import LinkEmailField
 from harmonyze_portal.uploads import validate_pdf
 
 PDF_INPUT = forms.FileInput(attrs={"accept": "application/pdf,.pdf"})
@@ -27,15 +28,11 @@ class AuditPlanForm(forms.Form):
         max_length=200,
         error_messages={"required": "Enter your name, so we know whom to answer."},
     )
-    email = forms.EmailField(
+    email = LinkEmailField(
         label="Your work email address",
-        max_length=254,
         help_text="An address at your company's domain, or one we have on file as a contact.",
-        error_messages={
-            "required": "Enter your work email address: we send the confirmation link to it.",
-            "invalid": "Enter a whole email address, like dpo@example.com.",
-            "max_length": "An email address can be at most 254 characters long.",
-        },
+        required_message="Enter your work email address: we send the confirmation link to it.",
+        example="dpo@example.com",
     )
     scope = forms.CharField(
         label="Scope of the audit",
@@ -102,10 +99,6 @@ class AuditPlanForm(forms.Form):
     def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        return email.strip().lower()
 
     def clean_proposed_start(self) -> date:
         start: date = self.cleaned_data["proposed_start"]

@@ -19,7 +19,7 @@ from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
-from harmonyze_portal.public_flow import absolute_url, email_link
+from harmonyze_portal.public_flow import absolute_url, email_link, record_submission
 
 CONFIRM_SALT = "audits.plan.confirm"
 QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
@@ -46,9 +46,7 @@ def plan_submit(*, request: AuditRequest) -> AuditRequest:
     The legal date of receipt is the confirmation date (A2), so nothing is computed yet."""
     request.status = AuditStatus.UNCONFIRMED
     request.received_on = None
-    request.full_clean()
-    with acting_as(PUBLIC_FORM, reason="Audit plan submitted"):
-        request.save()
+    record_submission(request, reason="Audit plan submitted")
     email_link(
         to=request.submitted_by_email,
         subject="Confirm your audit plan for Harmonyze",
@@ -73,16 +71,12 @@ def plan_confirm(*, request: AuditRequest) -> AuditRequest:
         request.confirmed_at = now
         request.received_on = legal_date(now, settings.TIME_ZONE)
         request.save()
-    queue_email(
-        to=[settings.LEGAL_INBOX_EMAIL],
+    email_link(
+        to=settings.LEGAL_INBOX_EMAIL,
         subject=f"Audit plan received from {request.customer}",
-        body=render_to_string(
-            "audits/emails/received.txt",
-            {
-                "request": request,
-                "admin_url": absolute_url("admin:audits_auditrequest_change", request.pk),
-            },
-        ),
+        template="audits/emails/received.txt",
+        request=request,
+        admin_url=absolute_url("admin:audits_auditrequest_change", request.pk),
     )
     return request
 

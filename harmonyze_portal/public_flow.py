@@ -1,8 +1,8 @@
 """The public email-confirmation flow the areas share: a person sends a form, we email a signed
 link, and the page behind the link confirms (the audit plan, A2; the privacy request, R3; the
 Notice Form, S2). Each area keeps its own rules; this module holds what is the same in all of
-them: the links an email carries, the email itself, the page for a link that cannot be used,
-and a model's refusal shown on the form."""
+them: the address field, the save as the public form, the links an email carries, the email
+itself, the page for a link that cannot be used, and a model's refusal shown on the form."""
 
 from __future__ import annotations
 
@@ -18,8 +18,40 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from harmonyze_portal.history import PUBLIC_FORM, TrackedModel, acting_as
 from harmonyze_portal.links import LinkError
 from harmonyze_portal.mail import queue_email
+
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+
+
+class LinkEmailField(forms.EmailField):
+    """The address a public flow sends its signed link to, trimmed and lower-cased (the link
+    carries it, and compares it with the stored one), with messages that say what to type."""
+
+    def __init__(self, *, required_message: str, example: str, **kwargs: Any) -> None:
+        super().__init__(
+            max_length=EMAIL_MAX_LENGTH,
+            error_messages={
+                "required": required_message,
+                "invalid": f"Enter a whole email address, like {example}.",
+                "max_length": "An email address can be at most 254 characters long.",
+            },
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str:
+        email: str = super().clean(value)
+        return email.lower()
+
+
+def record_submission(submission: TrackedModel, *, reason: str) -> None:
+    """Save what a public form sent, checked by the model first: a refusal is a
+    ValidationError for the form to show, and nothing is written. History names the public
+    form, with ``reason`` (H1)."""
+    submission.full_clean()
+    with acting_as(PUBLIC_FORM, reason=reason):
+        submission.save()
 
 
 def absolute_url(name: str, *args: object) -> str:
@@ -29,7 +61,8 @@ def absolute_url(name: str, *args: object) -> str:
 
 
 def email_link(*, to: str, subject: str, template: str, **context: Any) -> None:
-    """Email ``to`` the signed link of a public flow. ``context`` carries the link for
+    """Email ``to`` a message of a public flow: to the person, the signed link to confirm;
+    to the legal inbox, the link to what arrived. ``context`` carries the links for
     ``template``, which also gets ``hours``: how long a confirmation link is valid."""
     queue_email(
         to=[to],

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from harmonyze_portal.public_flow import LinkEmailField
 from harmonyze_portal.uploads import validate_pdf
 from requests.models import Regime, Right
 
@@ -19,15 +20,11 @@ class PrivacyRequestForm(forms.Form):
         max_length=200,
         error_messages={"required": "Enter your name, so we know whom to answer."},
     )
-    email = forms.EmailField(
+    email = LinkEmailField(
         label="Your email address",
-        max_length=254,
         help_text="We send a link to this address to confirm the request is yours.",
-        error_messages={
-            "required": "Enter your email address: we send the confirmation link to it.",
-            "invalid": "Enter a whole email address, like jane@example.com.",
-            "max_length": "An email address can be at most 254 characters long.",
-        },
+        required_message="Enter your email address: we send the confirmation link to it.",
+        example="jane@example.com",
     )
     right = forms.ChoiceField(
         label="What do you ask for?",
@@ -84,10 +81,6 @@ class PrivacyRequestForm(forms.Form):
         gdpr = Regime.objects.filter(code="gdpr").first()
         if gdpr is not None:
             self.fields["regime"].initial = gdpr.code
-
-    def clean_email(self) -> str:
-        email: str = self.cleaned_data["email"]
-        return email.strip().lower()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

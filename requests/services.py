@@ -16,7 +16,7 @@ from harmonyze_portal.clock import legal_today
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
-from harmonyze_portal.public_flow import absolute_url, email_link
+from harmonyze_portal.public_flow import absolute_url, email_link, record_submission
 from requests.models import Channel, DataSubjectRequest, DSRStatus, Role
 
 VERIFY_SALT = "requests.dsr.verify"
@@ -48,9 +48,7 @@ def dsr_submit(*, dsr: DataSubjectRequest) -> DataSubjectRequest:
     dsr.channel = Channel.PUBLIC_FORM
     dsr.status = DSRStatus.UNVERIFIED
     dsr.received_on = legal_today()
-    dsr.full_clean()
-    with acting_as(PUBLIC_FORM, reason="Privacy request submitted"):
-        dsr.save()
+    record_submission(dsr, reason="Privacy request submitted")
     email_link(
         to=dsr.requester_email,
         subject="Confirm your privacy request to Harmonyze",

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from harmonyze_portal.public_flow import LinkEmailField
+
 
 class NoticeSignupForm(forms.Form):
-    email = forms.EmailField(
+    email = LinkEmailField(
         label="Your work email address",
-        max_length=254,
-        error_messages={
-            "required": "Enter the email address that should receive the notices.",
-            "invalid": "Enter a whole email address, like dpo@example.com.",
-            "max_length": "An email address can be at most 254 characters long.",
-        },
+        required_message="Enter the email address that should receive the notices.",
+        example="dpo@example.com",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 

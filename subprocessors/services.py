@@ -24,7 +24,6 @@ from harmonyze_portal.history import (
     acting_staff_id,
     bulk_create_with_history,
 )
-from harmonyze_portal.mail import queue_email
 from harmonyze_portal.public_flow import absolute_url, email_link
 from subprocessors import deadlines, tokens
 from subprocessors.models import (
@@ -244,16 +243,12 @@ def delivery_waive(*, delivery: Delivery, by: Any, reason: str) -> Delivery:
 
 def _notify_legal_inbox(objection: Objection) -> None:
     change = objection.change
-    queue_email(
-        to=[settings.LEGAL_INBOX_EMAIL],
+    email_link(
+        to=settings.LEGAL_INBOX_EMAIL,
         subject=f"{'Objection' if objection.in_time else 'Late objection'} to {change}",
-        body=render_to_string(
-            "subprocessors/emails/objection_received.txt",
-            {
-                "objection": objection,
-                "admin_url": absolute_url("admin:subprocessors_objection_change", objection.pk),
-            },
-        ),
+        template="subprocessors/emails/objection_received.txt",
+        objection=objection,
+        admin_url=absolute_url("admin:subprocessors_objection_change", objection.pk),
     )
 
 

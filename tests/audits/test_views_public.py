@@ -532,16 +532,3 @@ def test_a_withdrawn_plan_cannot_be_confirmed(client: Client, acme: Customer) ->
     assert "withdrawn" in response.content.decode()
     request.refresh_from_db()
     assert request.status == AuditStatus.WITHDRAWN
-
-
-def test_a_link_that_cannot_be_used_offers_the_form_and_the_configured_legal_inbox(
-    client: Client, settings: Any
-) -> None:
-    """The page used to show the default inbox whatever LEGAL_INBOX_EMAIL said."""
-    settings.LEGAL_INBOX_EMAIL = "dpa-desk@harmonyze.example"
-    response = client.get("/audits/plan/confirm/nonsense/")
-    page = response.content.decode()
-    assert response.status_code == 400
-    assert '<a href="/audits/plan/">send the audit plan again</a>' in page
-    assert '<a href="mailto:dpa-desk@harmonyze.example">dpa-desk@harmonyze.example</a>' in page
-    assert "legal@harmonyze.com" not in page

@@ -7,10 +7,15 @@ from typing import Any
 import pytest
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from harmonyze_portal.links import LinkError
-from harmonyze_portal.public_flow import PublicFlow, absolute_url, apply_validation_error
+from harmonyze_portal.public_flow import (
+    LinkEmailField,
+    PublicFlow,
+    absolute_url,
+    apply_validation_error,
+)
 
 
 class ContactForm(forms.Form):
@@ -22,6 +27,17 @@ def bound_form() -> ContactForm:
     form = ContactForm({"name": "Dana", "email": "dana@acme.com"})
     assert form.is_valid()
     return form
+
+
+def test_the_address_a_link_goes_to_is_trimmed_and_lower_cased() -> None:
+    field = LinkEmailField(required_message="Enter your email address.", example="jane@example.com")
+    assert field.clean("  Dana@ACME.com ") == "dana@acme.com"
+    with pytest.raises(ValidationError, match="Enter your email address"):
+        field.clean("")
+    with pytest.raises(ValidationError, match=r"like jane@example\.com"):
+        field.clean("dana-at-acme")
+    with pytest.raises(ValidationError, match="at most 254 characters"):
+        field.clean("a" * 250 + "@acme.com")
 
 
 def test_an_absolute_url_starts_with_the_portal_base_url(settings: Any) -> None:
@@ -73,3 +89,35 @@ def test_an_expired_link_is_gone_and_a_forged_one_is_bad(
     assert '<p class="notice error" role="alert">This link is no good.</p>' in page
     assert '<a href="/privacy-requests/">send the request again</a>' in page
     assert "mailto:dpa-desk@harmonyze.example" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "form", "again"),
+    [
+        ("/audits/plan/confirm/nonsense/", "/audits/plan/", "send the audit plan again"),
+        ("/privacy-requests/verify/nonsense/", "/privacy-requests/", "send the request again"),
+        (
+            "/sub-processors/notices/confirm/nonsense/",
+            "/sub-processors/notices/",
+            "sign up to the notices again",
+        ),
+        (
+            "/sub-processors/notices/unsubscribe/nonsense/",
+            "/sub-processors/notices/",
+            "sign up to the notices again",
+        ),
+    ],
+    ids=["audit plan", "privacy request", "notice confirm", "notice unsubscribe"],
+)
+def test_each_areas_link_problem_page_offers_its_form_and_the_configured_legal_inbox(
+    client: Client, settings: Any, path: str, form: str, again: str
+) -> None:
+    """The areas' pages used to show the default inbox whatever LEGAL_INBOX_EMAIL said."""
+    settings.LEGAL_INBOX_EMAIL = "dpa-desk@harmonyze.example"
+    response = client.get(path)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert f'<a href="{form}">{again}</a>' in page
+    assert '<a href="mailto:dpa-desk@harmonyze.example">dpa-desk@harmonyze.example</a>' in page
+    assert "legal@harmonyze.com" not in page

@@ -378,16 +378,3 @@ def test_a_token_for_a_purged_request_gets_410_expired(client: Client) -> None:
     ):
         assert response.status_code == 410
         assert "expired" in response.content.decode()
-
-
-def test_a_link_that_cannot_be_used_offers_the_form_and_the_configured_legal_inbox(
-    client: Client, settings: Any
-) -> None:
-    """The page used to show the default inbox whatever LEGAL_INBOX_EMAIL said."""
-    settings.LEGAL_INBOX_EMAIL = "dpa-desk@harmonyze.example"
-    response = client.get("/privacy-requests/verify/nonsense/")
-    page = response.content.decode()
-    assert response.status_code == 400
-    assert '<a href="/privacy-requests/">send the request again</a>' in page
-    assert '<a href="mailto:dpa-desk@harmonyze.example">dpa-desk@harmonyze.example</a>' in page
-    assert "legal@harmonyze.com" not in page

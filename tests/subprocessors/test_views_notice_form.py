@@ -259,17 +259,3 @@ def test_signing_up_again_after_unsubscribing_needs_a_new_confirmation(
     assert client.post(link_in(mail.outbox[0], "confirm")).status_code == 200
     signup.refresh_from_db()
     assert signup.status == SignupStatus.ACTIVE
-
-
-@pytest.mark.parametrize("kind", ["confirm", "unsubscribe"])
-def test_a_link_that_cannot_be_used_offers_the_form_and_the_configured_legal_inbox(
-    client: Client, settings, kind: str
-) -> None:
-    """The page used to show the default inbox whatever LEGAL_INBOX_EMAIL said."""
-    settings.LEGAL_INBOX_EMAIL = "dpa-desk@harmonyze.example"
-    response = client.get(f"/sub-processors/notices/{kind}/nonsense/")
-    page = response.content.decode()
-    assert response.status_code == 400
-    assert '<a href="/sub-processors/notices/">sign up to the notices again</a>' in page
-    assert '<a href="mailto:dpa-desk@harmonyze.example">dpa-desk@harmonyze.example</a>' in page
-    assert "legal@harmonyze.com" not in page
