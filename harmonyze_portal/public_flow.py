@@ -22,7 +22,7 @@ from harmonyze_portal.history import PUBLIC_FORM, TrackedModel, acting_as
 from harmonyze_portal.links import LinkError
 from harmonyze_portal.mail import queue_email
 
-EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+EMAIL_MAX_LENGTH = 254  # RFC 5321: a path of 256 characters, less its angle brackets
 
 
 class LinkEmailField(forms.EmailField):
@@ -35,7 +35,9 @@ class LinkEmailField(forms.EmailField):
             error_messages={
                 "required": required_message,
                 "invalid": f"Enter a whole email address, like {example}.",
-                "max_length": "An email address can be at most 254 characters long.",
+                "max_length": (
+                    f"An email address can be at most {EMAIL_MAX_LENGTH} characters long."
+                ),
             },
             **kwargs,
         )
