@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -18,15 +17,15 @@ from customers.models import Customer
 from customers.models.accounts import TerminatedBy, TerminationRoute
 from customers.services import customer_terminate
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import (
-    PUBLIC_FORM,
-    acting_as,
-    acting_staff_id,
-    bulk_create_with_history,
-)
+from harmonyze_portal.history import PUBLIC_FORM, acting_as, acting_staff_id
 from harmonyze_portal.mail import queue_email
 from subprocessors import deadlines, tokens
+from subprocessors.delivery import (
+    change_refresh_notice_date,
+    deliveries_queue,
+    request_sending,
+    unsubscribe_url,
+)
 from subprocessors.models import (
     Change,
     ChangeKind,
@@ -44,14 +43,6 @@ from subprocessors.models import (
 
 def _url(name: str, *args: object) -> str:
     return settings.PORTAL_BASE_URL + reverse(name, args=args)
-
-
-def unsubscribe_url(signup: Signup) -> str:
-    return _url("subprocessors:unsubscribe", tokens.unsubscribe_token(signup.pk))
-
-
-def objection_url(signup: Signup, change: Change) -> str:
-    return _url("subprocessors:object", change.pk, tokens.objection_token(signup.pk, change.pk))
 
 
 @transaction.atomic
@@ -154,8 +145,6 @@ def change_publish(*, change: Change) -> int:
 
     The deliveries and the task are the publishing staff member's (H1): their history rows
     name them, not "system"."""
-    from subprocessors.tasks import send_change_notices
-
     change = Change.objects.select_for_update().get(pk=change.pk)
     if change.status == ChangeStatus.PUBLISHED:
         raise ValidationError("This change is already published.")
@@ -182,47 +171,11 @@ def change_publish(*, change: Change) -> int:
     change.notice_sha256 = hashlib.sha256(change.notice_body.encode()).hexdigest()
     change._change_reason = "Published; Notice sent to every active signup"  # type: ignore[attr-defined]
     change.save()
-    deliveries = [Delivery(change=change, signup=signup) for signup in Signup.objects.active()]
-    bulk_create_with_history(deliveries, Delivery, reason="Notice queued")
+    deliveries = deliveries_queue(change=change, signups=Signup.objects.active())
     # Nobody to notify: the Notice went out, to no one, today.
     change_refresh_notice_date(change)
-    change_id, staff_id = change.pk, acting_staff_id()
-    transaction.on_commit(
-        lambda: send_change_notices.enqueue(change_id=change_id, staff_id=staff_id)
-    )
+    request_sending(change_id=change.pk, staff_id=acting_staff_id())
     return len(deliveries)
-
-
-def change_refresh_notice_date(change: Change) -> None:
-    """S3 (revised): the Notice date is the legal date of the last successful delivery, once
-    no delivery holds the gate (queued, or failed for good without counsel's waiver); the
-    earliest access date follows (+15 days), on the change and its sub-processor.
-
-    It moves when a failed delivery is sent later, until access has begun: from then the
-    date that admitted the access stays (a late delivery still gets its own S4 deadline)."""
-    if change.status != ChangeStatus.PUBLISHED or change.published_at is None:
-        return
-    subprocessor = change.subprocessor
-    if change.notice_date is not None and subprocessor and subprocessor.access_began_on:
-        return
-    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))
-    notice_date = deadlines.notice_date(
-        published_on=legal_date(change.published_at, settings.TIME_ZONE),
-        last_sent_on=legal_date(last["last"], settings.TIME_ZONE) if last["last"] else None,
-        holding=change.deliveries.holding_the_gate().count(),
-    )
-    if change.notice_date == notice_date:
-        return
-    change.set_notice_date(notice_date)
-    change._change_reason = (  # type: ignore[attr-defined]
-        f"Notice date {notice_date}: the last delivery reached its address"
-        if notice_date
-        else "Notice date held: a delivery has not reached its address (S3)"
-    )
-    change.save()
-    if subprocessor is not None:
-        subprocessor._change_reason = f"Earliest access date from {change}"  # type: ignore[attr-defined]
-        subprocessor.save()
 
 
 @transaction.atomic
