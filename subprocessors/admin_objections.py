@@ -16,7 +16,7 @@ from customers.models.accounts import TerminatedBy
 from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from subprocessors import services
-from subprocessors.admin import error_messages, ruled
+from subprocessors.admin_common import error_messages, ruled
 from subprocessors.models import (
     Change,
     Objection,
