@@ -223,7 +223,7 @@ def _objection(
     change: Change,
     signup: Signup | None,
     customer: Customer | None,
-    channel: str,
+    channel: ObjectionChannel,
     received_on: date,
     reason: str,
     history_reason: str,
@@ -280,7 +280,7 @@ def objection_record(*, change: Change, signup: Signup, reason: str) -> Objectio
 def objection_enter(
     *,
     change: Change,
-    channel: str,
+    channel: ObjectionChannel,
     received_on: date,
     reason: str,
     signup: Signup | None = None,
@@ -309,7 +309,7 @@ def objection_enter(
 
 @transaction.atomic
 def objection_end_in_termination(
-    *, objection: Objection, terminated_by: TerminatedBy | str, on: object, note: str
+    *, objection: Objection, terminated_by: TerminatedBy, on: date, note: str
 ) -> Customer:
     """S5: an objection the parties could not resolve ends with a termination by written
     notice; the customer's termination starts the C3/C4 clocks."""
@@ -319,7 +319,7 @@ def objection_end_in_termination(
         raise ValidationError("Only an open objection can end in termination.")
     customer = customer_terminate(
         customer=objection.customer,
-        on=on,  # type: ignore[arg-type]
+        on=on,
         by=terminated_by,
         reason=f"Unresolved objection to {objection.change}: {note}",
         route=TerminationRoute.OBJECTION,
