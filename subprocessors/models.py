@@ -191,7 +191,7 @@ class Change(TrackedModel):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # S3: the legal date of the last successful delivery, once no delivery holds the gate
-    # (services.change_refresh_notice_date); the earliest access date is derived on save.
+    # (delivery.change_refresh_notice_date); the earliest access date is derived on save.
     notice_date = models.DateField(null=True, blank=True, editable=False)
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     notice_subject = models.CharField(max_length=200, blank=True, editable=False)
