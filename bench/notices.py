@@ -53,6 +53,7 @@ def main() -> int:
 
     from harmonyze_portal.history import acting_as, bulk_create_with_history
     from subprocessors import services
+    from subprocessors.delivery import notice_message
     from subprocessors.models import (
         Change,
         ChangeKind,
@@ -62,7 +63,6 @@ def main() -> int:
         SignupStatus,
         SubProcessor,
     )
-    from subprocessors.tasks import _message as notice_message
 
     # The SMTP server runs in its own process, so it does not compete with the code under test
     # for this process's GIL; it accepts and discards every message.

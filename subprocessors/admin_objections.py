@@ -16,7 +16,7 @@ from customers.models.accounts import TerminatedBy
 from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from subprocessors import services
-from subprocessors.admin import error_messages, ruled
+from subprocessors.admin_common import error_messages, ruled
 from subprocessors.models import (
     Change,
     Objection,
@@ -28,8 +28,9 @@ from subprocessors.models import (
 class ObjectionEntryForm(ChangeReasonForm):
     """S4: an objection received by email or letter, entered by staff."""
 
-    channel = forms.ChoiceField(
-        choices=[(c.value, c.label) for c in (ObjectionChannel.EMAIL, ObjectionChannel.LETTER)]
+    channel = forms.TypedChoiceField(
+        choices=[(c.value, c.label) for c in (ObjectionChannel.EMAIL, ObjectionChannel.LETTER)],
+        coerce=ObjectionChannel,
     )
 
     class Meta:
@@ -58,7 +59,9 @@ class NoteForm(forms.Form):
 
 
 class TerminationForm(forms.Form):
-    terminated_by = forms.ChoiceField(label="Terminated by", choices=TerminatedBy.choices)
+    terminated_by = forms.TypedChoiceField(
+        label="Terminated by", choices=TerminatedBy.choices, coerce=TerminatedBy
+    )
     on = forms.DateField(label="Termination date", widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
 
@@ -126,7 +129,7 @@ class ObjectionAdmin(TrackedAdmin):
         # Judged by the same S4 rule as the public form; the history names the staff member.
         entered = services.objection_enter(
             change=obj.change,
-            channel=obj.channel,
+            channel=ObjectionChannel(obj.channel),
             received_on=obj.received_on,  # type: ignore[arg-type]
             reason=obj.reason,
             signup=obj.signup,
@@ -159,7 +162,11 @@ class ObjectionAdmin(TrackedAdmin):
         )
 
     def _close(
-        self, request: HttpRequest, queryset: QuerySet[Objection], status: str, action: str
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Objection],
+        status: ObjectionStatus,
+        action: str,
     ) -> HttpResponse | None:
         if "confirm" not in request.POST:
             return self._action_page(request, queryset, action, NoteForm())

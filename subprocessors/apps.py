@@ -24,6 +24,7 @@ class SubprocessorsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from harmonyze_portal.pagecache import invalidate_public_pages
+        from subprocessors import tasks  # noqa: F401 - answers delivery.sending_requested
         from subprocessors.models import Change, SubProcessor
 
         # The public list is served from memory; any change to what it shows drops it.

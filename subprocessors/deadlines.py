@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from harmonyze_portal.dates import add_days
 
@@ -76,3 +76,18 @@ def objection_in_time(received_on: date, deadline: date | None) -> bool:
     the Notice never reached that customer, so its 7 days have not started and it is in
     time."""
     return deadline is None or received_on <= deadline
+
+
+def next_attempt(
+    *, queued_at: datetime, attempts: int, last_attempt_at: datetime | None, retry_minutes: int
+) -> datetime:
+    """S6 (every active signup receives each Notice): when a queued delivery is tried again.
+
+    Never attempted: ``retry_minutes`` after it was queued (the publishing task normally sends
+    it long before; this catches a task that never ran). After the n-th failed attempt:
+    ``retry_minutes`` × 2^(n−1) after that attempt, so 5, 10, 20, 40 minutes by default.
+    Elapsed time, not calendar days: the delay is about the mail server, not a legal date.
+    """
+    if attempts == 0 or last_attempt_at is None:
+        return queued_at + timedelta(minutes=retry_minutes)
+    return last_attempt_at + timedelta(minutes=retry_minutes * 2 ** (attempts - 1))

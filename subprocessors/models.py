@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
@@ -190,7 +191,7 @@ class Change(TrackedModel):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # S3: the legal date of the last successful delivery, once no delivery holds the gate
-    # (services.change_refresh_notice_date); the earliest access date is derived on save.
+    # (delivery.change_refresh_notice_date); the earliest access date is derived on save.
     notice_date = models.DateField(null=True, blank=True, editable=False)
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     notice_subject = models.CharField(max_length=200, blank=True, editable=False)
@@ -337,6 +338,15 @@ class DeliveryQuerySet(TrackedQuerySet["Delivery"]):
     def unsent(self) -> DeliveryQuerySet:
         return self.exclude(status=DeliveryStatus.SENT)
 
+    def awaiting_attempt(self) -> DeliveryQuerySet:
+        """S6: queued deliveries, each with its stored next attempt time."""
+        return self.filter(status=DeliveryStatus.QUEUED)
+
+    def due_for_attempt(self, now: datetime) -> DeliveryQuerySet:
+        """S6: queued deliveries whose back-off has passed: the cron's retries, and what the
+        desk counts as late. One indexed filter (``delivery_due_for_attempt``)."""
+        return self.awaiting_attempt().filter(next_attempt_at__lte=now)
+
     def holding_the_gate(self) -> DeliveryQuerySet:
         """S3: deliveries without which the Notice date cannot be set: still queued (being
         retried), or failed for good with no decision by counsel to proceed without them."""
@@ -363,6 +373,9 @@ class Delivery(TrackedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
     last_error = models.TextField(blank=True)
+    # S6: when a queued delivery is tried again (deadlines.next_attempt), derived on every
+    # save; none once sent or failed for good. Stored so "due" is one indexed filter.
+    next_attempt_at = models.DateTimeField("Next attempt", null=True, blank=True, editable=False)
     # S4: the legal date of delivery + 7 days, per signup.
     objection_deadline = models.DateField(null=True, blank=True, db_index=True)
     # S3: counsel's recorded decision to proceed without an address the Notice could not reach.
@@ -385,8 +398,23 @@ class Delivery(TrackedModel):
         permissions = [
             ("waive_delivery", "Can proceed without an address the Notice could not reach"),
         ]
+        indexes = [
+            # Matches DeliveryQuerySet.due_for_attempt: only queued rows are ever due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status=DeliveryStatus.QUEUED),
+                name="delivery_due_for_attempt",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["change", "signup"], name="one_delivery_per_signup"),
+            models.CheckConstraint(
+                condition=Q(status=DeliveryStatus.QUEUED, next_attempt_at__isnull=False)
+                | (~Q(status=DeliveryStatus.QUEUED) & Q(next_attempt_at__isnull=True)),
+                name="queued_delivery_has_next_attempt",
+                violation_error_message="A queued delivery has a next attempt time; a sent or "
+                "failed one has none (S6).",
+            ),
             models.CheckConstraint(
                 condition=~Q(status=DeliveryStatus.SENT)
                 | Q(sent_at__isnull=False, objection_deadline__isnull=False),
@@ -403,6 +431,26 @@ class Delivery(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.change} → {self.signup}"
+
+    def scheduled_attempt(self) -> datetime | None:
+        """S6: when this delivery is tried again, with back-off; None unless queued."""
+        if self.status != DeliveryStatus.QUEUED:
+            return None
+        return deadlines.next_attempt(
+            queued_at=self.queued_at or timezone.now(),
+            attempts=self.attempts,
+            last_attempt_at=self.last_attempt_at,
+            retry_minutes=settings.NOTICE_RETRY_MINUTES,
+        )
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """S6 on every write path (task, admin retry, shell): the next attempt time follows
+        the status and the attempts, whatever was typed; the constraint refuses a raw write."""
+        self.next_attempt_at = self.scheduled_attempt()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "next_attempt_at"}
+        super().save(*args, **kwargs)
 
 
 class ObjectionStatus(models.TextChoices):

@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -17,15 +16,15 @@ from customers.models import Customer
 from customers.models.accounts import TerminatedBy, TerminationRoute
 from customers.services import customer_terminate
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import (
-    PUBLIC_FORM,
-    acting_as,
-    acting_staff_id,
-    bulk_create_with_history,
-)
+from harmonyze_portal.history import PUBLIC_FORM, acting_as, acting_staff_id
 from harmonyze_portal.public_flow import absolute_url, email_link
 from subprocessors import deadlines, tokens
+from subprocessors.delivery import (
+    change_refresh_notice_date,
+    deliveries_queue,
+    request_sending,
+    unsubscribe_url,
+)
 from subprocessors.models import (
     Change,
     ChangeKind,
@@ -39,16 +38,6 @@ from subprocessors.models import (
     SignupStatus,
     SubProcessorStatus,
 )
-
-
-def unsubscribe_url(signup: Signup) -> str:
-    return absolute_url("subprocessors:unsubscribe", tokens.unsubscribe_token(signup.pk))
-
-
-def objection_url(signup: Signup, change: Change) -> str:
-    return absolute_url(
-        "subprocessors:object", change.pk, tokens.objection_token(signup.pk, change.pk)
-    )
 
 
 @transaction.atomic
@@ -145,8 +134,6 @@ def change_publish(*, change: Change) -> int:
 
     The deliveries and the task are the publishing staff member's (H1): their history rows
     name them, not "system"."""
-    from subprocessors.tasks import send_change_notices
-
     change = Change.objects.select_for_update().get(pk=change.pk)
     if change.status == ChangeStatus.PUBLISHED:
         raise ValidationError("This change is already published.")
@@ -173,47 +160,11 @@ def change_publish(*, change: Change) -> int:
     change.notice_sha256 = hashlib.sha256(change.notice_body.encode()).hexdigest()
     change._change_reason = "Published; Notice sent to every active signup"  # type: ignore[attr-defined]
     change.save()
-    deliveries = [Delivery(change=change, signup=signup) for signup in Signup.objects.active()]
-    bulk_create_with_history(deliveries, Delivery, reason="Notice queued")
+    deliveries = deliveries_queue(change=change, signups=Signup.objects.active())
     # Nobody to notify: the Notice went out, to no one, today.
     change_refresh_notice_date(change)
-    change_id, staff_id = change.pk, acting_staff_id()
-    transaction.on_commit(
-        lambda: send_change_notices.enqueue(change_id=change_id, staff_id=staff_id)
-    )
+    request_sending(change_id=change.pk, staff_id=acting_staff_id())
     return len(deliveries)
-
-
-def change_refresh_notice_date(change: Change) -> None:
-    """S3 (revised): the Notice date is the legal date of the last successful delivery, once
-    no delivery holds the gate (queued, or failed for good without counsel's waiver); the
-    earliest access date follows (+15 days), on the change and its sub-processor.
-
-    It moves when a failed delivery is sent later, until access has begun: from then the
-    date that admitted the access stays (a late delivery still gets its own S4 deadline)."""
-    if change.status != ChangeStatus.PUBLISHED or change.published_at is None:
-        return
-    subprocessor = change.subprocessor
-    if change.notice_date is not None and subprocessor and subprocessor.access_began_on:
-        return
-    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))
-    notice_date = deadlines.notice_date(
-        published_on=legal_date(change.published_at, settings.TIME_ZONE),
-        last_sent_on=legal_date(last["last"], settings.TIME_ZONE) if last["last"] else None,
-        holding=change.deliveries.holding_the_gate().count(),
-    )
-    if change.notice_date == notice_date:
-        return
-    change.set_notice_date(notice_date)
-    change._change_reason = (  # type: ignore[attr-defined]
-        f"Notice date {notice_date}: the last delivery reached its address"
-        if notice_date
-        else "Notice date held: a delivery has not reached its address (S3)"
-    )
-    change.save()
-    if subprocessor is not None:
-        subprocessor._change_reason = f"Earliest access date from {change}"  # type: ignore[attr-defined]
-        subprocessor.save()
 
 
 @transaction.atomic
@@ -257,7 +208,7 @@ def _objection(
     change: Change,
     signup: Signup | None,
     customer: Customer | None,
-    channel: str,
+    channel: ObjectionChannel,
     received_on: date,
     reason: str,
     history_reason: str,
@@ -314,7 +265,7 @@ def objection_record(*, change: Change, signup: Signup, reason: str) -> Objectio
 def objection_enter(
     *,
     change: Change,
-    channel: str,
+    channel: ObjectionChannel,
     received_on: date,
     reason: str,
     signup: Signup | None = None,
@@ -343,7 +294,7 @@ def objection_enter(
 
 @transaction.atomic
 def objection_end_in_termination(
-    *, objection: Objection, terminated_by: TerminatedBy | str, on: object, note: str
+    *, objection: Objection, terminated_by: TerminatedBy, on: date, note: str
 ) -> Customer:
     """S5: an objection the parties could not resolve ends with a termination by written
     notice; the customer's termination starts the C3/C4 clocks."""
@@ -353,7 +304,7 @@ def objection_end_in_termination(
         raise ValidationError("Only an open objection can end in termination.")
     customer = customer_terminate(
         customer=objection.customer,
-        on=on,  # type: ignore[arg-type]
+        on=on,
         by=terminated_by,
         reason=f"Unresolved objection to {objection.change}: {note}",
         route=TerminationRoute.OBJECTION,

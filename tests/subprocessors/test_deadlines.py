@@ -1,8 +1,8 @@
-"""The sub-processor clock's pure rules (S3, S4): dates in, dates out, no database."""
+"""The sub-processor clock's pure rules (S3, S4, S6): dates in, dates out, no database."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -77,3 +77,32 @@ def test_rule_s4_in_time_on_day_7_out_of_time_on_day_8_and_no_deadline_is_in_tim
     assert deadlines.objection_in_time(date(2026, 3, 9), deadline)
     assert not deadlines.objection_in_time(date(2026, 3, 10), deadline)
     assert deadlines.objection_in_time(date(2027, 1, 1), None)
+
+
+# --- S6: the back-off between attempts (elapsed minutes, no legal date).
+
+QUEUED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def test_rule_s6_never_attempted_is_due_retry_minutes_after_queued() -> None:
+    assert deadlines.next_attempt(
+        queued_at=QUEUED, attempts=0, last_attempt_at=None, retry_minutes=5
+    ) == QUEUED + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(("attempts", "minutes"), [(1, 5), (2, 10), (3, 20), (5, 80)])
+def test_rule_s6_the_back_off_doubles_after_each_failed_attempt(
+    attempts: int, minutes: int
+) -> None:
+    last = QUEUED + timedelta(hours=1)
+    assert deadlines.next_attempt(
+        queued_at=QUEUED, attempts=attempts, last_attempt_at=last, retry_minutes=5
+    ) == last + timedelta(minutes=minutes)
+
+
+def test_rule_s6_the_back_off_crosses_midnight_and_a_clock_change_in_elapsed_time() -> None:
+    # 2026-03-08 is the US spring-forward day: 40 minutes stay 40 minutes of UTC time.
+    last = datetime(2026, 3, 8, 6, 50, tzinfo=UTC)  # 01:50 EST
+    assert deadlines.next_attempt(
+        queued_at=QUEUED, attempts=4, last_attempt_at=last, retry_minutes=5
+    ) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT

@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.test import Client
 
+from subprocessors.delivery import retry_at
 from subprocessors.models import Change, Delivery, DeliveryStatus, SignupStatus, SubProcessorStatus
 from subprocessors.services import change_publish
 from subprocessors.tasks import ACTOR, send_change_notices
@@ -232,3 +233,74 @@ def test_h1_deliveries_are_written_by_the_notice_task(
     record = Delivery.objects.get(change=change).history.first()
     assert record.history_actor == ACTOR == "task: send notices"
     assert record.history_user is None
+
+
+# --- The stored next attempt time (S6), on every path that writes a delivery.
+
+
+def test_rule_s6_publishing_queues_each_delivery_due_after_retry_minutes(
+    settings: Any,
+) -> None:
+    settings.NOTICE_RETRY_MINUTES = 5
+    make_signup("alice@acme.com", status=SignupStatus.ACTIVE)
+    change = make_change(make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED))
+
+    with time_machine.travel(PUBLISHED, tick=False):
+        change_publish(change=change)  # the task never runs: the cron must find it
+
+    delivery = Delivery.objects.get(change=change)
+    assert (delivery.status, delivery.next_attempt_at) == (
+        DeliveryStatus.QUEUED,
+        PUBLISHED + timedelta(minutes=5),
+    )
+    assert not Delivery.objects.due_for_attempt(PUBLISHED + timedelta(minutes=4)).exists()
+    assert Delivery.objects.due_for_attempt(PUBLISHED + timedelta(minutes=5)).get() == delivery
+
+
+def test_rule_s6_a_failed_attempt_stores_the_next_one_and_a_sent_delivery_has_none(
+    inbox: Inbox, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.NOTICE_RETRY_MINUTES = 5
+    make_signup("alice@acme.com", status=SignupStatus.ACTIVE)
+    make_signup("bob@globex.co.uk", status=SignupStatus.ACTIVE)
+    inbox.refuse["bob@globex.co.uk"] = 2
+
+    with time_machine.travel(PUBLISHED, tick=False):
+        change = published_change(django_capture_on_commit_callbacks)
+    alice = Delivery.objects.get(change=change, signup__email="alice@acme.com")
+    bob = Delivery.objects.get(change=change, signup__email="bob@globex.co.uk")
+    assert (alice.status, alice.next_attempt_at) == (DeliveryStatus.SENT, None)
+    assert bob.next_attempt_at == PUBLISHED + timedelta(minutes=5)
+    assert retry_at(change_id=change.pk) == bob.next_attempt_at
+    # The history row of the attempt records the time too (H1).
+    assert bob.history.first().next_attempt_at == bob.next_attempt_at
+
+    second = PUBLISHED + timedelta(minutes=5)
+    with time_machine.travel(second, tick=False):
+        send_change_notices.enqueue(change_id=change.pk)
+    bob.refresh_from_db()
+    assert (bob.attempts, bob.next_attempt_at) == (2, second + timedelta(minutes=10))
+
+    third = second + timedelta(minutes=10)
+    with time_machine.travel(third, tick=False):
+        send_change_notices.enqueue(change_id=change.pk)
+    bob.refresh_from_db()
+    assert (bob.status, bob.next_attempt_at) == (DeliveryStatus.SENT, None)
+    assert retry_at(change_id=change.pk) is None
+
+
+def test_rule_s6_a_delivery_failing_for_good_is_never_due_again(
+    inbox: Inbox, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.NOTICE_MAX_ATTEMPTS = 1
+    make_signup("gone@example.org", status=SignupStatus.ACTIVE)
+    inbox.refuse["gone@example.org"] = 99
+
+    with time_machine.travel(PUBLISHED, tick=False):
+        change = published_change(django_capture_on_commit_callbacks)
+
+    gone = Delivery.objects.get(change=change)
+    assert (gone.status, gone.next_attempt_at) == (DeliveryStatus.FAILED, None)
+    assert not Delivery.objects.due_for_attempt(PUBLISHED + timedelta(days=30)).exists()
+    call_command("retry_notices")
+    assert Delivery.objects.get(change=change).attempts == 1

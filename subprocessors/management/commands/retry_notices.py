@@ -1,41 +1,25 @@
 """Cron: retry Notice deliveries whose back-off has passed (S6), whatever the task backend.
 
 A backend that cannot defer (or a worker that died) leaves queued deliveries behind; this
-re-enqueues their change, and the task's per-delivery lock keeps it exactly once.
+re-enqueues their change, and the task's per-delivery lock keeps it exactly once. Each
+delivery stores when it is due (``Delivery.next_attempt_at``): this is one indexed query.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from subprocessors.models import Delivery, DeliveryStatus
+from subprocessors.models import Delivery
 from subprocessors.tasks import send_change_notices
 
 
-def due_for_retry(attempts: int, last_attempt_at: datetime | None, queued_at: datetime) -> datetime:
-    """When a queued delivery may be tried again: NOTICE_RETRY_MINUTES after it was queued,
-    then doubled after each failed attempt."""
-    if attempts == 0 or last_attempt_at is None:
-        return queued_at + timedelta(minutes=settings.NOTICE_RETRY_MINUTES)
-    return last_attempt_at + timedelta(minutes=settings.NOTICE_RETRY_MINUTES * 2 ** (attempts - 1))
-
-
 def changes_due(now: datetime) -> list[int]:
-    rows = Delivery.objects.filter(status=DeliveryStatus.QUEUED).values_list(
-        "change_id", "attempts", "last_attempt_at", "queued_at"
-    )
-    return sorted(
-        {
-            change_id
-            for change_id, attempts, last_attempt_at, queued_at in rows
-            if due_for_retry(attempts, last_attempt_at, queued_at) <= now
-        }
-    )
+    due = Delivery.objects.due_for_attempt(now).order_by().values_list("change_id", flat=True)
+    return sorted(set(due))
 
 
 class Command(BaseCommand):

@@ -1,0 +1,266 @@
+"""Sending the Notice: exactly once to every active signup, each outcome recorded (S3, S4, S6).
+
+Both the task and the services call this module; it imports neither. The services ask for a
+sending with :func:`request_sending`, whose signal ``tasks.py`` answers by enqueuing the task,
+so the task module is the only one that knows the task queue.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from collections.abc import Iterable
+from datetime import datetime
+from email.message import EmailMessage as MIMEMessage
+from email.policy import Policy
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, mailers
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.db.models import Max
+from django.dispatch import Signal
+from django.utils import timezone
+
+from harmonyze_portal.dates import legal_date
+from harmonyze_portal.history import bulk_create_with_history, record_history
+from harmonyze_portal.public_flow import absolute_url
+from subprocessors import deadlines, tokens
+from subprocessors.models import Change, ChangeStatus, Delivery, DeliveryStatus, Signup
+
+# Sent once the transaction that queued deliveries commits, with ``change_id`` and
+# ``staff_id`` (whose work the sending is, H1). ``subprocessors.tasks`` enqueues the task.
+sending_requested = Signal()
+
+
+def request_sending(*, change_id: int, staff_id: int | None) -> None:
+    """Send the change's queued deliveries once the current transaction commits (at once
+    outside one), so a rolled-back publication never sends a Notice."""
+    transaction.on_commit(
+        partial(sending_requested.send, sender=Change, change_id=change_id, staff_id=staff_id)
+    )
+
+
+def unsubscribe_url(signup: Signup) -> str:
+    return absolute_url("subprocessors:unsubscribe", tokens.unsubscribe_token(signup.pk))
+
+
+def objection_url(signup: Signup, change: Change) -> str:
+    return absolute_url(
+        "subprocessors:object", change.pk, tokens.objection_token(signup.pk, change.pk)
+    )
+
+
+_POLICY = email.policy.default.clone(max_line_length=998)
+
+
+class NoticeMessage(EmailMessage):
+    def message(self, *, policy: Policy[Any] | None = None) -> MIMEMessage:
+        # RFC 8058: clients read List-Unsubscribe as a bare <URL>. Folded at 78 characters,
+        # the long URL would become RFC 2047 encoded-words that no client parses; RFC 5322
+        # allows lines of up to 998 characters.
+        return super().message(policy=policy.clone(max_line_length=998) if policy else _POLICY)
+
+
+def notice_message(delivery: Delivery, change: Change) -> EmailMessage:
+    """The Notice as one signup receives it: the published words, then its own links."""
+    unsubscribe = unsubscribe_url(delivery.signup)
+    body = (
+        f"{change.notice_body}\n\n"
+        f"To object to this change: {objection_url(delivery.signup, change)}\n"
+        f"To stop receiving these notices: {unsubscribe}\n"
+    )
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">")
+    return NoticeMessage(
+        subject=change.notice_subject,
+        body=body,
+        to=[delivery.signup.email],
+        headers={
+            # Stable across retries, so a receiving server can drop a duplicate after a crash.
+            "Message-ID": f"<notice-{change.pk}-{delivery.signup_id}@{domain}>",
+            # RFC 8058 one-click unsubscribe: mail clients POST to the same endpoint.
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def deliveries_queue(*, change: Change, signups: Iterable[Signup]) -> list[Delivery]:
+    """S6: one queued delivery per signup, each due for its first attempt; the caller
+    requests the sending."""
+    deliveries = [Delivery(change=change, signup=signup) for signup in signups]
+    for delivery in deliveries:
+        # bulk_create skips save(), which derives the next attempt time on every other path.
+        delivery.next_attempt_at = delivery.scheduled_attempt()
+    return bulk_create_with_history(deliveries, Delivery, reason="Notice queued")
+
+
+def _record_sent(delivery: Delivery, message: EmailMessage, now: datetime) -> None:
+    delivery.status = DeliveryStatus.SENT
+    delivery.sent_at = now
+    delivery.message_id = message.extra_headers["Message-ID"]
+    delivery.last_error = ""
+    # S4: this signup's 7 days run from the legal date its Notice was delivered.
+    delivery.objection_deadline = deadlines.objection_deadline(legal_date(now, settings.TIME_ZONE))
+
+
+def _record_failure(delivery: Delivery, exc: Exception) -> None:
+    delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+        delivery.status = DeliveryStatus.FAILED
+    # Otherwise it stays queued; save() stores its next attempt after the back-off (S6).
+
+
+# Deliveries are locked, sent and recorded a batch at a time: one commit per batch instead of
+# per message. A crash before the commit re-sends at most this many on the next run, with the
+# same Message-ID (receiving servers and clients treat it as the same message).
+BATCH_SIZE = 25
+_RECORDED = [
+    "status",
+    "attempts",
+    "last_attempt_at",
+    "sent_at",
+    "message_id",
+    "last_error",
+    "objection_deadline",
+    "next_attempt_at",
+]
+
+
+def send_batch(ids: list[int], change: Change, connection: BaseEmailBackend) -> tuple[int, int]:
+    """Lock the batch, send each delivery that is still queued, record them all in one
+    commit. A second worker waits on the lock, then finds them sent and skips them."""
+    sent = failed = 0
+    with transaction.atomic():
+        deliveries = list(
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("signup")
+            .filter(pk__in=ids, status=DeliveryStatus.QUEUED)
+            .order_by("pk")
+        )
+        for delivery in deliveries:
+            delivery.change = change  # already loaded: its history row names it without a query
+            message = notice_message(delivery, change)
+            now = timezone.now()
+            delivery.attempts += 1
+            delivery.last_attempt_at = now
+            try:
+                # Through the task's one connection: get_connection() and
+                # EmailMessage.connection are deprecated in Django 6.1.
+                if connection.send_messages([message]) != 1:
+                    raise RuntimeError("The mail backend did not accept the message.")
+            except Exception as exc:  # any SMTP or network failure is retried
+                failed += 1
+                _record_failure(delivery, exc)
+                # A broken connection is reopened for the next recipient.
+                connection.close()
+                connection.open()
+                continue
+            sent += 1
+            _record_sent(delivery, message, now)
+        # One UPDATE per row and one INSERT of their history rows for the whole batch.
+        for delivery in deliveries:
+            delivery.save_without_historical_record(update_fields=_RECORDED)  # type: ignore[attr-defined]
+        if deliveries:
+            record_history(deliveries, Delivery)
+    return sent, failed
+
+
+def send_notices(*, change_id: int) -> tuple[int, int]:
+    """Send every queued delivery of the change over one SMTP connection, then refresh its
+    Notice date (S3). Returns how many were sent and how many attempts failed.
+
+    Idempotent: each delivery is locked and checked before sending, so a re-run, a second
+    worker or a retry never sends a signup the same Notice twice, and every queued one is
+    attempted (see BATCH_SIZE for the one window a crash leaves). A failure leaves the
+    delivery queued (with its error and its next attempt time) up to NOTICE_MAX_ATTEMPTS,
+    then marks it failed for the team. The caller names the actor (H1).
+    """
+    sent = failed = 0
+    ids = list(
+        Delivery.objects.filter(change_id=change_id, status=DeliveryStatus.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    change = Change.objects.get(pk=change_id)
+    connection = mailers.default
+    try:
+        connection.open()
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch_sent, batch_failed = send_batch(
+                ids[start : start + BATCH_SIZE], change, connection
+            )
+            sent += batch_sent
+            failed += batch_failed
+    finally:
+        connection.close()
+    with transaction.atomic():
+        change_refresh_notice_date(Change.objects.select_for_update().get(pk=change_id))
+    return sent, failed
+
+
+def retry_at(*, change_id: int) -> datetime | None:
+    """S6: when the change's failed-and-still-queued deliveries have all waited out their
+    back-off; None when none is waiting for a retry."""
+    waiting = Delivery.objects.awaiting_attempt().filter(change_id=change_id, attempts__gt=0)
+    latest: datetime | None = waiting.aggregate(latest=Max("next_attempt_at"))["latest"]
+    return latest
+
+
+@transaction.atomic
+def deliveries_retry(*, delivery_ids: Iterable[int], staff_id: int | None) -> tuple[int, int]:
+    """S6: queue again the deliveries that failed for good and send every unsent one of their
+    changes now, as ``staff_id``'s work (H1). Returns how many were queued again and for how
+    many changes the sending was requested."""
+    ids = list(delivery_ids)
+    requeued = 0
+    for delivery in Delivery.objects.select_for_update(of=("self",)).filter(
+        pk__in=ids, status=DeliveryStatus.FAILED
+    ):
+        delivery.status = DeliveryStatus.QUEUED
+        delivery._change_reason = "Queued again by staff for a retry"  # type: ignore[attr-defined]
+        delivery.save()
+        requeued += 1
+    change_ids = sorted(
+        set(
+            Delivery.objects.awaiting_attempt()
+            .filter(pk__in=ids)
+            .values_list("change_id", flat=True)
+        )
+    )
+    for change_id in change_ids:
+        request_sending(change_id=change_id, staff_id=staff_id)
+    return requeued, len(change_ids)
+
+
+def change_refresh_notice_date(change: Change) -> None:
+    """S3 (revised): the Notice date is the legal date of the last successful delivery, once
+    no delivery holds the gate (queued, or failed for good without counsel's waiver); the
+    earliest access date follows (+15 days), on the change and its sub-processor.
+
+    It moves when a failed delivery is sent later, until access has begun: from then the
+    date that admitted the access stays (a late delivery still gets its own S4 deadline)."""
+    if change.status != ChangeStatus.PUBLISHED or change.published_at is None:
+        return
+    subprocessor = change.subprocessor
+    if change.notice_date is not None and subprocessor and subprocessor.access_began_on:
+        return
+    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))
+    notice_date = deadlines.notice_date(
+        published_on=legal_date(change.published_at, settings.TIME_ZONE),
+        last_sent_on=legal_date(last["last"], settings.TIME_ZONE) if last["last"] else None,
+        holding=change.deliveries.holding_the_gate().count(),
+    )
+    if change.notice_date == notice_date:
+        return
+    change.set_notice_date(notice_date)
+    change._change_reason = (  # type: ignore[attr-defined]
+        f"Notice date {notice_date}: the last delivery reached its address"
+        if notice_date
+        else "Notice date held: a delivery has not reached its address (S3)"
+    )
+    change.save()
+    if subprocessor is not None:
+        subprocessor._change_reason = f"Earliest access date from {change}"  # type: ignore[attr-defined]
+        subprocessor.save()
