@@ -315,7 +315,8 @@ def test_every_source_is_registered_by_its_area_and_names_an_open_queryset_metho
     the due column matching it, so the count is exact and cheap)."""
     found = {(s.area, s.rule, s.model._meta.label, s.due_field, s.open) for s in desk.sources()}
 
-    assert found == {
+    # A subset: a new deadline is added in its area alone, without editing this test.
+    assert found >= {
         ("customers", "C3", "customers.Customer", "deletion_due", "deletion_open"),
         ("customers", "C4", "customers.Customer", "credential_purge_due", "purge_open"),
         ("customers", "C5", "customers.BreachNotice", "notice_due_at", "pending"),
