@@ -331,11 +331,11 @@ class AuditRequestAdmin(ReportExportMixin, TrackedAdmin):
 
     @admin.display(description="Agree the final plan by (A4)")
     def final_plan_latest_display(self, obj: AuditRequest) -> str:
-        if obj.proposed_start is None:
+        if obj.final_plan_due is None:
             return "–"
         return format_html(
             "{} <small>(A4, DPA 10.2: at least 14 days before the start)</small>",
-            deadlines.final_plan_latest(obj.proposed_start),
+            obj.final_plan_due,
         )
 
     # --- The offer of the report in lieu (A5).

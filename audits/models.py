@@ -144,12 +144,35 @@ EVIDENCE_NEEDED = (
 BREACH_NOT_THEIRS = "This breach did not affect this customer (A1)."
 
 
+# Audit requests still heading for an agreed plan (A2, A4).
+PLANNING = (
+    AuditStatus.RECEIVED,
+    AuditStatus.UNDER_REVIEW,
+    AuditStatus.REPORT_OFFERED,
+    AuditStatus.NEGOTIATION,
+)
+# The open A2 and A4 items, written once (the QuerySet methods and the partial indexes).
+LEAD_TIME_MISSED = Q(
+    status__in=PLANNING, lead_time_met=False, earliest_compliant_start__isnull=False
+)
+FINAL_PLAN_OPEN = Q(
+    status__in=PLANNING, final_plan_agreed_on__isnull=True, final_plan_due__isnull=False
+)
+
+
 class AuditRequestQuerySet(TrackedQuerySet["AuditRequest"]):
     def confirmed(self) -> AuditRequestQuerySet:
         return self.exclude(status=AuditStatus.UNCONFIRMED)
 
     def lead_time_missed(self) -> AuditRequestQuerySet:
-        return self.confirmed().filter(lead_time_met=False)
+        """A2: a plan still being planned that missed the one-month lead time; its earliest
+        compliant start is the date to move to."""
+        return self.filter(LEAD_TIME_MISSED)
+
+    def final_plan_open(self) -> AuditRequestQuerySet:
+        """A4: a plan still being planned whose final plan is not agreed; ``final_plan_due``
+        is the last day it may be."""
+        return self.filter(FINAL_PLAN_OPEN)
 
     def yearly(self) -> AuditRequestQuerySet:
         """The audits that use up a customer's yearly entitlement (A1): yearly-ground requests
@@ -234,13 +257,26 @@ class AuditRequest(TrackedModel):
     auditor_objection_note = models.TextField(blank=True)
     replacement_auditor = models.CharField(max_length=200, blank=True)
 
-    # A4: the final plan.
+    # A4: the final plan, agreed on or before final_plan_due (start − 14 days, stored on save).
     final_plan_agreed_on = models.DateField(null=True, blank=True)
+    final_plan_due = models.DateField(
+        "Final plan due", null=True, blank=True, editable=False, db_index=True
+    )
 
     objects: ClassVar[AuditRequestManager] = AuditRequestManager()
 
     class Meta:
         ordering = ["-received_on", "-created_at"]
+        indexes = [
+            models.Index(
+                fields=["earliest_compliant_start"],
+                condition=LEAD_TIME_MISSED,
+                name="a2_lead_time_missed",
+            ),
+            models.Index(
+                fields=["final_plan_due"], condition=FINAL_PLAN_OPEN, name="a4_final_plan_open"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(duration_days__gte=1, duration_days__lte=MAX_AUDIT_DAYS),
@@ -336,7 +372,11 @@ class AuditRequest(TrackedModel):
         )
 
     def refresh_checks(self) -> None:
-        """Recompute the stored A2, A1 and A5 checks from the legal date of receipt."""
+        """Recompute the stored A4 due date, and the A2, A1 and A5 checks from the legal date
+        of receipt."""
+        self.final_plan_due = (
+            deadlines.final_plan_latest(self.proposed_start) if self.proposed_start else None
+        )
         received = self.received_on
         if received is None:
             self.earliest_compliant_start = self.lead_time_met = self.entitled = None

@@ -1,7 +1,8 @@
 """T5 at scale: the deadline desk with 100,000 open items against the same desk with 1,000.
 
-Each source is one indexed ``ORDER BY due LIMIT`` query and one ``COUNT``, so the page should
-cost about the same whatever the number of open items. Target: at most 1.5x.
+Each source is one indexed ``ORDER BY due LIMIT`` query and one exact ``COUNT`` over a partial
+index matching its open filter, so the page should cost about the same whatever the number of
+open items. Target: at most 1.5x.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> int:
     from django.contrib import admin
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
+    from django.db import connection
     from django.test import RequestFactory
 
     from customers.models import AssistanceRequest, Customer
@@ -75,6 +77,15 @@ def main() -> int:
                     )
                 )
             bulk_create_with_history(rows, AssistanceRequest)
+        settle()
+
+    def settle() -> None:
+        """What autovacuum does on a live PostgreSQL database: fresh statistics (without them
+        the planner takes the rows just inserted for a few and picks a bitmap scan) and a
+        visibility map, so each exact count is an index-only scan of its partial index."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE customers_assistancerequest")
 
     def page() -> None:
         """The admin index as counsel gets it: the desk, its filter and the app list."""

@@ -17,7 +17,10 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
+        from django.utils.module_loading import autodiscover_modules
 
         from harmonyze_portal import history, roles, sessions  # noqa: F401
 
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="harmonyze-roles")
+        # Each area's deadline sources and coverage warnings, the way the admin finds admin.py.
+        autodiscover_modules("desk")

@@ -42,7 +42,7 @@ def event_uid(item: DeadlineItem) -> str:
 
 def build_calendar(user: Any, today: date) -> bytes:
     desk = deadline_items(
-        user, today, end=today + timedelta(days=FEED_DAYS_AHEAD), limit=FEED_LIMIT, count_cap=1
+        user, today, end=today + timedelta(days=FEED_DAYS_AHEAD), limit=FEED_LIMIT, count=False
     )
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Harmonyze//Harmonyze Portal deadlines//EN")

@@ -1,42 +1,148 @@
-"""The legal team's desk: every overdue and soon-due deadline of the four areas in one list
-(DOMAIN.md T5).
+"""The legal team's desk: every overdue and soon-due deadline of the areas in one list
+(DOMAIN.md T5), and the extension point the areas answer.
 
-Each area stores its deadlines in indexed date columns, so each source below is one
-``ORDER BY due LIMIT n`` query plus one ``COUNT``: the page costs the same number of queries,
-and about the same time, whether 1,000 or 100,000 items are open. The sources are merged in
+The core names no area. Each area declares its deadlines and coverage warnings in its own
+``<area>/desk.py`` with :func:`register`; ``PortalConfig.ready()`` imports those modules the
+way the admin autodiscovers ``admin.py``. A :class:`Source` names its stored due column and
+the area's QuerySet method that keeps it open, so the filter is written once, in the area.
+
+Each due column is indexed, with a partial index matching its open filter, so each source is
+one ``ORDER BY due LIMIT n`` query plus one exact ``COUNT`` over that index: the page costs the
+same number of queries whether 1,000 or 100,000 items are open. The sources are merged in
 Python, soonest first.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import django_filters
-import openpyxl
+from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import F, Model, QuerySet
+from django.dispatch import Signal
 from django.urls import reverse
 
-from audits.coverage import type2_coverage
-from customers.models import BreachNotice, Customer
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.desk_sources import AREAS, RULES, SOURCES, Source
-from harmonyze_portal.exports import neutralise_formula
-from requests.models import DemandCustomer, DemandView
-from requests.models.demands import EXPORT_PERMISSION
-from subprocessors.models import Change, DeliveryStatus
 
 DEFAULT_LIMIT = 200
-# An exact COUNT reads every matching row (the status is not in the due column's index), so a
-# page at 100,000 open items would cost a hundred times one at 1,000: counts stop here and
-# show as "1000+".
-COUNT_CAP = 1000
+
+# R6: the core shows restricted items (``Source.restricted``) and tells their area which
+# records it showed, so the area logs each view: sent with ``sender`` the source's model and
+# ``user``, ``pks`` and ``path``.
+restricted_items_shown = Signal()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of deadline, declared by its area: its model, stored due column and the name
+    of the area's QuerySet method that keeps it open (the method every other consumer, the
+    admin list filter and the tests, calls too)."""
+
+    rule: str
+    model: type[Model]
+    due_field: str
+    open: str
+    fields: tuple[str, ...]
+    describe: Callable[[dict[str, Any]], str]
+    # A datetime column: the legal due date is its date in the legal time zone (T1).
+    due_is_datetime: bool = False
+    # The lookup from a row to its customer's pk ("pk" for the customer itself), and the
+    # column naming it; None: the deadline is not about one customer (S3).
+    customer: str | None = "customer"
+    customer_name: str | None = "customer__legal_name"
+    # Rows that name several customers: their names, by row pk, in one query for all rows.
+    customer_names: Callable[[Collection[int]], dict[int, str]] | None = None
+    link_field: str = "pk"  # the pk of the record the link opens
+    link_model: type[Model] | None = None
+    # R6: counsel's alone. Outside the portal (calendar feed, digest, exports) an item of this
+    # source is only "1 restricted item — sign in", except in an export by a holder of
+    # ``export_permission``; inside, each showing is announced by ``restricted_items_shown``.
+    restricted: bool = False
+    export_permission: str | None = None
+    area: str = ""  # the registering area's app label, set by register()
+
+    def open_queryset(self) -> QuerySet[Any]:
+        return getattr(self.model._default_manager, self.open)()
+
+    @property
+    def permission(self) -> str:
+        meta = self.model._meta
+        return f"{meta.app_label}.view_{meta.model_name}"
+
+    def url(self, row: dict[str, Any]) -> str:
+        meta = (self.link_model or self.model)._meta
+        return reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[row["link"]])
+
+
+def label(choices: Any, value: str) -> str:
+    """The display label of a TextChoices value, or the value itself if it is not one."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+@dataclass(frozen=True)
+class CoverageWarning:
+    rule: str
+    text: str
+    url: str
+
+
+# What may leave the team exposed, beyond dated deadlines: (user, today, limit) -> warnings.
+WarningCheck = Callable[[Any, date, int], list[CoverageWarning]]
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str  # the app label
+    label: str
+    sources: tuple[Source, ...]
+    warnings: tuple[WarningCheck, ...]
+
+
+_registry: dict[str, Area] = {}
+
+
+def register(
+    name: str,
+    *,
+    label: str,
+    sources: Iterable[Source] = (),
+    warnings: Iterable[WarningCheck] = (),
+) -> None:
+    """Called by ``<area>/desk.py``: the area's deadline sources and coverage warnings."""
+    area_sources = tuple(replace(source, area=name) for source in sources)
+    for source in area_sources:
+        if not callable(getattr(source.model._default_manager, source.open, None)):
+            raise TypeError(
+                f"{source.rule}: {source.model.__name__}'s manager has no QuerySet method "
+                f"{source.open!r}; write the open filter there, once, and name it here."
+            )
+    _registry[name] = Area(name, label, area_sources, tuple(warnings))
+
+
+def areas() -> list[Area]:
+    """The registered areas in INSTALLED_APPS order."""
+    order = [config.label for config in apps.get_app_configs()]
+    return sorted(_registry.values(), key=lambda area: order.index(area.name))
+
+
+def sources() -> list[Source]:
+    return [source for area in areas() for source in area.sources]
+
+
+def area_labels() -> dict[str, str]:
+    return {area.name: area.label for area in areas()}
+
+
+def rules() -> list[str]:
+    return list(dict.fromkeys(source.rule for source in sources()))
 
 
 @dataclass(frozen=True)
@@ -51,6 +157,7 @@ class DeadlineItem:
     record: int = 0  # the pk of the record the deadline belongs to (0: a sealed line)
     restricted: bool = False  # R6: counsel's alone (law-enforcement demands)
     count: int = 1  # items it stands for: a sealed line counts every restricted item it hides
+    source: Source | None = field(default=None, compare=False, repr=False)
 
     @property
     def overdue(self) -> bool:
@@ -62,7 +169,7 @@ class DeadlineItem:
 
     @property
     def area_label(self) -> str:
-        return AREAS.get(self.area, "Restricted")
+        return area_labels().get(self.area, "Restricted")
 
 
 def restricted_label(count: int) -> str:
@@ -70,14 +177,17 @@ def restricted_label(count: int) -> str:
     return f"{count} restricted item{'' if count == 1 else 's'} — sign in"
 
 
-def sealed(items: Iterable[DeadlineItem]) -> list[DeadlineItem]:
+def sealed(
+    items: Iterable[DeadlineItem], keep: Callable[[DeadlineItem], bool] | None = None
+) -> list[DeadlineItem]:
     """What may leave the portal (R6): the items as they are, except that the restricted ones
-    due on the same day become one line, "2 restricted items — sign in", with no agency,
-    customer, process, country, rule or record id, and a link to the sign-in page only."""
+    (but those ``keep`` lets through) due on the same day become one line, "2 restricted items
+    — sign in", with no agency, customer, process, country, rule or record id, and a link to
+    the sign-in page only."""
     kept: list[DeadlineItem] = []
     hidden: dict[date, list[DeadlineItem]] = {}
     for item in items:
-        if item.restricted:
+        if item.restricted and not (keep and keep(item)):
             hidden.setdefault(item.due, []).append(item)
         else:
             kept.append(item)
@@ -102,9 +212,8 @@ def sealed(items: Iterable[DeadlineItem]) -> list[DeadlineItem]:
 class Desk:
     today: date
     items: list[DeadlineItem]
-    counts: dict[str, int]  # per area, every matching item (the list stops at the limit)
+    counts: dict[str, int]  # per area, every matching item, exactly (the list stops at limit)
     limit: int
-    capped: frozenset[str] = frozenset()  # areas whose count stopped at COUNT_CAP per source
 
     @property
     def total(self) -> int:
@@ -114,27 +223,21 @@ class Desk:
     def truncated(self) -> bool:
         return self.total > len(self.items)
 
-    @property
-    def restricted_records(self) -> list[int]:
-        """The demands whose data the list shows: logged as viewed (R6)."""
-        return sorted({item.record for item in self.items if item.restricted and item.record})
+    def restricted_records(self) -> dict[type[Model], list[int]]:
+        """The restricted records whose data the list shows, per model: logged as viewed (R6)."""
+        shown: dict[type[Model], set[int]] = {}
+        for item in self.items:
+            if item.restricted and item.record and item.source is not None:
+                shown.setdefault(item.source.model, set()).add(item.record)
+        return {model: sorted(pks) for model, pks in shown.items()}
 
-    def sealed(self) -> Desk:
+    def sealed(self, keep: Callable[[DeadlineItem], bool] | None = None) -> Desk:
         """The desk as it may leave the portal (R6), see :func:`sealed`."""
-        return Desk(
-            today=self.today,
-            items=sealed(self.items),
-            counts=self.counts,
-            limit=self.limit,
-            capped=self.capped,
-        )
+        return replace(self, items=sealed(self.items, keep))
 
     @property
-    def area_counts(self) -> list[tuple[str, str]]:
-        return [
-            (label, f"{self.counts.get(area, 0)}{'+' if area in self.capped else ''}")
-            for area, label in AREAS.items()
-        ]
+    def area_counts(self) -> list[tuple[str, int]]:
+        return [(area.label, self.counts.get(area.name, 0)) for area in areas()]
 
 
 @dataclass(frozen=True)
@@ -144,7 +247,7 @@ class Query:
     today: date
     start: date | None
     end: date
-    customer: Customer | None = None
+    customer: Model | None = None
     area: str | None = None
     rule: str | None = None
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo(settings.TIME_ZONE))
@@ -154,54 +257,39 @@ class Query:
 
     def bound(self, day: date, source: Source, *, upper: bool) -> Any:
         """The column value that corresponds to legal due date ``day``."""
-        column_day = day - timedelta(days=source.offset_days)
-        if source.model is BreachNotice:
-            # A datetime column: the legal day runs from local midnight to the next (T1).
-            if upper:
-                column_day += timedelta(days=1)
-            return datetime.combine(column_day, time.min, tzinfo=self.tz)
-        return column_day
+        if source.due_is_datetime:
+            # The legal day runs from local midnight to the next (T1).
+            return datetime.combine(day + timedelta(days=int(upper)), time.min, tzinfo=self.tz)
+        return day
 
     def filter(self, source: Source) -> QuerySet[Any]:
         due = source.due_field
         queryset = source.open_queryset()
-        # BreachNotice's bound is the next legal midnight, excluded; dates are inclusive.
-        upper = "lt" if source.model is BreachNotice else "lte"
+        # A datetime bound is the next legal midnight, excluded; dates are inclusive.
+        upper = "lt" if source.due_is_datetime else "lte"
         queryset = queryset.filter(**{f"{due}__{upper}": self.bound(self.end, source, upper=True)})
         if self.start is not None:
             queryset = queryset.filter(
                 **{f"{due}__gte": self.bound(self.start, source, upper=False)}
             )
         if self.customer is not None:
-            if source.many_customers:
-                queryset = queryset.filter(customers=self.customer)
-            elif source.model is Customer:
-                queryset = queryset.filter(pk=self.customer.pk)
-            elif source.customer_field is None:
+            if source.customer is None:
                 queryset = queryset.none()  # not about one customer (S3)
             else:
-                queryset = queryset.filter(**{source.customer_field: self.customer})
+                queryset = queryset.filter(**{source.customer: self.customer.pk})
         return queryset
 
-    def due_date(self, value: Any, source: Source) -> date:
-        if isinstance(value, datetime):
-            value = legal_date(value, self.tz)
-        return value + timedelta(days=source.offset_days)
+    def due_date(self, value: Any) -> date:
+        return legal_date(value, self.tz) if isinstance(value, datetime) else value
 
 
 def visible_sources(user: Any, query: Query) -> list[Source]:
     """Sources the user may view (law enforcement: counsel or those granted it, R4)."""
-    return [s for s in SOURCES if query.wants(s) and user.has_perm(s.permission)]
-
-
-def _customer_name_column(source: Source) -> str | None:
-    if source.model is Customer:
-        return "legal_name"
-    return f"{source.customer_field}__legal_name" if source.customer_field else None
+    return [s for s in sources() if query.wants(s) and user.has_perm(s.permission)]
 
 
 def _rows(source: Source, query: Query, limit: int) -> list[dict[str, Any]]:
-    name = _customer_name_column(source)
+    name = source.customer_name
     queryset = (
         query.filter(source)
         .order_by(source.due_field, "pk")
@@ -211,22 +299,10 @@ def _rows(source: Source, query: Query, limit: int) -> list[dict[str, Any]]:
         queryset = queryset.annotate(link=F(source.link_field))
     rows = list(queryset[:limit])
     for row in rows:
-        row["due"] = query.due_date(row[source.due_field], source)
+        row["due"] = query.due_date(row[source.due_field])
         row["customer"] = (row[name] or "") if name else ""
         row.setdefault("link", row["pk"])
     return rows
-
-
-def _demand_customers(pks: Iterable[int]) -> dict[int, str]:
-    """One query for the customer names of the listed demands (no N+1)."""
-    names: dict[int, list[str]] = {}
-    for demand_id, name in (
-        DemandCustomer.objects.filter(demand_id__in=list(pks))
-        .values_list("demand_id", "customer__legal_name")
-        .order_by("customer__legal_name")
-    ):
-        names.setdefault(demand_id, []).append(name)
-    return {pk: ", ".join(found) for pk, found in names.items()}
 
 
 def deadline_items(
@@ -234,76 +310,89 @@ def deadline_items(
     today: date,
     *,
     area: str | None = None,
-    customer: Customer | None = None,
+    customer: Model | None = None,
     rule: str | None = None,
     start: date | None = None,
     end: date | None = None,
     limit: int = DEFAULT_LIMIT,
-    count_cap: int = COUNT_CAP,
+    count: bool = True,
 ) -> Desk:
     """Overdue and due-within-the-horizon deadlines the user may see, soonest first (T5).
 
     Without ``start`` every overdue item is included; ``end`` defaults to today plus
     ``DEADLINE_HORIZON_DAYS``. Two queries per source at most, whatever the number of items:
-    the rows (``ORDER BY due LIMIT limit``) and a count that stops at ``count_cap``.
+    the rows (``ORDER BY due LIMIT limit``) and, unless ``count`` is false (the calendar and
+    the digest show no counts), an exact count over the source's partial index.
     """
     horizon_end = today + timedelta(days=settings.DEADLINE_HORIZON_DAYS)
     query = Query(
         today=today, start=start, end=end or horizon_end, customer=customer, area=area, rule=rule
     )
-    counts = dict.fromkeys(AREAS, 0)
-    capped: set[str] = set()
+    counts = dict.fromkeys(area_labels(), 0)
     collected: list[tuple[Source, dict[str, Any]]] = []
-    demand_pks: set[int] = set()
     for source in visible_sources(user, query):
-        # Ordered by the due column, so the capped count walks its index (not Meta.ordering).
-        count = query.filter(source).order_by(source.due_field)[:count_cap].count()
-        counts[source.area] += count
-        if count >= count_cap:
-            capped.add(source.area)
-        for row in _rows(source, query, limit):
-            collected.append((source, row))
-            if source.many_customers:
-                demand_pks.add(row["pk"])
-    demand_names = _demand_customers(demand_pks) if demand_pks else {}
+        if count:
+            counts[source.area] += query.filter(source).count()
+        collected += [(source, row) for row in _rows(source, query, limit)]
     collected.sort(key=lambda pair: (pair[1]["due"], pair[0].area, pair[0].rule, pair[1]["pk"]))
+    collected = collected[:limit]
+    # Several customers per row (R4): one query per naming function for all its rows, no N+1.
+    wanted: dict[Callable[[Collection[int]], dict[int, str]], set[int]] = {}
+    for source, row in collected:
+        if source.customer_names is not None:
+            wanted.setdefault(source.customer_names, set()).add(row["pk"])
+    names = {namer: namer(pks) for namer, pks in wanted.items()}
     items = [
         DeadlineItem(
             area=source.area,
             rule=source.rule,
             what=source.describe(row),
-            customer=demand_names.get(row["pk"], "") if source.many_customers else row["customer"],
+            customer=(
+                names[source.customer_names].get(row["pk"], "")
+                if source.customer_names is not None
+                else row["customer"]
+            ),
             due=row["due"],
             days_left=(row["due"] - today).days,
             url=source.url(row),
             record=row["pk"],
             restricted=source.restricted,
+            source=source,
         )
-        for source, row in collected[:limit]
+        for source, row in collected
     ]
-    return Desk(today=today, items=items, counts=counts, limit=limit, capped=frozenset(capped))
+    return Desk(today=today, items=items, counts=counts, limit=limit)
+
+
+def customer_model() -> type[Model]:
+    """The customer the dashboard filters by, named by ``PORTAL_CUSTOMER_MODEL`` (the way
+    ``AUTH_USER_MODEL`` names the user), so the core imports no area."""
+    return apps.get_model(settings.PORTAL_CUSTOMER_MODEL)
+
+
+def _customers(request: Any) -> QuerySet[Any]:
+    return customer_model()._default_manager.all()
 
 
 class DeadlineFilter(django_filters.FilterSet):
     """The dashboard's filters; the same form drives the page and its CSV/XLSX export."""
 
     # Labels are explicit: with no model behind the filters, django-filter cannot derive them.
+    # Choices are callables: the areas register after this module is imported.
     area = django_filters.ChoiceFilter(
-        label="Area", choices=list(AREAS.items()), empty_label="All areas"
+        label="Area", choices=lambda: list(area_labels().items()), empty_label="All areas"
     )
     customer = django_filters.ModelChoiceFilter(
-        label="Customer",
-        queryset=Customer.objects.order_by("legal_name"),
-        empty_label="All customers",
+        label="Customer", queryset=_customers, empty_label="All customers"
     )
     rule = django_filters.ChoiceFilter(
-        label="Rule", choices=[(rule, rule) for rule in RULES], empty_label="All rules"
+        label="Rule", choices=lambda: [(rule, rule) for rule in rules()], empty_label="All rules"
     )
     due = django_filters.DateFromToRangeFilter(label="Due between")
 
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         # The list is built by deadline_items(), not by filtering one queryset.
-        kwargs.setdefault("queryset", Customer.objects.none())
+        kwargs.setdefault("queryset", customer_model()._default_manager.none())
         super().__init__(data, **kwargs)
 
     def deadline_kwargs(self) -> dict[str, Any]:
@@ -322,110 +411,28 @@ class DeadlineFilter(django_filters.FilterSet):
 
 
 def log_restricted_views(user: Any, desk: Desk, path: str) -> None:
-    """R6: every showing of a demand's data inside the portal is logged, one row per demand."""
-    DemandView.log(user=user, demand_ids=desk.restricted_records, path=path)
+    """R6: every showing of a restricted record's data inside the portal is logged, by the
+    area that owns it (it answers ``restricted_items_shown``)."""
+    for model, pks in desk.restricted_records().items():
+        restricted_items_shown.send(sender=model, user=user, pks=pks, path=path)
 
 
 def for_export(user: Any, desk: Desk) -> Desk:
-    """R6: a file leaves the portal; only counsel's exports carry the demands themselves."""
-    return desk if user.has_perm(EXPORT_PERMISSION) else desk.sealed()
+    """R6: a file leaves the portal; a restricted item travels in it only when the user holds
+    its source's export permission (counsel), otherwise it is sealed."""
 
+    def exportable(item: DeadlineItem) -> bool:
+        permission = item.source.export_permission if item.source else None
+        return bool(permission) and user.has_perm(permission)
 
-EXPORT_HEADERS = ("Due", "Days left", "Rule", "Area", "What", "Customer", "Link")
-
-
-def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
-    """The rows of the list as shown, one per item, for CSV and XLSX."""
-    return [
-        [
-            item.due,
-            item.days_left,
-            item.rule,
-            item.area_label,
-            item.what,
-            item.customer,
-            base_url + item.url,
-        ]
-        for item in desk.items
-    ]
-
-
-def export_csv(desk: Desk, base_url: str = "") -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_HEADERS)
-    for row in export_rows(desk, base_url):
-        writer.writerow(
-            [neutralise_formula(v.isoformat() if isinstance(v, date) else v) for v in row]
-        )
-    return buffer.getvalue()
-
-
-def export_xlsx(desk: Desk, base_url: str = "") -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "deadlines"
-    sheet.append(EXPORT_HEADERS)
-    for row in export_rows(desk, base_url):
-        sheet.append([neutralise_formula(value) for value in row])
-    for cell in sheet["A"][1:]:
-        cell.number_format = "yyyy-mm-dd"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class CoverageWarning:
-    rule: str
-    text: str
-    url: str
+    return desk.sealed(keep=exportable)
 
 
 def coverage_warnings(user: Any, today: date, *, limit: int = 20) -> list[CoverageWarning]:
-    """What may leave the team exposed: a Type 2 report about to age out (A5), notices that
-    failed for some recipients (S6), breach notices pending (C5). One query each."""
-    warnings: list[CoverageWarning] = []
-    if user.has_perm("audits.view_auditreport"):
-        coverage = type2_coverage(today)
-        if coverage.warning:
-            url = (
-                reverse("admin:audits_auditreport_change", args=[coverage.report.pk])
-                if coverage.report
-                else reverse("admin:audits_auditreport_changelist")
-            )
-            warnings.append(CoverageWarning("A5", coverage.summary(), url))
-    if user.has_perm("subprocessors.view_delivery") and user.has_perm("subprocessors.view_change"):
-        # S3: a delivery failed for good holds the Notice date, and the earliest access date,
-        # until it is sent or counsel records the decision to proceed without the address.
-        for change in (
-            Change.objects.gate_held()
-            .select_related("subprocessor", "replaces")
-            .order_by("-published_at", "-pk")[:limit]
-        ):
-            holding = change.holding_deliveries  # type: ignore[attr-defined]
-            warnings.append(
-                CoverageWarning(
-                    "S3",
-                    f"{change}: the gate is held by {holding} delivery(ies) that failed for good; "
-                    "no Notice date or earliest access date until they are sent or counsel "
-                    "proceeds without them.",
-                    reverse("admin:subprocessors_delivery_changelist")
-                    + f"?change__id__exact={change.pk}&status={DeliveryStatus.FAILED}",
-                )
-            )
-    if user.has_perm("customers.view_breachnotice"):
-        pending = BreachNotice.objects.pending().aggregate(
-            count=Count("pk"), first=Min("notice_due_at")
-        )
-        if pending["count"]:
-            first = legal_date(pending["first"], ZoneInfo(settings.TIME_ZONE))
-            warnings.append(
-                CoverageWarning(
-                    "C5",
-                    f"{pending['count']} breach notice(s) pending, the first due {first}.",
-                    reverse("admin:customers_breachnotice_changelist") + "?notified_at__isempty=1",
-                )
-            )
-    return warnings
+    """What may leave the team exposed, as each area checks it (A5, S3, C5…), in area order."""
+    return [
+        warning
+        for area in areas()
+        for check in area.warnings
+        for warning in check(user, today, limit)
+    ]

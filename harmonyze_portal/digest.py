@@ -62,7 +62,7 @@ class Digest:
 
 def build_digest(user: Any, today: date) -> Digest:
     desk = deadline_items(
-        user, today, end=today + timedelta(days=WEEK_DAYS - 1), limit=DIGEST_LIMIT, count_cap=1
+        user, today, end=today + timedelta(days=WEEK_DAYS - 1), limit=DIGEST_LIMIT, count=False
     )
     items = sealed(desk.items)
     return Digest(

@@ -159,6 +159,8 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = True
 # T5: how far ahead the dashboard looks for deadlines.
 DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
+# The model the dashboard filters deadlines by (like AUTH_USER_MODEL: the core imports no area).
+PORTAL_CUSTOMER_MODEL = "customers.Customer"
 # C5: the house target for notifying a customer of a breach (the DPA says "without undue delay").
 BREACH_NOTICE_TARGET_HOURS = env.number("BREACH_NOTICE_TARGET_HOURS", 72, minimum=1)
 # R4, SCC 15.1(b): how often a non-disclosure order without an end date comes up for review.

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, path, reverse
 
-from harmonyze_portal import desk
+from harmonyze_portal import desk, desk_exports
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.twofactor import second_factor_satisfied
 
@@ -75,11 +75,11 @@ class PortalAdminSite(admin.AdminSite):
         name = f"deadlines-{today:%Y-%m-%d}.{fmt}"
         if fmt == "csv":
             response = HttpResponse(
-                desk.export_csv(items, base_url), content_type="text/csv; charset=utf-8"
+                desk_exports.export_csv(items, base_url), content_type="text/csv; charset=utf-8"
             )
         else:
             response = HttpResponse(
-                desk.export_xlsx(items, base_url),
+                desk_exports.export_xlsx(items, base_url),
                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
         response["Content-Disposition"] = f'attachment; filename="{name}"'

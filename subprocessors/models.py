@@ -134,9 +134,20 @@ class ChangeStatus(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+# S3: a published change with its earliest access date (the partial index's part of the open
+# filter: the sub-processor's status is on another table).
+ACCESS_DATED = Q(status=ChangeStatus.PUBLISHED, earliest_access_on__isnull=False)
+
+
 class ChangeQuerySet(TrackedQuerySet["Change"]):
     def published(self) -> ChangeQuerySet:
         return self.filter(status=ChangeStatus.PUBLISHED)
+
+    def access_pending(self) -> ChangeQuerySet:
+        """S1, S3: announced with an earliest access date, and the sub-processor neither
+        active nor withdrawn yet: the day it may access customer data is still ahead of
+        the team (or passed without access being recorded)."""
+        return self.filter(ACCESS_DATED, subprocessor__status=SubProcessorStatus.ANNOUNCED)
 
     def in_notice_period(self, today: date) -> ChangeQuerySet:
         return self.published().filter(
@@ -202,6 +213,11 @@ class Change(TrackedModel):
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["earliest_access_on"], condition=ACCESS_DATED, name="s3_access_dated"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status=ChangeStatus.DRAFT) | Q(subprocessor__isnull=False),
@@ -466,9 +482,17 @@ class ObjectionChannel(models.TextChoices):
     LETTER = "letter", "Letter"
 
 
+OBJECTION_DUE = Q(status=ObjectionStatus.OPEN, deadline__isnull=False)
+
+
 class ObjectionQuerySet(TrackedQuerySet["Objection"]):
     def open(self) -> ObjectionQuerySet:
         return self.filter(status=ObjectionStatus.OPEN)
+
+    def awaiting_resolution(self) -> ObjectionQuerySet:
+        """S4, S5: open objections with their deadline, to resolve (the partial index
+        ``s4_objection_due``)."""
+        return self.filter(OBJECTION_DUE)
 
 
 ObjectionManager = models.Manager.from_queryset(ObjectionQuerySet)
@@ -502,6 +526,9 @@ class Objection(TrackedModel):
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["deadline"], condition=OBJECTION_DUE, name="s4_objection_due")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(signup__isnull=False) | Q(customer__isnull=False),

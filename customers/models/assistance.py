@@ -29,9 +29,13 @@ class AssistanceStatus(models.TextChoices):
     DECLINED = "declined", "Declined"
 
 
+ASSISTANCE_OPEN = Q(status__in=[AssistanceStatus.OPEN, AssistanceStatus.IN_PROGRESS])
+
+
 class AssistanceQuerySet(TrackedQuerySet["AssistanceRequest"]):
     def open(self) -> AssistanceQuerySet:
-        return self.filter(status__in=[AssistanceStatus.OPEN, AssistanceStatus.IN_PROGRESS])
+        """C6: requests still being worked on (the partial index ``c6_assistance_open``)."""
+        return self.filter(ASSISTANCE_OPEN)
 
     def overdue(self, today: date) -> AssistanceQuerySet:
         return self.open().filter(due_on__lt=today)
@@ -66,6 +70,9 @@ class AssistanceRequest(TrackedModel):
 
     class Meta:
         ordering = ["due_on"]
+        indexes = [
+            models.Index(fields=["due_on"], condition=ASSISTANCE_OPEN, name="c6_assistance_open")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind=AssistanceKind.SUBPROCESSOR_AGREEMENTS) | Q(in_writing=True),
@@ -97,9 +104,13 @@ class ProhibitedCategory(models.TextChoices):
     MINOR = "minor", "Personal data of a minor (under 18)"
 
 
+FINDING_OPEN = Q(deletion_confirmed_on__isnull=True)
+
+
 class FindingQuerySet(TrackedQuerySet["ProhibitedDataFinding"]):
     def open(self) -> FindingQuerySet:
-        return self.filter(deletion_confirmed_on__isnull=True)
+        """C7: found and not yet confirmed deleted (the partial index ``c7_finding_open``)."""
+        return self.filter(FINDING_OPEN)
 
 
 FindingManager = models.Manager.from_queryset(FindingQuerySet)
@@ -125,6 +136,9 @@ class ProhibitedDataFinding(TrackedModel):
 
     class Meta:
         ordering = ["deletion_confirmed_on", "-learned_on"]
+        indexes = [
+            models.Index(fields=["learned_on"], condition=FINDING_OPEN, name="c7_finding_open")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(deletion_confirmed_on__isnull=True)

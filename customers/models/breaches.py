@@ -48,14 +48,18 @@ class Breach(TrackedModel):
                 notice.save()
 
 
+NOTICE_PENDING = Q(notified_at__isnull=True)
+
+
 class BreachNoticeQuerySet(TrackedQuerySet["BreachNotice"]):
     def pending(self) -> BreachNoticeQuerySet:
-        return self.filter(notified_at__isnull=True)
+        """C5: the customer is still to be notified (the partial index ``c5_notice_pending``)."""
+        return self.filter(NOTICE_PENDING)
 
     def late(self) -> BreachNoticeQuerySet:
         return self.filter(
             Q(notified_at__gt=models.F("notice_due_at"))
-            | Q(notified_at__isnull=True, notice_due_at__lt=models.functions.Now())
+            | (NOTICE_PENDING & Q(notice_due_at__lt=models.functions.Now()))
         )
 
 
@@ -77,6 +81,11 @@ class BreachNotice(TrackedModel):
 
     class Meta:
         ordering = ["breach", "customer"]
+        indexes = [
+            models.Index(
+                fields=["notice_due_at"], condition=NOTICE_PENDING, name="c5_notice_pending"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["breach", "customer"], name="one_notice_per_customer")
         ]

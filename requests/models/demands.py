@@ -62,6 +62,10 @@ class StepKind(models.TextChoices):
     LIFT_ORDER = "lift_order", "Effort to lift the non-disclosure order (SCC 15.1(b))"
 
 
+CUSTOMER_NOTICE_DUE = Q(customer_notice_due_on__isnull=False, customer_notified_on__isnull=True)
+ORDER_REVIEW_DUE = Q(order_review_due_on__isnull=False, customer_notified_on__isnull=True)
+
+
 class DemandQuerySet(TrackedQuerySet["LawEnforcementDemand"]):
     """The open R4 deadlines, each written once: the dashboard, the admin list filter, the
     calendar feed and the digest all call these (the due dates are stored, see ``save()``)."""
@@ -69,12 +73,12 @@ class DemandQuerySet(TrackedQuerySet["LawEnforcementDemand"]):
     def customer_notice_open(self) -> DemandQuerySet:
         """R4: the customer must be told and has not been; ``customer_notice_due_on`` says
         from when (receipt, or the day after the order's last binding day)."""
-        return self.filter(customer_notice_due_on__isnull=False, customer_notified_on__isnull=True)
+        return self.filter(CUSTOMER_NOTICE_DUE)
 
     def order_review_open(self) -> DemandQuerySet:
         """R4, SCC 15.1(b): an order without an end date binds, the customer is not told, and
         ``order_review_due_on`` says when efforts to lift it are next reviewed."""
-        return self.filter(order_review_due_on__isnull=False, customer_notified_on__isnull=True)
+        return self.filter(ORDER_REVIEW_DUE)
 
     def in_half_year(self, year: int, half: int) -> DemandQuerySet:
         start = date(year, 1 if half == 1 else 7, 1)
@@ -144,6 +148,18 @@ class LawEnforcementDemand(TrackedModel):
     class Meta:
         verbose_name = "law-enforcement demand"
         ordering = ["-received_on"]
+        indexes = [
+            models.Index(
+                fields=["customer_notice_due_on"],
+                condition=CUSTOMER_NOTICE_DUE,
+                name="r4_customer_notice_due",
+            ),
+            models.Index(
+                fields=["order_review_due_on"],
+                condition=ORDER_REVIEW_DUE,
+                name="r4_order_review_due",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(nondisclosure_order_ends__isnull=True)

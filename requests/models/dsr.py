@@ -191,6 +191,13 @@ class VerificationMethod(models.TextChoices):
 CUSTOMER_NOTICE_OPEN = Q(
     status=DSRStatus.OPEN, customer_notice_due__isnull=False, customer_informed_on__isnull=True
 )
+# R3: the open statutory clocks, each written once (the QuerySet methods and the partial
+# indexes share them): receipt still to confirm; the answer due, unextended or extended.
+ACKNOWLEDGEMENT_OPEN = Q(
+    status=DSRStatus.OPEN, acknowledge_by__isnull=False, acknowledged_on__isnull=True
+)
+RESPONSE_OPEN = Q(status=DSRStatus.OPEN, respond_by__isnull=False, extended_to__isnull=True)
+EXTENDED_RESPONSE_OPEN = Q(status=DSRStatus.OPEN, extended_to__isnull=False)
 # R2: outcomes that hand over or change the requester's data.
 FULFILLED = (Outcome.FULFILLED, Outcome.PARTLY)
 
@@ -202,6 +209,18 @@ class DSRQuerySet(TrackedQuerySet["DataSubjectRequest"]):
     def customer_notice_open(self) -> DSRQuerySet:
         """R1: open requests whose customer must still be told (SCC Clause 10(a))."""
         return self.filter(CUSTOMER_NOTICE_OPEN)
+
+    def acknowledgement_open(self) -> DSRQuerySet:
+        """R3 (CCPA): receipt is to be confirmed by ``acknowledge_by`` and has not been."""
+        return self.filter(ACKNOWLEDGEMENT_OPEN)
+
+    def response_open(self) -> DSRQuerySet:
+        """R3: the answer is due by ``respond_by`` (no extension)."""
+        return self.filter(RESPONSE_OPEN)
+
+    def extended_response_open(self) -> DSRQuerySet:
+        """R3: the answer is due by the extended date ``extended_to``."""
+        return self.filter(EXTENDED_RESPONSE_OPEN)
 
     def touched_by(self, day: date) -> DSRQuerySet:
         """Requests whose clocks a holiday on ``day`` can move: received by then and with a
@@ -231,14 +250,16 @@ class DSRQuerySet(TrackedQuerySet["DataSubjectRequest"]):
         return moved
 
     def overdue(self, today: date) -> DSRQuerySet:
-        return self.open().filter(
-            Q(extended_to__isnull=True, respond_by__lt=today) | Q(extended_to__lt=today)
+        """R3: the answer is late, by the extended date when there is one."""
+        return self.filter(
+            (RESPONSE_OPEN & Q(respond_by__lt=today))
+            | (EXTENDED_RESPONSE_OPEN & Q(extended_to__lt=today))
         )
 
     def due_between(self, start: date, end: date) -> DSRQuerySet:
-        return self.open().filter(
-            Q(extended_to__isnull=True, respond_by__range=(start, end))
-            | Q(extended_to__range=(start, end))
+        return self.filter(
+            (RESPONSE_OPEN & Q(respond_by__range=(start, end)))
+            | (EXTENDED_RESPONSE_OPEN & Q(extended_to__range=(start, end)))
         )
 
 
@@ -310,6 +331,24 @@ class DataSubjectRequest(TrackedModel):
     class Meta:
         verbose_name = "data subject request"
         ordering = ["respond_by", "pk"]
+        indexes = [
+            models.Index(
+                fields=["customer_notice_due"],
+                condition=CUSTOMER_NOTICE_OPEN,
+                name="r1_customer_notice_open",
+            ),
+            models.Index(
+                fields=["acknowledge_by"],
+                condition=ACKNOWLEDGEMENT_OPEN,
+                name="r3_acknowledgement_open",
+            ),
+            models.Index(fields=["respond_by"], condition=RESPONSE_OPEN, name="r3_response_open"),
+            models.Index(
+                fields=["extended_to"],
+                condition=EXTENDED_RESPONSE_OPEN,
+                name="r3_extended_response_open",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(outcome=Outcome.DENIED) | ~Q(denial_reason=""),

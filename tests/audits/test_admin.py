@@ -808,3 +808,21 @@ def test_the_register_as_xlsx_honours_the_changelist_filters(
     assert [row[0] for row in rows] == [r.customer.legal_name for r in listed]
     assert len(rows) == 1
     assert isinstance(rows[0][2], datetime)  # dates stay dates in Excel
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_rule_a4_moving_the_start_in_the_admin_moves_the_stored_final_plan_due_date(
+    acme: Customer, counsel_client: Client
+) -> None:
+    """A4: the due date the dashboard lists follows the start; the form cannot set it."""
+    request = make_audit_request(
+        acme, received=date(2026, 3, 2), start=date(2026, 5, 1), status=AuditStatus.NEGOTIATION
+    )
+
+    response = post_change(
+        counsel_client, request, proposed_start="2026-06-01", final_plan_due="2026-12-31"
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    request.refresh_from_db()
+    assert request.final_plan_due == date(2026, 5, 18)

@@ -404,3 +404,52 @@ def test_report_constraints_hold_without_clean(dates: dict) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         make_report(**dates)
     assert not AuditReport.objects.exists()
+
+
+# --- A4: the final plan's due date, stored for the dashboard -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (date(2026, 5, 1), date(2026, 4, 17)),
+        (date(2026, 3, 14), date(2026, 2, 28)),
+        (date(2028, 3, 14), date(2028, 2, 29)),
+    ],
+)
+def test_rule_a4_the_final_plan_due_date_is_stored_on_every_save(
+    acme: Customer, start: date, due: date
+) -> None:
+    """A4: start − 14 days, by the pure rule (no offset re-applied by any consumer); a save
+    from the shell that moves the start moves it."""
+    request = make_audit_request(acme, received=date(2026, 1, 2), start=date(2026, 6, 1))
+    request.proposed_start = start
+    request.final_plan_due = date(2000, 1, 1)  # a stale value is never kept
+    request.save()
+
+    request.refresh_from_db()
+    assert request.final_plan_due == due == deadlines.final_plan_latest(start)
+    assert request.history.first().final_plan_due == due  # type: ignore[attr-defined]
+
+
+def test_rule_a4_the_final_plan_is_open_until_agreed_while_planning(acme: Customer) -> None:
+    open_ = make_audit_request(acme, status=AuditStatus.NEGOTIATION)
+    agreed = make_audit_request(
+        acme, status=AuditStatus.NEGOTIATION, final_plan_agreed_on=date(2026, 3, 20)
+    )
+    withdrawn = make_audit_request(acme, status=AuditStatus.WITHDRAWN)
+    unconfirmed = make_audit_request(acme, received=None)
+
+    assert list(AuditRequest.objects.final_plan_open()) == [open_]
+    assert {agreed, withdrawn, unconfirmed}.isdisjoint(AuditRequest.objects.final_plan_open())
+
+
+def test_rule_a2_a_missed_lead_time_stays_open_only_while_planning(acme: Customer) -> None:
+    """A2: the same filter the dashboard lists: a withdrawn or completed request that missed
+    the lead time is history, not work."""
+    received, short = date(2026, 3, 15), date(2026, 4, 1)
+    open_ = make_audit_request(acme, received=received, start=short)
+    make_audit_request(acme, received=received, start=short, status=AuditStatus.WITHDRAWN)
+    make_audit_request(acme, received=received, start=date(2026, 4, 15))
+
+    assert list(AuditRequest.objects.lead_time_missed()) == [open_]

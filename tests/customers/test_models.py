@@ -416,6 +416,21 @@ def test_rule_c4_purge_overdue(db: None) -> None:
     assert list(Customer.objects.purge_overdue(date(2026, 3, 3))) == [overdue]
 
 
+def test_rules_c3_c4_open_until_done_whatever_the_date(db: None) -> None:
+    """C3, C4: the open sets the dashboard counts; overdue and due-between narrow them."""
+    neither = make_terminated("Nothing Done Ltd", date(2026, 1, 31))
+    deleted = make_terminated(
+        "Deleted Ltd", date(2026, 1, 31), deletion_completed_on=date(2026, 2, 2)
+    )
+    purged = make_terminated(
+        "Purged Ltd", date(2026, 1, 31), credential_purge_completed_on=date(2026, 2, 2)
+    )
+    make_customer("Still Active Ltd")
+
+    assert set(Customer.objects.deletion_open()) == {neither, purged}
+    assert set(Customer.objects.purge_open()) == {neither, deleted}
+
+
 @pytest.mark.parametrize(
     "email", ["jane@acme.com", "Jane.Doe@ACME.COM", " jane@acme.com ", "jane@Acme.com"]
 )

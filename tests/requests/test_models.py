@@ -191,6 +191,25 @@ def test_overdue_and_due_between_use_the_extended_deadline_when_there_is_one() -
     assert last_day not in DataSubjectRequest.objects.overdue(today)
 
 
+def test_rule_r3_each_open_clock_is_one_queryset_method() -> None:
+    """R3: the desk, the admin filter and the lists read these three, and nothing else."""
+    ccpa = make_dsr(email="ccpa@example.org", regime_code="ccpa")
+    acknowledged = make_dsr(email="ack@example.org", regime_code="ccpa")
+    acknowledged.acknowledged_on = date(2026, 3, 3)
+    acknowledged.save()
+    plain = make_dsr(email="plain@example.org")
+    extended = make_dsr(email="extended@example.org")
+    extended.extension_told_on = date(2026, 3, 20)
+    extended.save()
+    make_dsr(email="closed@example.org", status=DSRStatus.CLOSED)
+    make_dsr(email="unverified@example.org", received=None)
+
+    requests = DataSubjectRequest.objects
+    assert list(requests.acknowledgement_open()) == [ccpa]
+    assert set(requests.response_open()) == {ccpa, acknowledged, plain}
+    assert list(requests.extended_response_open()) == [extended]
+
+
 # --- The customer suggestion (R1) ------------------------------------------------------------
 
 

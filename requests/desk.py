@@ -1,0 +1,122 @@
+"""The requests area on the desk (T5): R1, R3 and R4 deadlines, and R6's part: demands are
+restricted, only counsel exports them, and every showing on the desk is logged."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from django.dispatch import receiver
+
+from harmonyze_portal import desk
+from requests.models import DataSubjectRequest, DemandCustomer, DemandView, LawEnforcementDemand
+from requests.models.demands import EXPORT_PERMISSION, LegalProcess
+from requests.models.dsr import Right
+
+
+def demand_customers(pks: Collection[int]) -> dict[int, str]:
+    """The customers each listed demand concerns, by demand, in one query (no N+1)."""
+    names: dict[int, list[str]] = {}
+    for demand_id, name in (
+        DemandCustomer.objects.filter(demand_id__in=list(pks))
+        .values_list("demand_id", "customer__legal_name")
+        .order_by("customer__legal_name")
+    ):
+        names.setdefault(demand_id, []).append(name)
+    return {pk: ", ".join(found) for pk, found in names.items()}
+
+
+@receiver(desk.restricted_items_shown, sender=LawEnforcementDemand)
+def log_desk_views(sender: Any, *, user: Any, pks: list[int], path: str, **kwargs: Any) -> None:
+    """R6: the desk (page or export) showed these demands: one view row each."""
+    DemandView.log(user=user, demand_ids=pks, path=path)
+
+
+def _right(row: dict[str, Any]) -> str:
+    return desk.label(Right, row["right"]).lower()
+
+
+def _process(row: dict[str, Any]) -> str:
+    return desk.label(LegalProcess, row["legal_process"]).lower()
+
+
+desk.register(
+    "requests",
+    label="Requests",
+    sources=[
+        # R1: a customer whose DPA includes the SCCs is notified of each request (Clause 10(a)).
+        desk.Source(
+            "R1",
+            DataSubjectRequest,
+            "customer_notice_due",
+            "customer_notice_open",
+            ("right", "requester_email"),
+            lambda row: (
+                f"Notify the customer of the {_right(row)} request from "
+                f"{row['requester_email']} (SCC Clause 10(a))"
+            ),
+        ),
+        desk.Source(
+            "R3",
+            DataSubjectRequest,
+            "acknowledge_by",
+            "acknowledgement_open",
+            ("right", "requester_email"),
+            lambda row: (
+                f"Confirm receipt of the {_right(row)} request from {row['requester_email']}"
+            ),
+        ),
+        desk.Source(
+            "R3",
+            DataSubjectRequest,
+            "respond_by",
+            "response_open",
+            ("right", "requester_email"),
+            lambda row: f"Answer the {_right(row)} request from {row['requester_email']}",
+        ),
+        desk.Source(
+            "R3",
+            DataSubjectRequest,
+            "extended_to",
+            "extended_response_open",
+            ("right", "requester_email"),
+            lambda row: (
+                f"Answer the {_right(row)} request from {row['requester_email']} (extended)"
+            ),
+        ),
+        # R4: a compelled demand's customer is told, unless an order forbids it: then the day
+        # after its last binding day, or, for an order without an end date, its review instead.
+        desk.Source(
+            "R4",
+            LawEnforcementDemand,
+            "customer_notice_due_on",
+            "customer_notice_open",
+            ("agency", "legal_process", "nondisclosure_order"),
+            lambda row: (
+                f"Notify the customer of the {_process(row)} from {row['agency']}"
+                + (" (the non-disclosure order has ended)" if row["nondisclosure_order"] else "")
+            ),
+            customer="customers",
+            customer_name=None,
+            customer_names=demand_customers,
+            restricted=True,  # R6: counsel's alone
+            export_permission=EXPORT_PERMISSION,
+        ),
+        desk.Source(
+            "R4",
+            LawEnforcementDemand,
+            "order_review_due_on",
+            "order_review_open",
+            ("agency", "legal_process"),
+            lambda row: (
+                f"Review the non-disclosure order on the {_process(row)} from {row['agency']} "
+                "and record the efforts to lift it (SCC 15.1(b))"
+            ),
+            customer="customers",
+            customer_name=None,
+            customer_names=demand_customers,
+            restricted=True,  # R6: counsel's alone
+            export_permission=EXPORT_PERMISSION,
+        ),
+    ],
+)
