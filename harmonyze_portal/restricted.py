@@ -1,0 +1,64 @@
+"""The restricted-model registry (DOMAIN.md R6): what the areas declare counsel's alone.
+
+Each area names its restricted models on its AppConfig (:class:`~harmonyze_portal.areas.
+AreaConfig`); the roles, the history export and the dashboard read them here, so the core never
+names an area's model.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from harmonyze_portal.areas import areas
+
+
+def restricted_models() -> tuple[type[models.Model], ...]:
+    """Every model an area declares restricted, in INSTALLED_APPS order (their historical
+    models are restricted with them: see :func:`is_restricted`)."""
+    return tuple(area.get_model(name) for area in areas() for name in area.restricted_models)
+
+
+def _tracked(model: type[models.Model] | models.Model) -> type[models.Model]:
+    """The model itself, for a model, an instance or a historical model of either."""
+    cls = model if isinstance(model, type) else type(model)
+    # simple_history's historical models point at the model they record.
+    instance_type: type[models.Model] | None = getattr(cls, "instance_type", None)
+    return instance_type or cls
+
+
+def is_restricted(model: type[models.Model] | models.Model) -> bool:
+    """Whether ``model`` (a class, an instance, or the historical model of one) is restricted."""
+    label = _tracked(model)._meta.label_lower
+    return any(label == other._meta.label_lower for other in restricted_models())
+
+
+def history_permission(model: type[models.Model] | models.Model) -> str:
+    """The permission (``app_label.codename``) that exporting a restricted model's history
+    needs besides the view permission. Fails closed: without a declaration, a permission that
+    no role holds."""
+    opts = _tracked(model)._meta
+    for area in areas():
+        if area.label == opts.app_label and area.restricted_history_permission:
+            return f"{area.label}.{area.restricted_history_permission}"
+    return f"{opts.app_label}.view_restricted_history_undeclared"
+
+
+def counsel_only_permissions() -> frozenset[tuple[str, str]]:
+    """``(app_label, codename)`` of every permission the areas reserve for counsel: all those of
+    their restricted models and of those models' history, and the ones they name."""
+    reserved: set[tuple[str, str]] = set()
+    for area in areas():
+        for model in (area.get_model(name) for name in area.restricted_models):
+            names = [model._meta.model_name]
+            manager = getattr(model._meta, "simple_history_manager_attribute", None)
+            if manager is not None:
+                names.append(getattr(model, manager).model._meta.model_name)
+            reserved.update(
+                (area.label, f"{action}_{name}")
+                for action in model._meta.default_permissions
+                for name in names
+            )
+        reserved.update((area.label, codename) for codename in area.counsel_only_permissions)
+        if area.restricted_history_permission:
+            reserved.add((area.label, area.restricted_history_permission))
+    return frozenset(reserved)
