@@ -7,6 +7,9 @@ names an area's model.
 
 from __future__ import annotations
 
+import functools
+
+from django.apps import apps
 from django.db import models
 
 from harmonyze_portal.areas import areas
@@ -46,19 +49,38 @@ def history_permission(model: type[models.Model] | models.Model) -> str:
 def counsel_only_permissions() -> frozenset[tuple[str, str]]:
     """``(app_label, codename)`` of every permission the areas reserve for counsel: all those of
     their restricted models and of those models' history, and the ones they name."""
+    # The roles sync asks once per permission and role: cached on the declarations themselves,
+    # so that a declaration changed at run time (a test's) is still read.
+    return _reserved(
+        tuple(
+            (
+                area.label,
+                area.restricted_models,
+                area.counsel_only_permissions,
+                area.restricted_history_permission,
+            )
+            for area in areas()
+        )
+    )
+
+
+@functools.cache
+def _reserved(
+    declarations: tuple[tuple[str, tuple[str, ...], tuple[str, ...], str], ...],
+) -> frozenset[tuple[str, str]]:
     reserved: set[tuple[str, str]] = set()
-    for area in areas():
-        for model in (area.get_model(name) for name in area.restricted_models):
+    for label, model_names, codenames, history_codename in declarations:
+        for model in (apps.get_model(label, name) for name in model_names):
             names = [model._meta.model_name]
             manager = getattr(model._meta, "simple_history_manager_attribute", None)
             if manager is not None:
                 names.append(getattr(model, manager).model._meta.model_name)
             reserved.update(
-                (area.label, f"{action}_{name}")
+                (label, f"{action}_{name}")
                 for action in model._meta.default_permissions
                 for name in names
             )
-        reserved.update((area.label, codename) for codename in area.counsel_only_permissions)
-        if area.restricted_history_permission:
-            reserved.add((area.label, area.restricted_history_permission))
+        reserved.update((label, codename) for codename in codenames)
+        if history_codename:
+            reserved.add((label, history_codename))
     return frozenset(reserved)
