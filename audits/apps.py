@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from harmonyze_portal import areas
 
 
-class AuditsConfig(AppConfig):
+class AuditsConfig(areas.AreaConfig):
     name = "audits"
     verbose_name = "Audits"
     # Public pages this area offers, listed on the landing page: (url name, title, summary).

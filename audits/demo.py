@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from django.conf import settings
-from django.utils import timezone
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from audits import deadlines
 from audits.models import AuditReport, AuditRequest, AuditStatus, ReportKind
 from customers.models import Customer
-from harmonyze_portal.dates import add_months, legal_date
+from harmonyze_portal.dates import add_months
 
 SOC2_FIRM = "Schellman & Company, LLC"
 ISO_FIRM = "BSI Group"
 
 
-def seed() -> int:
+def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
     """A SOC 2 Type 2 report whose period ended about four months ago, an ISO 27001
     certificate, and two audit requests: an annual plan with enough lead time that can be
     offered the Type 2 report (A2, A5), and a late plan flagged by A2. Looked up by natural
-    keys, so a second run adds nothing; dates relative to today are fixed by the first run.
-    Returns the number of rows added."""
-    today = legal_date(timezone.now(), settings.TIME_ZONE)
+    keys, so a second run adds nothing; dates relative to today are fixed by the first run."""
     added = 0
     soc2_end = today - timedelta(days=120)
     _, created = AuditReport.objects.get_or_create(
@@ -78,7 +75,7 @@ def seed() -> int:
             auditor_firm="",
             auditor_lead="",
         )
-    return added
+    return f"{added} audit records added"
 
 
 def _request(

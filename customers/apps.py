@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from harmonyze_portal import areas
 
 
-class CustomersConfig(AppConfig):
+class CustomersConfig(areas.AreaConfig):
     name = "customers"
     verbose_name = "Customers and DPAs"
-    # Public pages this area offers, listed on the landing page: (url name, title, summary).
-    public_links: tuple[tuple[str, str, str], ...] = ()

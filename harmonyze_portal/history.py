@@ -234,7 +234,8 @@ class TrackedQuerySet(models.QuerySet[M]):
     def _refuse(self, method: str, helper: str) -> HistoryBypassError:
         return HistoryBypassError(
             f"{self.model.__name__}.objects.{method}() would change rows without recording "
-            f"history (DOMAIN.md H1). Save each object, or use harmonyze_portal.history.{helper}."
+            f"history (docs/rules.md H1). Save each object, or use "
+            f"harmonyze_portal.history.{helper}."
         )
 
     def update(self, **kwargs: Any) -> int:

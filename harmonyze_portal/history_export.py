@@ -27,11 +27,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from harmonyze_portal.areas import portal_apps
 from harmonyze_portal.exports import neutralise_formula
 from harmonyze_portal.history import unnamed
 from harmonyze_portal.history_copy import copy_history, copy_supported
 from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
-from harmonyze_portal.roles import PORTAL_APPS
+from harmonyze_portal.restricted import history_permission, is_restricted
 
 HEADER = [
     "timestamp (UTC)",
@@ -48,14 +49,6 @@ HEADER = [
 CHANGE_NAMES = {CREATED: "created", CHANGED: "changed", DELETED: "deleted"}
 BATCH = 2000
 
-# Law-enforcement records are counsel's (R4): their history needs this permission as well.
-RESTRICTED = {
-    "requests.lawenforcementdemand",
-    "requests.demandview",
-    "requests.demandcustomer",
-    "requests.demandstep",
-}
-RESTRICTED_PERMISSION = "requests.view_demand_history"
 # Sent before a restricted model's history is written, so that its area logs who read which
 # records (R6): sender is the model; user, path, since, until (UTC, until excluded), record.
 restricted_history_exported = Signal()
@@ -75,7 +68,7 @@ class _Echo:
 def has_portal_history(model: type[models.Model]) -> bool:
     """A model of the four areas (or the portal's own) whose changes are history-tracked."""
     opts = model._meta
-    return opts.app_label in PORTAL_APPS and hasattr(opts, "simple_history_manager_attribute")
+    return opts.app_label in portal_apps() and hasattr(opts, "simple_history_manager_attribute")
 
 
 def tracked_model(label: str) -> type[models.Model]:
@@ -89,7 +82,7 @@ def tracked_model(label: str) -> type[models.Model]:
     if not has_portal_history(model):
         raise BadExportRequest(
             f"{opts.label_lower} has no portal history to export; choose a model of "
-            f"{', '.join(sorted(PORTAL_APPS))}."
+            f"{', '.join(sorted(portal_apps()))}."
         )
     return model
 
@@ -98,7 +91,8 @@ def may_export(user: Any, model: type[models.Model]) -> bool:
     opts = model._meta
     if not user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
         return False
-    return opts.label_lower not in RESTRICTED or user.has_perm(RESTRICTED_PERMISSION)
+    # Restricted records (R6, declared by their area) need the area's history permission too.
+    return not is_restricted(model) or user.has_perm(history_permission(model))
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -360,7 +354,7 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
     if not form.is_valid():
         return _form_page(request, form, 400)
     model = form.cleaned_data["model"]
-    if model._meta.label_lower in RESTRICTED:
+    if is_restricted(model):
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         restricted_history_exported.send(
             sender=model,

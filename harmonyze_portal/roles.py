@@ -8,48 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from harmonyze_portal.areas import portal_apps
+from harmonyze_portal.restricted import counsel_only_permissions
+
 COUNSEL = "Privacy counsel"
 ANALYST = "Privacy analyst"
 VIEWER = "Viewer"
 ROLES = (COUNSEL, ANALYST, VIEWER)
 
-AREA_APPS = frozenset({"customers", "subprocessors", "requests", "audits"})
-PORTAL_APPS = AREA_APPS | {"harmonyze_portal"}
-
-# Permissions of the areas that only counsel holds (law-enforcement demands, for instance).
-# Areas add their codenames here.
-COUNSEL_ONLY: frozenset[str] = frozenset(
+# The core's own permissions that only counsel holds: staff accounts are counsel's. The areas
+# declare theirs on their AppConfig (restricted models, counsel-only permissions), read by
+# harmonyze_portal.restricted.
+_CORE_COUNSEL_ONLY = frozenset(
     {
-        # Staff accounts are counsel's.
-        "view_historicaluser",
-        "view_historicaluser_groups",
-        # Law-enforcement demands (R4): restricted to counsel unless granted one by one.
-        *(
-            f"{action}_{model}"
-            for action in ("add", "change", "delete", "view")
-            for model in ("lawenforcementdemand", "historicallawenforcementdemand")
-        ),
-        *(
-            f"{action}_{model}"
-            for action in ("add", "change", "delete", "view")
-            for model in (
-                "demandview",
-                "historicaldemandview",
-                "demandcustomer",
-                "historicaldemandcustomer",
-                "demandstep",
-                "historicaldemandstep",
-            )
-        ),
-        "view_demand_history",
-        # R6: exports of demand data (dashboard, transparency report) go to counsel only.
-        "export_demands",
-        # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
-        "waive_delivery",
-        # A regime's periods move every deadline computed from it (R3), like the holidays.
-        "add_regime",
-        "change_regime",
-        "delete_regime",
+        ("harmonyze_portal", "view_historicaluser"),
+        ("harmonyze_portal", "view_historicaluser_groups"),
     }
 )
 
@@ -84,8 +57,10 @@ def grants(role: str, app_label: str, codename: str) -> bool:
         # History is evidence (H1): nobody edits or deletes it, whatever their role.
         return False
     if role == COUNSEL:
-        return app_label in PORTAL_APPS or (app_label, codename) in _COUNSEL_EXTRA
-    if app_label not in PORTAL_APPS or codename in COUNSEL_ONLY:
+        return app_label in portal_apps() or (app_label, codename) in _COUNSEL_EXTRA
+    if app_label not in portal_apps():
+        return False
+    if (app_label, codename) in _CORE_COUNSEL_ONLY | counsel_only_permissions():
         return False
     if role == ANALYST:
         if app_label == "harmonyze_portal":

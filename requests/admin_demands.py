@@ -1,11 +1,11 @@
 """Law-enforcement and government demands in the admin (R4, R5, R6; PP 5; DPA 3.2.4).
 
-Only privacy counsel holds these permissions (``roles.COUNSEL_ONLY``), and only counsel exports
-(``requests.export_demands``). Every page that shows a demand's data logs a ``DemandView`` per
-demand shown: the change and History pages, the list, the transparency report. The Customers a
-demand concerns and the SCC Clause 15 steps are inlines, each a tracked record (H1). There is
-deliberately no action that notifies data subjects: under the SCCs only the customer is
-notified (DPA 3.2.4).
+Only privacy counsel holds these permissions (the models are declared restricted on
+``RequestsConfig``), and only counsel exports (``requests.export_demands``). Every page that
+shows a demand's data logs a ``DemandView`` per demand shown: the change and History pages, the
+list, the transparency report. The Customers a demand concerns and the SCC Clause 15 steps are
+inlines, each a tracked record (H1). There is deliberately no action that notifies data
+subjects: under the SCCs only the customer is notified (DPA 3.2.4).
 """
 
 from __future__ import annotations

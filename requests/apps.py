@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from harmonyze_portal import areas
 
 
-class RequestsConfig(AppConfig):
+class RequestsConfig(areas.AreaConfig):
     name = "requests"
     verbose_name = "Requests"
     # Public pages this area offers, listed on the landing page: (url name, title, summary).
@@ -13,6 +13,17 @@ class RequestsConfig(AppConfig):
             "Privacy requests",
             "Ask to see, correct or delete your personal information, or to limit its use.",
         ),
+    )
+    # Law-enforcement demands and what hangs on them are counsel's alone (R4, R6).
+    restricted_models = ("LawEnforcementDemand", "DemandCustomer", "DemandStep", "DemandView")
+    restricted_history_permission = "view_demand_history"
+    counsel_only_permissions = (
+        # R6: exports of demand data (dashboard, transparency report) go to counsel only.
+        "export_demands",
+        # A regime's periods move every deadline computed from it (R3), like the holidays.
+        "add_regime",
+        "change_regime",
+        "delete_regime",
     )
 
     def ready(self) -> None:

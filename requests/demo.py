@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from customers.models import Customer
-from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import add_months
 from requests.models import (
     Channel,
@@ -23,15 +23,14 @@ ACME = "Acme Analytics GmbH"
 GLOBEX = "Globex Corporation Ltd"
 
 
-def seed() -> int:
+def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
     """Four data subject requests — a processor-side one from an Acme user awaiting the
     redirect, with Acme's SCC notice due (R1), a GDPR controller-side one due within days (R2,
     R3), a CCPA one whose acknowledgement is due (R3) and a Swiss FADP one on the Swiss
     calendar (R3, T4) — and two law-enforcement demands: one redirected to the
     customer, one whose non-disclosure order ended last week so the customer notice is now due
     (R4). Looked up by natural keys, so a second run adds nothing; dates relative to today are
-    fixed by the first run. Returns the number of rows added."""
-    today = legal_today()
+    fixed by the first run."""
     customers = {c.legal_name: c for c in Customer.objects.filter(legal_name__in=(ACME, GLOBEX))}
     regimes = {r.code: r for r in Regime.objects.filter(code__in=("gdpr", "ccpa", "fadp"))}
     added = 0
@@ -112,7 +111,7 @@ def seed() -> int:
         disclosure=Disclosure.PART,
         disclosed_on=today - timedelta(days=100),
     )
-    return added
+    return f"{added} privacy requests and demands added"
 
 
 def _dsr(email: str, **defaults: Any) -> int:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from harmonyze_portal import areas
 
 
-class SubprocessorsConfig(AppConfig):
+class SubprocessorsConfig(areas.AreaConfig):
     name = "subprocessors"
     verbose_name = "Sub-processors"
     # Public pages this area offers, listed on the landing page: (url name, title, summary).
@@ -19,6 +19,8 @@ class SubprocessorsConfig(AppConfig):
             "Get an email whenever Harmonyze intends to add or replace a sub-processor.",
         ),
     )
+    # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
+    counsel_only_permissions = ("waive_delivery",)
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

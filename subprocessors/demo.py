@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
 
 from customers.models import Contact
 from subprocessors import deadlines, services
@@ -97,16 +98,16 @@ def add_current(
     return True
 
 
-def seed() -> int:
+def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
     """Sub-processors, signups for the demo customers' notice contacts, and one published
-    addition still in its notice period. Returns the number of sub-processors added."""
+    addition still in its notice period."""
     added = 0
     for row in CURRENT:
         added += add_current(*row)
     for contact in Contact.objects.filter(is_notice_contact=True).select_related("customer"):
         signup, created = Signup.objects.get_or_create(
             email=contact.email.lower(),
-            defaults={"status": SignupStatus.ACTIVE, "confirmed_at": timezone.now()},
+            defaults={"status": SignupStatus.ACTIVE, "confirmed_at": now},
         )
         if created:
             signup.match_customer()
@@ -131,4 +132,4 @@ def seed() -> int:
             summary="Usage reports move to a managed data warehouse in the EU.",
         )
         services.change_publish(change=change)
-    return added
+    return f"{added} sub-processors added"

@@ -14,7 +14,7 @@ from harmonyze_portal.history import TrackedModel, TrackedQuerySet, bulk_create_
 from requests import deadlines
 
 # R6: exports of demand data (dashboard, transparency report) are counsel's alone: the
-# permission is in harmonyze_portal.roles.COUNSEL_ONLY.
+# permission is declared counsel-only on RequestsConfig (requests/apps.py).
 EXPORT_PERMISSION = "requests.export_demands"
 
 

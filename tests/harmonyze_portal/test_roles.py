@@ -15,8 +15,10 @@ from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
+from harmonyze_portal.areas import portal_apps
 from harmonyze_portal.models import PublicHoliday, StaffDeletionRefused
-from harmonyze_portal.roles import ANALYST, COUNSEL, PORTAL_APPS, ROLES, VIEWER, grants
+from harmonyze_portal.restricted import counsel_only_permissions
+from harmonyze_portal.roles import ANALYST, COUNSEL, ROLES, VIEWER, grants
 from tests.conftest import PASSWORD
 
 AREA_APP = "customers"
@@ -138,14 +140,14 @@ def test_the_data_migration_creates_the_groups_on_a_fresh_database() -> None:
 # --- grants(): the rule, no database.
 
 
-@pytest.mark.parametrize("app_label", sorted(PORTAL_APPS))
+@pytest.mark.parametrize("app_label", sorted(portal_apps()))
 @pytest.mark.parametrize("action", ["add", "change", "delete", "view", "export"])
 def test_counsel_holds_every_permission_of_the_portal_apps(app_label: str, action: str) -> None:
     assert grants(COUNSEL, app_label, f"{action}_thing")
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("app_label", sorted(PORTAL_APPS))
+@pytest.mark.parametrize("app_label", sorted(portal_apps()))
 @pytest.mark.parametrize("action", ["add", "change", "delete"])
 def test_nobody_writes_history(role: str, app_label: str, action: str) -> None:
     assert not grants(role, app_label, f"{action}_historicalthing")
@@ -191,7 +193,7 @@ def test_counsel_outside_the_portal_apps(app_label: str, codename: str, expected
     assert grants(COUNSEL, app_label, codename) is expected
 
 
-@pytest.mark.parametrize("app_label", sorted(PORTAL_APPS - {"harmonyze_portal"}))
+@pytest.mark.parametrize("app_label", sorted(portal_apps() - {"harmonyze_portal"}))
 def test_analyst_works_in_the_areas_but_never_deletes(app_label: str) -> None:
     assert grants(ANALYST, app_label, "add_notice")
     assert grants(ANALYST, app_label, "change_notice")
@@ -227,7 +229,7 @@ def test_analyst_and_viewer_hold_nothing_outside_the_portal_apps(
     assert not grants(role, app_label, codename)
 
 
-@pytest.mark.parametrize("app_label", sorted(PORTAL_APPS))
+@pytest.mark.parametrize("app_label", sorted(portal_apps()))
 def test_viewer_only_views_and_exports(app_label: str) -> None:
     assert grants(VIEWER, app_label, "view_thing")
     assert grants(VIEWER, app_label, "export_thing")
@@ -407,3 +409,71 @@ def test_a_deactivated_user_can_no_longer_sign_in(
 
     assert response.status_code == 200
     assert b"Please enter the correct username and password" in response.content
+
+
+# --- The areas declare what is counsel's alone (issue 12): the same permissions as before.
+
+# What roles.COUNSEL_ONLY named when the core listed the areas' permissions itself.
+RESERVED_BEFORE_THE_DECLARATIONS = frozenset(
+    {
+        "view_historicaluser",
+        "view_historicaluser_groups",
+        *(
+            f"{action}_{model}"
+            for action in ("add", "change", "delete", "view")
+            for model in (
+                "lawenforcementdemand",
+                "historicallawenforcementdemand",
+                "demandview",
+                "historicaldemandview",
+                "demandcustomer",
+                "historicaldemandcustomer",
+                "demandstep",
+                "historicaldemandstep",
+            )
+        ),
+        "view_demand_history",
+        "export_demands",
+        "waive_delivery",
+        "add_regime",
+        "change_regime",
+        "delete_regime",
+    }
+)
+
+
+def grants_before_the_declarations(role: str, app_label: str, codename: str) -> bool:
+    """grants() for analyst and viewer in the portal apps, as it read with COUNSEL_ONLY."""
+    action, _, model = codename.partition("_")
+    if (model.startswith("historical") and action != "view") or (
+        codename in RESERVED_BEFORE_THE_DECLARATIONS
+    ):
+        return False
+    if role == ANALYST:
+        return action == "view" if app_label == "harmonyze_portal" else action != "delete"
+    return action in {"view", "export"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [ANALYST, VIEWER])
+def test_the_declarations_reserve_exactly_what_the_core_reserved_before(role: str) -> None:
+    portal = Permission.objects.filter(content_type__app_label__in=portal_apps())
+    changed = [
+        f"{perm.content_type.app_label}.{perm.codename}"
+        for perm in portal.select_related("content_type")
+        if grants(role, perm.content_type.app_label, perm.codename)
+        is not grants_before_the_declarations(role, perm.content_type.app_label, perm.codename)
+    ]
+    assert portal.count() > 100
+    assert changed == []
+
+
+@pytest.mark.django_db
+def test_every_declared_counsel_only_permission_exists() -> None:
+    """A misspelt codename in an AppConfig would reserve nothing, silently."""
+    existing = {
+        (perm.content_type.app_label, perm.codename)
+        for perm in Permission.objects.select_related("content_type")
+    }
+    assert counsel_only_permissions() <= existing
+    assert counsel_only_permissions()

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from customers.models import (
-    DPA,
-    AssistanceRequest,
-    Breach,
-    BreachNotice,
-    Contact,
-    Customer,
-    CustomerDomain,
-    DeletionCertificate,
-    ProhibitedDataFinding,
-)
-from customers.models.accounts import CustomerStatus
-from customers.models.dpas import DPAStatus
+from harmonyze_portal.management.commands import seed_demo
+from harmonyze_portal.management.commands.seed_demo import area_demos
 from harmonyze_portal.models import PublicHoliday
 
 pytestmark = pytest.mark.django_db
@@ -86,70 +77,51 @@ def test_demo_rows_name_the_seed_task_in_their_history(settings) -> None:
     assert record.history_change_reason == "Demo data"
 
 
-CUSTOMER_MODELS = (
-    Customer,
-    CustomerDomain,
-    Contact,
-    DPA,
-    Breach,
-    BreachNotice,
-    AssistanceRequest,
-    ProhibitedDataFinding,
-    DeletionCertificate,
-)
+# --- The areas' demo modules: discovered, called in INSTALLED_APPS order, each reporting.
 
 
-def customer_rows() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in CUSTOMER_MODELS}
-
-
-def test_seeding_twice_adds_no_customer_data(settings) -> None:
-    settings.DEBUG = True
-    with time_machine.travel(datetime(2026, 3, 1, 15, 0, tzinfo=UTC), tick=False):
-        first = seed()
-        rows = customer_rows()
-    # A later day must not add a second terminated customer, breach or request either.
-    with time_machine.travel(datetime(2026, 3, 9, 15, 0, tzinfo=UTC), tick=False):
-        second = seed()
-
-    assert "5 customers added" in first
-    assert "0 customers added" in second
-    assert customer_rows() == rows
-    assert Customer.history.count() == rows["Customer"] + 2  # the termination, the purge
+def test_each_area_demo_is_found_in_installed_apps_order() -> None:
+    assert [label for label, _ in area_demos()] == [
+        "customers",
+        "subprocessors",
+        "requests",
+        "audits",
+    ]
 
 
 @time_machine.travel(datetime(2026, 3, 1, 3, 0, tzinfo=UTC), tick=False)
-def test_demo_customers_cover_each_rule(settings) -> None:
-    """C2 one DPA in force each (and one superseded), C3 a deletion due in ten days (legal
-    date: 2026-02-28 in New York), C5 one notice sent and one pending, C6 and C7 open items."""
+def test_each_area_demo_gets_the_legal_date_and_the_staff_and_reports(
+    settings, monkeypatch
+) -> None:
     settings.DEBUG = True
-    seed()
+    calls: list[dict[str, Any]] = []
 
-    customers = Customer.objects.all()
-    assert customers.count() == 5
-    for customer in customers:
-        assert customer.dpas.filter(status=DPAStatus.IN_FORCE).count() == 1, customer
-        assert customer.contacts.filter(is_notice_contact=True).count() == 1, customer
-        assert customer.domains.exists(), customer
-    assert DPA.objects.filter(status=DPAStatus.SUPERSEDED).count() == 1
-    acme = Customer.objects.for_email("dana@acme-analytics.com").get()
-    assert acme.dpas.in_force().get().supervisory_authority == "Data Protection Commission"
-    globex = Customer.objects.get(legal_name="Globex Corporation Ltd")
-    assert globex.dpas.in_force().get().uk_addendum is True
-    initech = Customer.objects.get(legal_name="Initech AG")
-    assert initech.dpas.in_force().get().swiss_fadp is True
+    def seed_area(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
+        calls.append({"now": now, "today": today, "staff": dict(staff)})
+        return f"{len(calls)} things added"
 
-    terminated = Customer.objects.get(status=CustomerStatus.TERMINATED)
-    legal_today = date(2026, 2, 28)
-    assert terminated.deletion_due == legal_today + timedelta(days=10)
-    assert terminated.deletion_completed_on is None
-    assert terminated.history.filter(history_change_reason__startswith="Terminated:").exists()
+    monkeypatch.setattr(seed_demo, "area_demos", lambda: [("one", seed_area), ("two", seed_area)])
 
-    notices = BreachNotice.objects.all()
-    assert Breach.objects.count() == 1
-    assert notices.count() == 2
-    assert notices.pending().count() == 1
-    assert notices.exclude(notified_at=None).get().is_late is False
-    assert AssistanceRequest.objects.open().count() == 1
-    assert ProhibitedDataFinding.objects.open().count() == 1
-    assert {row.history_actor for row in Customer.history.all()} == {"task: seed demo data"}
+    out = seed()
+
+    assert "Demo data ready (3 holidays added, 1 things added, 2 things added)." in out
+    assert [call["today"] for call in calls] == [date(2026, 2, 28)] * 2  # New York (T1)
+    assert calls[0]["now"] == datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
+    assert sorted(calls[0]["staff"]) == ["analyst", "counsel", "viewer"]
+    assert calls[0]["staff"]["counsel"].groups.get().name == "Privacy counsel"
+
+
+def test_an_area_demo_that_fails_leaves_nothing_behind(settings, monkeypatch) -> None:
+    settings.DEBUG = True
+
+    def broken(**kwargs: Any) -> str:
+        raise RuntimeError("the area's demo is broken")
+
+    demos = area_demos()
+    monkeypatch.setattr(seed_demo, "area_demos", lambda: [*demos, ("broken", broken)])
+
+    with pytest.raises(RuntimeError):
+        seed()
+
+    assert not get_user_model().objects.exists()
+    assert not PublicHoliday.objects.exists()

@@ -1,0 +1,101 @@
+"""The customers demo data (`manage.py seed_demo`): covers C1–C7, and a second run adds nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from customers.models import (
+    DPA,
+    AssistanceRequest,
+    Breach,
+    BreachNotice,
+    Contact,
+    Customer,
+    CustomerDomain,
+    DeletionCertificate,
+    ProhibitedDataFinding,
+)
+from customers.models.accounts import CustomerStatus
+from customers.models.dpas import DPAStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+CUSTOMER_MODELS = (
+    Customer,
+    CustomerDomain,
+    Contact,
+    DPA,
+    Breach,
+    BreachNotice,
+    AssistanceRequest,
+    ProhibitedDataFinding,
+    DeletionCertificate,
+)
+
+
+def customer_rows() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in CUSTOMER_MODELS}
+
+
+def test_seeding_twice_adds_no_customer_data(settings) -> None:
+    settings.DEBUG = True
+    with time_machine.travel(datetime(2026, 3, 1, 15, 0, tzinfo=UTC), tick=False):
+        first = seed()
+        rows = customer_rows()
+    # A later day must not add a second terminated customer, breach or request either.
+    with time_machine.travel(datetime(2026, 3, 9, 15, 0, tzinfo=UTC), tick=False):
+        second = seed()
+
+    assert "5 customers added" in first
+    assert "0 customers added" in second
+    assert customer_rows() == rows
+    assert Customer.history.count() == rows["Customer"] + 2  # the termination, the purge
+
+
+@time_machine.travel(datetime(2026, 3, 1, 3, 0, tzinfo=UTC), tick=False)
+def test_demo_customers_cover_each_rule(settings) -> None:
+    """C2 one DPA in force each (and one superseded), C3 a deletion due in ten days (legal
+    date: 2026-02-28 in New York), C5 one notice sent and one pending, C6 and C7 open items."""
+    settings.DEBUG = True
+    seed()
+
+    customers = Customer.objects.all()
+    assert customers.count() == 5
+    for customer in customers:
+        assert customer.dpas.filter(status=DPAStatus.IN_FORCE).count() == 1, customer
+        assert customer.contacts.filter(is_notice_contact=True).count() == 1, customer
+        assert customer.domains.exists(), customer
+    assert DPA.objects.filter(status=DPAStatus.SUPERSEDED).count() == 1
+    acme = Customer.objects.for_email("dana@acme-analytics.com").get()
+    assert acme.dpas.in_force().get().supervisory_authority == "Data Protection Commission"
+    globex = Customer.objects.get(legal_name="Globex Corporation Ltd")
+    assert globex.dpas.in_force().get().uk_addendum is True
+    initech = Customer.objects.get(legal_name="Initech AG")
+    assert initech.dpas.in_force().get().swiss_fadp is True
+
+    terminated = Customer.objects.get(status=CustomerStatus.TERMINATED)
+    legal_today = date(2026, 2, 28)
+    assert terminated.deletion_due == legal_today + timedelta(days=10)
+    assert terminated.deletion_completed_on is None
+    assert terminated.history.filter(history_change_reason__startswith="Terminated:").exists()
+
+    notices = BreachNotice.objects.all()
+    assert Breach.objects.count() == 1
+    assert notices.count() == 2
+    assert notices.pending().count() == 1
+    assert notices.exclude(notified_at=None).get().is_late is False
+    assert AssistanceRequest.objects.open().count() == 1
+    assert ProhibitedDataFinding.objects.open().count() == 1
+    assert {row.history_actor for row in Customer.history.all()} == {"task: seed demo data"}
