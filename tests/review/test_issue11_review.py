@@ -60,13 +60,9 @@ def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_h
     ).save()
     assert Change.objects.gate_held().filter(pk=change.pk).exists()
 
-    change.notice_date = date(2026, 5, 1)
+    change.notice_date = date(2026, 5, 1)  # typed: the earliest access date follows
     with pytest.raises(ValidationError):
         change.save()
-        sp.refresh_from_db()
-        sp.status = SubProcessorStatus.ACTIVE
-        sp.access_began_on = date(2026, 5, 20)
-        sp.save()
 
 
 # --- T4/R3: a closed request keeps the deadlines it was closed with ----------------------------
@@ -129,3 +125,82 @@ def test_rule_h1_removing_a_customer_from_a_demand_is_history() -> None:
     demand.customers.add(acme)
     demand.customers.clear()
     assert DemandCustomer.history.filter(history_type="-").count() == 2
+
+
+# --- A1: the yearly entitlement whatever the order of entry --------------------------------------
+
+
+def test_rule_a1_a_yearly_audit_entered_before_an_existing_one_is_judged_against_it() -> None:
+    """A1: two yearly audits may not start within twelve months of each other. Entitlement
+    looks only at yearly audits starting on or before the new one, and the stored flag of the
+    later one is not recomputed, so entering the earlier audit second leaves both entitled."""
+    from tests.audits.builders import make_audit_request
+    from tests.customers.builders import make_customer
+
+    acme = make_customer("Acme")
+    june = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 6, 1))
+    assert june.entitled is True
+    march = make_audit_request(acme, received=date(2026, 1, 10), start=date(2026, 3, 1))
+    june.refresh_from_db()
+    assert not (march.entitled and june.entitled), (
+        "two yearly audits three months apart are both marked within the yearly entitlement"
+    )
+
+
+# --- R6: every view of a demand's data is logged --------------------------------------------------
+
+
+def test_rule_r6_the_demand_delete_page_shows_the_demand_and_is_logged(
+    counsel: Any, signed_in: Any
+) -> None:
+    """The delete confirmation page shows the demand (agency, process, date) and its customer
+    links by name; it is a view of the demand's data inside the portal, and is not logged."""
+    from requests.models import DemandView
+    from tests.customers.builders import make_customer
+
+    demand = make_demand(agency="U.S. Department of Justice", customers=(make_customer("Acme"),))
+    client = signed_in(counsel)
+    response = client.get(f"/admin/requests/lawenforcementdemand/{demand.pk}/delete/")
+    assert response.status_code == 200
+    assert b"U.S. Department of Justice" in response.content
+    assert DemandView.objects.filter(demand=demand).exists()
+
+
+def test_rule_r6_a_change_form_posted_back_with_errors_is_a_logged_view(
+    counsel: Any, signed_in: Any
+) -> None:
+    """A POST that fails validation re-renders the whole demand (agency, customers, notes):
+    a view of the data like the GET, but only GETs are logged."""
+    from requests.models import DemandView
+
+    demand = make_demand(agency="U.S. Department of Justice")
+    client = signed_in(counsel)
+    url = f"/admin/requests/lawenforcementdemand/{demand.pk}/change/"
+    response = client.post(url, {"agency": ""})
+    assert response.status_code == 200
+    assert b"U.S. Department of Justice" in response.content
+    assert DemandView.objects.filter(demand=demand).exists()
+
+
+# --- S3: the waiver is counsel's on every path ----------------------------------------------------
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_an_analyst_cannot_waive_a_failed_delivery_through_the_model(analyst: Any) -> None:
+    """S3: only counsel records the decision to proceed without an address. The service checks
+    the permission, the model and the database do not: a save from the shell, an import or any
+    other path records an analyst's waiver, and the delivery stops holding the gate."""
+    from django.utils import timezone
+
+    sp = make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED)
+    change = make_change(sp, published_at=datetime(2026, 5, 1, 15, tzinfo=UTC))
+    signup = make_signup("dpo@acme.com", status="active")
+    delivery = Delivery(
+        change=change, signup=signup, status=DeliveryStatus.FAILED, attempts=5, last_error="550"
+    )
+    delivery.save()
+    delivery.waived_at = timezone.now()
+    delivery.waived_by = analyst
+    delivery.waiver_reason = "Bounced"
+    with pytest.raises(ValidationError):
+        delivery.save()
