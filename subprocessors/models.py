@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
+from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from subprocessors import deadlines
 
@@ -82,22 +83,51 @@ class SubProcessor(TrackedModel):
     def __str__(self) -> str:
         return self.name
 
-    def announcing_change(self) -> Change | None:
-        """The latest published change that announces this sub-processor (S3)."""
+    def withdrawal(self) -> tuple[datetime, date] | None:
+        """When this sub-processor was last recorded as withdrawn (retired), and the day it was
+        withdrawn (``retired_on`` as typed then, else that moment's legal date), from its
+        history (H1: every save is there, and a later status does not erase it)."""
         if self.pk is None:
             return None
-        return self.changes.published().order_by("-published_at", "-pk").first()
+        history = self.history  # simple-history's manager on the instance
+        row = history.filter(status=SubProcessorStatus.RETIRED).order_by("-history_date").first()
+        if row is None:
+            return None
+        return row.history_date, row.retired_on or legal_date(row.history_date, settings.TIME_ZONE)
 
-    def gate_refusal(self, today: date) -> str | None:
-        """Why this row may not be saved as it stands (S3), from the changes, not the stored
-        ``earliest_access_on``."""
-        change = self.announcing_change()
+    def _announcing(self) -> tuple[Change | None, date | None]:
+        """The change that announces this sub-processor (S3), and, when none has since it was
+        withdrawn, the day it was. A withdrawn sub-processor that comes back is an intended
+        addition again: the change that admitted it before does not admit it twice."""
+        if self.pk is None:
+            return None, None
+        changes = self.changes.published()
+        withdrawal = None
+        if self.status != SubProcessorStatus.RETIRED:
+            withdrawal = self.withdrawal()
+            if withdrawal is not None:
+                changes = changes.filter(published_at__gt=withdrawal[0])
+        change = changes.order_by("-published_at", "-pk").first()
+        return change, withdrawal[1] if withdrawal and change is None else None
+
+    def announcing_change(self) -> Change | None:
+        """The latest published change that announces this sub-processor (S3); for one that
+        was withdrawn and is not retired now, the latest published since the withdrawal."""
+        return self._announcing()[0]
+
+    def _refusal(self, change: Change | None, withdrawn_on: date | None, today: date) -> str | None:
         return deadlines.access_refusal(
             earliest_access_on=change.earliest_access_on if change else None,
             access_began_on=self.access_began_on,
             active=self.status == SubProcessorStatus.ACTIVE,
             today=today,
+            withdrawn_on=withdrawn_on,
         )
+
+    def gate_refusal(self, today: date) -> str | None:
+        """Why this row may not be saved as it stands (S3), from the changes, not the stored
+        ``earliest_access_on``."""
+        return self._refusal(*self._announcing(), today)
 
     def clean(self) -> None:
         super().clean()
@@ -110,12 +140,12 @@ class SubProcessor(TrackedModel):
         """S3 on every write path (admin, action, service, shell): the earliest access date is
         taken from the changes, and activation or an access date before it arrives is refused
         here; the database's constraints refuse what slips past (a raw write)."""
-        problem = self.gate_refusal(legal_today())
+        change, withdrawn_on = self._announcing()
+        problem = self._refusal(change, withdrawn_on, legal_today())
         if problem:
             raise ValidationError(
                 {"status" if self.access_began_on is None else "access_began_on": problem}
             )
-        change = self.announcing_change()
         self.earliest_access_on = change.earliest_access_on if change else None
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:

@@ -171,6 +171,14 @@ def change_publish(*, change: Change) -> int:
             "a sub-processor that does not access customer data yet. To announce it again, set "
             "it to announced without an access date first (S3)."
         )
+    elif change.subprocessor is not None and (
+        change.subprocessor.status == SubProcessorStatus.RETIRED
+    ):
+        # S1: a published change whose sub-processor is withdrawn is on neither list.
+        errors["subprocessor"] = (
+            f"{change.subprocessor} is withdrawn (retired): set it to announced first, then "
+            "publish; the new Notice, not the old one, governs its access (S3)."
+        )
     if change.kind == ChangeKind.REPLACEMENT and change.replaces_id is None:
         errors["replaces"] = "A replacement must name the sub-processor it replaces."
     if errors:

@@ -28,22 +28,6 @@ pytestmark = pytest.mark.django_db
 
 
 @time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
-def test_rule_s3_a_withdrawn_subprocessor_is_not_reactivated_without_a_new_change() -> None:
-    """A sub-processor that was withdrawn (retired) is an intended *addition* again when it
-    comes back: it needs a new published Change and 15 days. The shell (and the admin form,
-    which runs the same clean()) sets it active again with its old access date, no Notice."""
-    sp = make_subprocessor("Postmark", access_began_on=date(2024, 3, 1))
-    sp.status = SubProcessorStatus.RETIRED
-    sp.retired_on = date(2025, 1, 1)
-    sp.save()
-
-    sp.status = SubProcessorStatus.ACTIVE
-    sp.retired_on = None
-    with pytest.raises(ValidationError):
-        sp.save()
-
-
-@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
 def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_holds_the_gate() -> (
     None
 ):

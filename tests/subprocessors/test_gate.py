@@ -276,3 +276,119 @@ def test_rule_s3_a_retired_subprocessor_is_announced_again_without_its_old_acces
     oldmail.refresh_from_db()
     # The new Notice's gate, not the old one, now governs its access.
     assert oldmail.earliest_access_on == legal_today() + timedelta(days=15)
+
+
+# --- S3: a withdrawn sub-processor comes back only as a new addition ---------------------------
+
+WITHDRAWN = datetime(2026, 6, 1, 15, tzinfo=UTC)
+
+
+def withdrawn(name: str = "Postmark") -> SubProcessor:
+    """Active since 1 March 2024 through its change, withdrawn on 1 January 2025."""
+    subprocessor = make_subprocessor(name, access_began_on=date(2024, 3, 1))
+    subprocessor.status = SubProcessorStatus.RETIRED
+    subprocessor.retired_on = date(2025, 1, 1)
+    subprocessor.save()
+    return subprocessor
+
+
+@time_machine.travel(WITHDRAWN, tick=False)
+def test_rule_s3_a_withdrawn_subprocessor_is_not_reactivated_without_a_new_change() -> None:
+    """A sub-processor that was withdrawn (retired) is an intended *addition* again when it
+    comes back: it needs a new published Change and 15 days. The shell (and the admin form,
+    which runs the same clean()) set it active again with its old access date, no Notice."""
+    sp = withdrawn()
+
+    sp.status = SubProcessorStatus.ACTIVE
+    sp.retired_on = None
+    with pytest.raises(ValidationError, match="withdrawn on 2025-01-01"):
+        sp.save()
+    sp.refresh_from_db()
+    assert sp.status == SubProcessorStatus.RETIRED
+
+
+@time_machine.travel(WITHDRAWN, tick=False)
+def test_rule_s3_a_withdrawn_subprocessor_is_not_reactivated_in_two_steps() -> None:
+    """Announced first (harmless: no access), then active with the old access date: the old
+    change still does not count, and the stored earliest access date is gone."""
+    sp = withdrawn()
+    sp.status = SubProcessorStatus.ANNOUNCED
+    sp.access_began_on = None
+    sp.retired_on = None
+    sp.save()
+    assert sp.earliest_access_on is None
+
+    sp.status = SubProcessorStatus.ACTIVE
+    sp.access_began_on = date(2024, 3, 1)
+    with pytest.raises(ValidationError, match="new addition"):
+        sp.save()
+    sp.access_began_on = date(2026, 6, 1)
+    with pytest.raises(ValidationError, match="new addition"):
+        sp.save()
+
+
+@pytest.mark.parametrize("person", ["counsel", "analyst"])
+def test_rule_s3_the_admin_edit_does_not_reactivate_a_withdrawn_subprocessor(
+    staff: dict[str, Any], signed_in: Callable[[Any], Client], client: Client, person: str
+) -> None:
+    with time_machine.travel(WITHDRAWN, tick=False):
+        sp = withdrawn()
+    response = signed_in(staff[person]).post(
+        f"/admin/subprocessors/subprocessor/{sp.pk}/change/",
+        form("Postmark", status="active", access_on="2024-03-01"),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "new addition" in errors["access_began_on"][0]
+    sp.refresh_from_db()
+    assert sp.status == SubProcessorStatus.RETIRED
+    assert not is_listed_current(client, "Postmark")
+
+
+def test_rule_s3_a_withdrawn_subprocessor_cannot_be_announced_while_still_retired() -> None:
+    """S1: a published change for a withdrawn sub-processor would be on neither list."""
+    sp = withdrawn()
+    sp.access_began_on = None
+    sp.save()
+    change = make_change(sp, summary="Postmark returns")
+
+    with pytest.raises(ValidationError, match="withdrawn"):
+        change_publish(change=change)
+    change.refresh_from_db()
+    assert change.status == ChangeStatus.DRAFT
+
+
+def test_rule_s3_a_withdrawn_subprocessor_returns_through_a_new_change_after_15_days() -> None:
+    with time_machine.travel(WITHDRAWN, tick=False):
+        sp = withdrawn()
+    with time_machine.travel(datetime(2026, 6, 2, 15, tzinfo=UTC), tick=False):
+        sp.status = SubProcessorStatus.ANNOUNCED
+        sp.access_began_on = None
+        sp.retired_on = None
+        sp.save()
+    returns = datetime(2026, 6, 3, 15, tzinfo=UTC)
+    with time_machine.travel(returns, tick=False):
+        change_publish(change=make_change(sp, summary="Postmark returns"))
+    sp.refresh_from_db()
+    assert sp.earliest_access_on == date(2026, 6, 18)
+
+    with time_machine.travel(datetime(2026, 6, 17, 15, tzinfo=UTC), tick=False):
+        sp.status = SubProcessorStatus.ACTIVE
+        sp.access_began_on = date(2026, 6, 17)
+        with pytest.raises(ValidationError, match="earliest access date is 2026-06-18"):
+            sp.save()
+    with time_machine.travel(datetime(2026, 6, 18, 15, tzinfo=UTC), tick=False):
+        sp.access_began_on = date(2026, 6, 18)
+        sp.save()
+    sp.refresh_from_db()
+    assert (sp.status, sp.access_began_on) == ("active", date(2026, 6, 18))
+
+
+def test_rule_s3_a_withdrawn_subprocessor_keeps_its_record_while_retired() -> None:
+    """Its old change still stands behind the access it had: editing it while retired works."""
+    sp = withdrawn()
+    sp.purpose = "Transactional email (until 2025)"
+    sp.save()
+    sp.refresh_from_db()
+    assert (sp.access_began_on, sp.earliest_access_on) == (date(2024, 3, 1), date(2024, 3, 1))
