@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import Lower
 
 from customers.models import Customer
@@ -220,7 +220,7 @@ class Change(TrackedModel):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # S3: the legal date of the last successful delivery, once no delivery holds the gate
-    # (services.change_refresh_notice_date); the earliest access date is derived on save.
+    # (refresh_notice_date; save() refuses any other); the earliest access date follows it.
     notice_date = models.DateField(null=True, blank=True, editable=False)
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     notice_subject = models.CharField(max_length=200, blank=True, editable=False)
@@ -267,12 +267,58 @@ class Change(TrackedModel):
         if errors:
             raise ValidationError(errors)
 
+    def notice_date_due(self) -> date | None:
+        """S3: the Notice date the deliveries give (``deadlines.notice_date``): the legal date of
+        the last successful delivery, once no delivery holds the gate."""
+        if self.status != ChangeStatus.PUBLISHED or self.published_at is None:
+            return None
+        last_sent_at, holding = None, 0
+        if self.pk is not None:
+            deliveries = self.deliveries.all()
+            last_sent_at = deliveries.filter(status=DeliveryStatus.SENT).aggregate(
+                last=Max("sent_at")
+            )["last"]
+            holding = deliveries.holding_the_gate().count()
+        return deadlines.notice_date(
+            published_on=legal_date(self.published_at, settings.TIME_ZONE),
+            last_sent_on=legal_date(last_sent_at, settings.TIME_ZONE) if last_sent_at else None,
+            holding=holding,
+        )
+
+    def _access_began(self) -> bool:
+        return bool(
+            self.subprocessor_id and self.subprocessor and self.subprocessor.access_began_on
+        )
+
+    def notice_date_refusal(self) -> str | None:
+        """Why this change may not be saved with its Notice date (S3); None when it may."""
+        if self.status != ChangeStatus.PUBLISHED:
+            return None  # the database refuses a draft's Notice date
+        stored = (
+            Change.objects.filter(pk=self.pk).values_list("notice_date", flat=True).first()
+            if self.pk
+            else None
+        )
+        if self.notice_date == stored:
+            return None
+        return deadlines.notice_date_refusal(
+            typed=self.notice_date,
+            stored=stored,
+            due=self.notice_date_due(),
+            access_began=self._access_began(),
+        )
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # S3: the earliest access date follows the Notice date, whatever was typed.
+        """S3 on every write path: the Notice date is what the deliveries give, never typed
+        (a failed delivery holds it), and the earliest access date follows it."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "notice_date" in update_fields:
+            problem = self.notice_date_refusal()
+            if problem:
+                raise ValidationError(problem)
         self.earliest_access_on = (
             deadlines.earliest_access(self.notice_date) if self.notice_date else None
         )
-        update_fields = kwargs.get("update_fields")
         if update_fields is not None and "notice_date" in update_fields:
             kwargs["update_fields"] = {*update_fields, "earliest_access_on"}
         super().save(*args, **kwargs)
@@ -280,6 +326,32 @@ class Change(TrackedModel):
     def set_notice_date(self, notice_date: date | None) -> None:
         self.notice_date = notice_date
         self.earliest_access_on = deadlines.earliest_access(notice_date) if notice_date else None
+
+    def refresh_notice_date(self) -> None:
+        """S3 (revised): the Notice date is the legal date of the last successful delivery,
+        once no delivery holds the gate (queued, or failed for good without counsel's waiver);
+        the earliest access date follows (+15 days), on the change and its sub-processor.
+
+        It moves when a failed delivery is sent later, until access has begun: from then the
+        date that admitted the access stays (a late delivery still gets its own S4 deadline).
+        Call it with the change locked (``select_for_update``)."""
+        if self.status != ChangeStatus.PUBLISHED or self.published_at is None:
+            return
+        if self.notice_date is not None and self._access_began():
+            return
+        notice_date = self.notice_date_due()
+        if self.notice_date == notice_date:
+            return
+        self.set_notice_date(notice_date)
+        self._change_reason = (
+            f"Notice date {notice_date}: the last delivery reached its address"
+            if notice_date
+            else "Notice date held: a delivery has not reached its address (S3)"
+        )
+        self.save()
+        if self.subprocessor is not None:
+            self.subprocessor._change_reason = f"Earliest access date from {self}"  # type: ignore[attr-defined]
+            self.subprocessor.save()
 
     def objection_deadline_for(
         self, *, signup: Signup | None = None, customer: Customer | None = None

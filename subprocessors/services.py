@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +17,6 @@ from customers.models import Customer
 from customers.models.accounts import TerminatedBy, TerminationRoute
 from customers.services import customer_terminate
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import (
     PUBLIC_FORM,
     acting_as,
@@ -188,7 +186,7 @@ def change_publish(*, change: Change) -> int:
     change.published_at = timezone.now()
     change.notice_subject, change.notice_body = notice_content(change)
     change.notice_sha256 = hashlib.sha256(change.notice_body.encode()).hexdigest()
-    change._change_reason = "Published; Notice sent to every active signup"  # type: ignore[attr-defined]
+    change._change_reason = "Published; Notice sent to every active signup"
     change.save()
     deliveries = [Delivery(change=change, signup=signup) for signup in Signup.objects.active()]
     bulk_create_with_history(deliveries, Delivery, reason="Notice queued")
@@ -202,35 +200,9 @@ def change_publish(*, change: Change) -> int:
 
 
 def change_refresh_notice_date(change: Change) -> None:
-    """S3 (revised): the Notice date is the legal date of the last successful delivery, once
-    no delivery holds the gate (queued, or failed for good without counsel's waiver); the
-    earliest access date follows (+15 days), on the change and its sub-processor.
-
-    It moves when a failed delivery is sent later, until access has begun: from then the
-    date that admitted the access stays (a late delivery still gets its own S4 deadline)."""
-    if change.status != ChangeStatus.PUBLISHED or change.published_at is None:
-        return
-    subprocessor = change.subprocessor
-    if change.notice_date is not None and subprocessor and subprocessor.access_began_on:
-        return
-    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))
-    notice_date = deadlines.notice_date(
-        published_on=legal_date(change.published_at, settings.TIME_ZONE),
-        last_sent_on=legal_date(last["last"], settings.TIME_ZONE) if last["last"] else None,
-        holding=change.deliveries.holding_the_gate().count(),
-    )
-    if change.notice_date == notice_date:
-        return
-    change.set_notice_date(notice_date)
-    change._change_reason = (  # type: ignore[attr-defined]
-        f"Notice date {notice_date}: the last delivery reached its address"
-        if notice_date
-        else "Notice date held: a delivery has not reached its address (S3)"
-    )
-    change.save()
-    if subprocessor is not None:
-        subprocessor._change_reason = f"Earliest access date from {change}"  # type: ignore[attr-defined]
-        subprocessor.save()
+    """S3: the Notice date from the deliveries, and the earliest access date with it, on the
+    change and its sub-processor (``Change.refresh_notice_date``). The change is locked."""
+    change.refresh_notice_date()
 
 
 @transaction.atomic

