@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import Lower
 
@@ -505,6 +505,47 @@ class Delivery(TrackedModel):
 
     def __str__(self) -> str:
         return f"{self.change} → {self.signup}"
+
+    def _waiver_changed(self, update_fields: Any) -> tuple[bool, bool]:
+        """Whether this save records (or undoes) a waiver, and whether it is a new one."""
+        fields = {"waived_at", "waived_by", "waived_by_id", "waiver_reason"}
+        if update_fields is not None and not fields & set(update_fields):
+            return False, False
+        stored = (
+            Delivery.objects.filter(pk=self.pk)
+            .values_list("waived_at", "waived_by_id", "waiver_reason")
+            .first()
+            if self.pk
+            else None
+        )
+        if stored is None or stored[0] is None:
+            return self.waived_at is not None, self.waived_at is not None
+        return stored != (self.waived_at, self.waived_by_id, self.waiver_reason), False
+
+    def waiver_refusal(self, *, new: bool) -> str | None:
+        """S3: why the waiver this row records may not be saved; None when it may. Only counsel
+        (``waive_delivery``) decides to proceed without an address, and only one the Notice
+        failed for good to reach."""
+        if self.waived_at is None:
+            return None
+        if self.waived_by is None or not self.waived_by.has_perm("subprocessors.waive_delivery"):
+            return "Only counsel may decide to proceed without an address (S3)."
+        if new and self.status != DeliveryStatus.FAILED:
+            return f"The Notice to {self.signup} has not failed for good: nothing to waive."
+        return None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """S3 on every write path (admin action, service, shell, import): a waiver is counsel's,
+        and the Notice date follows it at once (the change is locked, then refreshed)."""
+        changed, new = self._waiver_changed(kwargs.get("update_fields"))
+        if changed:
+            problem = self.waiver_refusal(new=new)
+            if problem:
+                raise ValidationError({"waived_by": problem})
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if changed:
+                Change.objects.select_for_update().get(pk=self.change_id).refresh_notice_date()
 
 
 class ObjectionStatus(models.TextChoices):

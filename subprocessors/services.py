@@ -225,8 +225,7 @@ def delivery_waive(*, delivery: Delivery, by: Any, reason: str) -> Delivery:
     delivery.waived_by = by
     delivery.waiver_reason = reason.strip()
     delivery._change_reason = f"Proceed without this address: {delivery.waiver_reason}"  # type: ignore[attr-defined]
-    delivery.save()
-    change_refresh_notice_date(Change.objects.select_for_update().get(pk=delivery.change_id))
+    delivery.save()  # refreshes the Notice date
     return delivery
 
 

@@ -12,13 +12,7 @@ from django.core.exceptions import ValidationError
 
 from harmonyze_portal.models import PublicHoliday
 from requests.models import DSRStatus, Outcome, Role
-from subprocessors.models import (
-    Delivery,
-    DeliveryStatus,
-    SubProcessorStatus,
-)
 from tests.requests.builders import make_demand, make_dsr
-from tests.subprocessors.builders import make_change, make_signup, make_subprocessor
 
 pytestmark = pytest.mark.django_db
 
@@ -121,27 +115,3 @@ def test_rule_r6_a_change_form_posted_back_with_errors_is_a_logged_view(
     assert response.status_code == 200
     assert b"U.S. Department of Justice" in response.content
     assert DemandView.objects.filter(demand=demand).exists()
-
-
-# --- S3: the waiver is counsel's on every path ----------------------------------------------------
-
-
-@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
-def test_rule_s3_an_analyst_cannot_waive_a_failed_delivery_through_the_model(analyst: Any) -> None:
-    """S3: only counsel records the decision to proceed without an address. The service checks
-    the permission, the model and the database do not: a save from the shell, an import or any
-    other path records an analyst's waiver, and the delivery stops holding the gate."""
-    from django.utils import timezone
-
-    sp = make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED)
-    change = make_change(sp, published_at=datetime(2026, 5, 1, 15, tzinfo=UTC))
-    signup = make_signup("dpo@acme.com", status="active")
-    delivery = Delivery(
-        change=change, signup=signup, status=DeliveryStatus.FAILED, attempts=5, last_error="550"
-    )
-    delivery.save()
-    delivery.waived_at = timezone.now()
-    delivery.waived_by = analyst
-    delivery.waiver_reason = "Bounced"
-    with pytest.raises(ValidationError):
-        delivery.save()

@@ -479,3 +479,92 @@ def test_rule_s3_the_notice_date_that_admitted_access_no_longer_moves() -> None:
         change.save()
     change.refresh_from_db()
     assert change.notice_date == admitted
+
+
+# --- S3: the waiver is counsel's on every path ----------------------------------------------
+
+
+@pytest.fixture
+def held_on_may_1() -> Delivery:
+    """Mailgun's Notice, published 1 May, reached bob on 4 May and failed for good for alice."""
+    change = make_change(
+        make_subprocessor("Mailgun", status=SubProcessorStatus.ANNOUNCED), published_at=MAY_1
+    )
+    make_delivery(
+        change, make_signup("bob@acme.com", status="active"), sent_at=MAY_1 + timedelta(days=3)
+    )
+    return failed_delivery(change, "alice@acme.com")
+
+
+def waive_in_the_shell(delivery: Delivery, by: Any) -> None:
+    delivery.waived_at = datetime.now(UTC)
+    delivery.waived_by = by
+    delivery.waiver_reason = "Bounced"
+    delivery.save()
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+@pytest.mark.parametrize("person", ["analyst", "viewer"])
+def test_rule_s3_an_analyst_cannot_waive_a_failed_delivery_through_the_model(
+    staff: dict[str, Any], held_on_may_1: Delivery, person: str
+) -> None:
+    """S3: only counsel records the decision to proceed without an address. The service
+    checked the permission, the model did not: a save from the shell, an import or any other
+    path recorded an analyst's waiver, and the delivery stopped holding the gate."""
+    with pytest.raises(ValidationError, match="Only counsel"):
+        waive_in_the_shell(held_on_may_1, staff[person])
+
+    held_on_may_1.refresh_from_db()
+    assert held_on_may_1.waived_at is None
+    assert Change.objects.gate_held().filter(pk=held_on_may_1.change_id).exists()
+    assert Change.objects.get().notice_date is None
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_counsel_waives_through_the_model_and_the_gate_follows(
+    counsel: Any, held_on_may_1: Delivery
+) -> None:
+    """The same save by counsel is the decision: the Notice date is bob's delivery day at
+    once, on the change and its sub-processor, without calling the service."""
+    waive_in_the_shell(held_on_may_1, counsel)
+
+    change = Change.objects.get()
+    assert (change.notice_date, change.earliest_access_on) == (date(2026, 5, 4), date(2026, 5, 19))
+    assert change.subprocessor is not None
+    assert change.subprocessor.earliest_access_on == date(2026, 5, 19)
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_counsel_waiver_handed_to_an_analyst_is_refused(
+    counsel: Any, analyst: Any, held_on_may_1: Delivery
+) -> None:
+    waive_in_the_shell(held_on_may_1, counsel)
+
+    held_on_may_1.waived_by = analyst
+    with pytest.raises(ValidationError, match="Only counsel"):
+        held_on_may_1.save()
+    held_on_may_1.refresh_from_db()
+    assert held_on_may_1.waived_by == counsel
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_a_waiver_without_counsel_is_a_clear_refusal_not_a_database_error(
+    held_on_may_1: Delivery,
+) -> None:
+    held_on_may_1.waived_at = datetime.now(UTC)
+    held_on_may_1.waiver_reason = "Bounced"
+
+    with pytest.raises(ValidationError, match="Only counsel"):
+        held_on_may_1.save()
+
+
+@time_machine.travel(datetime(2026, 6, 1, 15, tzinfo=UTC), tick=False)
+def test_rule_s3_a_queued_delivery_is_not_waived_through_the_model(
+    counsel: Any, held_on_may_1: Delivery
+) -> None:
+    """Still being retried: there is nothing to proceed without yet."""
+    held_on_may_1.status = DeliveryStatus.QUEUED
+    held_on_may_1.save()
+
+    with pytest.raises(ValidationError, match="has not failed for good"):
+        waive_in_the_shell(held_on_may_1, counsel)
