@@ -538,14 +538,15 @@ class Delivery(TrackedModel):
         """S3 on every write path (admin action, service, shell, import): a waiver is counsel's,
         and the Notice date follows it at once (the change is locked, then refreshed)."""
         changed, new = self._waiver_changed(kwargs.get("update_fields"))
-        if changed:
-            problem = self.waiver_refusal(new=new)
-            if problem:
-                raise ValidationError({"waived_by": problem})
+        if not changed:
+            super().save(*args, **kwargs)
+            return
+        problem = self.waiver_refusal(new=new)
+        if problem:
+            raise ValidationError({"waived_by": problem})
         with transaction.atomic():
             super().save(*args, **kwargs)
-            if changed:
-                Change.objects.select_for_update().get(pk=self.change_id).refresh_notice_date()
+            Change.objects.select_for_update().get(pk=self.change_id).refresh_notice_date()
 
 
 class ObjectionStatus(models.TextChoices):
