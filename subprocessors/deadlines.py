@@ -33,15 +33,56 @@ def notice_date(*, published_on: date, last_sent_on: date | None, holding: int) 
     return max(last_sent_on, published_on)
 
 
+def notice_date_refusal(
+    *, typed: date | None, stored: date | None, due: date | None, access_began: bool
+) -> str | None:
+    """S3 (DPA 5.1): why a Change may not take the Notice date ``typed`` (``stored`` is the one
+    it has); None when it may. The Notice date is never typed: it is ``due``, what the
+    deliveries give (see ``notice_date``), and once access has begun on it, the date that
+    admitted the access stays."""
+    if typed == stored:
+        return None
+    if stored is not None and access_began:
+        return (
+            f"The Notice date {stored:%Y-%m-%d} admitted the sub-processor's access: it no "
+            "longer moves (S3)."
+        )
+    if typed == due:
+        return None
+    if due is None:
+        return (
+            "No Notice date yet: a delivery still holds the gate (queued, or failed for good "
+            "without counsel's decision to proceed without the address) (S3, DPA 5.1)."
+        )
+    return (
+        f"The Notice date is the day the Notice had reached every active signup, "
+        f"{due:%Y-%m-%d} from the deliveries; it is not typed (S3, DPA 5.1)."
+    )
+
+
 def access_refusal(
-    *, earliest_access_on: date | None, access_began_on: date | None, active: bool, today: date
+    *,
+    earliest_access_on: date | None,
+    access_began_on: date | None,
+    active: bool,
+    today: date,
+    withdrawn_on: date | None = None,
 ) -> str | None:
     """S3 (DPA 5.1): why a sub-processor may not be active, or have an access date, yet; None
     when it may. Only a published Change whose earliest access date (Notice date + 15 days) has
     arrived opens the gate, and access cannot be recorded as beginning before that date, nor
-    after today (it is a fact that happened)."""
+    after today (it is a fact that happened).
+
+    ``withdrawn_on``: the sub-processor was withdrawn (retired) that day and no change has
+    announced it since; coming back is an intended addition again, with its own Notice."""
     if not active and access_began_on is None:
         return None
+    if earliest_access_on is None and withdrawn_on is not None:
+        return (
+            f"This sub-processor was withdrawn on {withdrawn_on:%Y-%m-%d}: it returns only as a "
+            "new addition. Publish a new change announcing it, wait until the Notice has reached "
+            "every active signup, then 15 days (S3, DPA 5.1)."
+        )
     if earliest_access_on is None:
         return (
             "No published change with a Notice date announces this sub-processor: publish its "

@@ -27,7 +27,7 @@ from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import bulk_create_with_history, record_history
 from harmonyze_portal.public_flow import absolute_url
 from subprocessors import deadlines, tokens
-from subprocessors.models import Change, ChangeStatus, Delivery, DeliveryStatus, Signup
+from subprocessors.models import Change, Delivery, DeliveryStatus, Signup
 
 # Sent once the transaction that queued deliveries commits, with ``change_id`` and
 # ``staff_id`` (whose work the sending is, H1). ``subprocessors.tasks`` enqueues the task.
@@ -235,32 +235,6 @@ def deliveries_retry(*, delivery_ids: Iterable[int], staff_id: int | None) -> tu
 
 
 def change_refresh_notice_date(change: Change) -> None:
-    """S3 (revised): the Notice date is the legal date of the last successful delivery, once
-    no delivery holds the gate (queued, or failed for good without counsel's waiver); the
-    earliest access date follows (+15 days), on the change and its sub-processor.
-
-    It moves when a failed delivery is sent later, until access has begun: from then the
-    date that admitted the access stays (a late delivery still gets its own S4 deadline)."""
-    if change.status != ChangeStatus.PUBLISHED or change.published_at is None:
-        return
-    subprocessor = change.subprocessor
-    if change.notice_date is not None and subprocessor and subprocessor.access_began_on:
-        return
-    last = change.deliveries.filter(status=DeliveryStatus.SENT).aggregate(last=Max("sent_at"))
-    notice_date = deadlines.notice_date(
-        published_on=legal_date(change.published_at, settings.TIME_ZONE),
-        last_sent_on=legal_date(last["last"], settings.TIME_ZONE) if last["last"] else None,
-        holding=change.deliveries.holding_the_gate().count(),
-    )
-    if change.notice_date == notice_date:
-        return
-    change.set_notice_date(notice_date)
-    change._change_reason = (  # type: ignore[attr-defined]
-        f"Notice date {notice_date}: the last delivery reached its address"
-        if notice_date
-        else "Notice date held: a delivery has not reached its address (S3)"
-    )
-    change.save()
-    if subprocessor is not None:
-        subprocessor._change_reason = f"Earliest access date from {change}"  # type: ignore[attr-defined]
-        subprocessor.save()
+    """S3: the Notice date from the deliveries, and the earliest access date with it, on the
+    change and its sub-processor (the rule is ``Change.refresh_notice_date``)."""
+    change.refresh_notice_date()

@@ -5,13 +5,14 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db import models, transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
+from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from subprocessors import deadlines
 
@@ -83,22 +84,51 @@ class SubProcessor(TrackedModel):
     def __str__(self) -> str:
         return self.name
 
-    def announcing_change(self) -> Change | None:
-        """The latest published change that announces this sub-processor (S3)."""
+    def withdrawal(self) -> tuple[datetime, date] | None:
+        """When this sub-processor was last recorded as withdrawn (retired), and the day it was
+        withdrawn (``retired_on`` as typed then, else that moment's legal date), from its
+        history (H1: every save is there, and a later status does not erase it)."""
         if self.pk is None:
             return None
-        return self.changes.published().order_by("-published_at", "-pk").first()
+        history = self.history  # simple-history's manager on the instance
+        row = history.filter(status=SubProcessorStatus.RETIRED).order_by("-history_date").first()
+        if row is None:
+            return None
+        return row.history_date, row.retired_on or legal_date(row.history_date, settings.TIME_ZONE)
 
-    def gate_refusal(self, today: date) -> str | None:
-        """Why this row may not be saved as it stands (S3), from the changes, not the stored
-        ``earliest_access_on``."""
-        change = self.announcing_change()
+    def _announcing(self) -> tuple[Change | None, date | None]:
+        """The change that announces this sub-processor (S3), and, when none has since it was
+        withdrawn, the day it was. A withdrawn sub-processor that comes back is an intended
+        addition again: the change that admitted it before does not admit it twice."""
+        if self.pk is None:
+            return None, None
+        changes = self.changes.published()
+        withdrawal = None
+        if self.status != SubProcessorStatus.RETIRED:
+            withdrawal = self.withdrawal()
+            if withdrawal is not None:
+                changes = changes.filter(published_at__gt=withdrawal[0])
+        change = changes.order_by("-published_at", "-pk").first()
+        return change, withdrawal[1] if withdrawal and change is None else None
+
+    def announcing_change(self) -> Change | None:
+        """The latest published change that announces this sub-processor (S3); for one that
+        was withdrawn and is not retired now, the latest published since the withdrawal."""
+        return self._announcing()[0]
+
+    def _refusal(self, change: Change | None, withdrawn_on: date | None, today: date) -> str | None:
         return deadlines.access_refusal(
             earliest_access_on=change.earliest_access_on if change else None,
             access_began_on=self.access_began_on,
             active=self.status == SubProcessorStatus.ACTIVE,
             today=today,
+            withdrawn_on=withdrawn_on,
         )
+
+    def gate_refusal(self, today: date) -> str | None:
+        """Why this row may not be saved as it stands (S3), from the changes, not the stored
+        ``earliest_access_on``."""
+        return self._refusal(*self._announcing(), today)
 
     def clean(self) -> None:
         super().clean()
@@ -111,12 +141,12 @@ class SubProcessor(TrackedModel):
         """S3 on every write path (admin, action, service, shell): the earliest access date is
         taken from the changes, and activation or an access date before it arrives is refused
         here; the database's constraints refuse what slips past (a raw write)."""
-        problem = self.gate_refusal(legal_today())
+        change, withdrawn_on = self._announcing()
+        problem = self._refusal(change, withdrawn_on, legal_today())
         if problem:
             raise ValidationError(
                 {"status" if self.access_began_on is None else "access_began_on": problem}
             )
-        change = self.announcing_change()
         self.earliest_access_on = change.earliest_access_on if change else None
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
@@ -202,7 +232,7 @@ class Change(TrackedModel):
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # S3: the legal date of the last successful delivery, once no delivery holds the gate
-    # (delivery.change_refresh_notice_date); the earliest access date is derived on save.
+    # (refresh_notice_date; save() refuses any other); the earliest access date follows it.
     notice_date = models.DateField(null=True, blank=True, editable=False)
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     notice_subject = models.CharField(max_length=200, blank=True, editable=False)
@@ -254,12 +284,58 @@ class Change(TrackedModel):
         if errors:
             raise ValidationError(errors)
 
+    def notice_date_due(self) -> date | None:
+        """S3: the Notice date the deliveries give (``deadlines.notice_date``): the legal date of
+        the last successful delivery, once no delivery holds the gate."""
+        if self.status != ChangeStatus.PUBLISHED or self.published_at is None:
+            return None
+        last_sent_at, holding = None, 0
+        if self.pk is not None:
+            deliveries = self.deliveries.all()
+            last_sent_at = deliveries.filter(status=DeliveryStatus.SENT).aggregate(
+                last=Max("sent_at")
+            )["last"]
+            holding = deliveries.holding_the_gate().count()
+        return deadlines.notice_date(
+            published_on=legal_date(self.published_at, settings.TIME_ZONE),
+            last_sent_on=legal_date(last_sent_at, settings.TIME_ZONE) if last_sent_at else None,
+            holding=holding,
+        )
+
+    def _access_began(self) -> bool:
+        return bool(
+            self.subprocessor_id and self.subprocessor and self.subprocessor.access_began_on
+        )
+
+    def notice_date_refusal(self) -> str | None:
+        """Why this change may not be saved with its Notice date (S3); None when it may."""
+        if self.status != ChangeStatus.PUBLISHED:
+            return None  # the database refuses a draft's Notice date
+        stored = (
+            Change.objects.filter(pk=self.pk).values_list("notice_date", flat=True).first()
+            if self.pk
+            else None
+        )
+        if self.notice_date == stored:
+            return None
+        return deadlines.notice_date_refusal(
+            typed=self.notice_date,
+            stored=stored,
+            due=self.notice_date_due(),
+            access_began=self._access_began(),
+        )
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # S3: the earliest access date follows the Notice date, whatever was typed.
+        """S3 on every write path: the Notice date is what the deliveries give, never typed
+        (a failed delivery holds it), and the earliest access date follows it."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "notice_date" in update_fields:
+            problem = self.notice_date_refusal()
+            if problem:
+                raise ValidationError(problem)
         self.earliest_access_on = (
             deadlines.earliest_access(self.notice_date) if self.notice_date else None
         )
-        update_fields = kwargs.get("update_fields")
         if update_fields is not None and "notice_date" in update_fields:
             kwargs["update_fields"] = {*update_fields, "earliest_access_on"}
         super().save(*args, **kwargs)
@@ -267,6 +343,32 @@ class Change(TrackedModel):
     def set_notice_date(self, notice_date: date | None) -> None:
         self.notice_date = notice_date
         self.earliest_access_on = deadlines.earliest_access(notice_date) if notice_date else None
+
+    def refresh_notice_date(self) -> None:
+        """S3 (revised): the Notice date is the legal date of the last successful delivery,
+        once no delivery holds the gate (queued, or failed for good without counsel's waiver);
+        the earliest access date follows (+15 days), on the change and its sub-processor.
+
+        It moves when a failed delivery is sent later, until access has begun: from then the
+        date that admitted the access stays (a late delivery still gets its own S4 deadline).
+        Call it with the change locked (``select_for_update``)."""
+        if self.status != ChangeStatus.PUBLISHED or self.published_at is None:
+            return
+        if self.notice_date is not None and self._access_began():
+            return
+        notice_date = self.notice_date_due()
+        if self.notice_date == notice_date:
+            return
+        self.set_notice_date(notice_date)
+        self._change_reason = (
+            f"Notice date {notice_date}: the last delivery reached its address"
+            if notice_date
+            else "Notice date held: a delivery has not reached its address (S3)"
+        )
+        self.save()
+        if self.subprocessor is not None:
+            self.subprocessor._change_reason = f"Earliest access date from {self}"  # type: ignore[attr-defined]
+            self.subprocessor.save()
 
     def objection_deadline_for(
         self, *, signup: Signup | None = None, customer: Customer | None = None
@@ -459,14 +561,53 @@ class Delivery(TrackedModel):
             retry_minutes=settings.NOTICE_RETRY_MINUTES,
         )
 
+    def _waiver_changed(self, update_fields: Any) -> tuple[bool, bool]:
+        """Whether this save records (or undoes) a waiver, and whether it is a new one."""
+        fields = {"waived_at", "waived_by", "waived_by_id", "waiver_reason"}
+        if update_fields is not None and not fields & set(update_fields):
+            return False, False
+        stored = (
+            Delivery.objects.filter(pk=self.pk)
+            .values_list("waived_at", "waived_by_id", "waiver_reason")
+            .first()
+            if self.pk
+            else None
+        )
+        if stored is None or stored[0] is None:
+            return self.waived_at is not None, self.waived_at is not None
+        return stored != (self.waived_at, self.waived_by_id, self.waiver_reason), False
+
+    def waiver_refusal(self, *, new: bool) -> str | None:
+        """S3: why the waiver this row records may not be saved; None when it may. Only counsel
+        (``waive_delivery``) decides to proceed without an address, and only one the Notice
+        failed for good to reach."""
+        if self.waived_at is None:
+            return None
+        if self.waived_by is None or not self.waived_by.has_perm("subprocessors.waive_delivery"):
+            return "Only counsel may decide to proceed without an address (S3)."
+        if new and self.status != DeliveryStatus.FAILED:
+            return f"The Notice to {self.signup} has not failed for good: nothing to waive."
+        return None
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """S6 on every write path (task, admin retry, shell): the next attempt time follows
-        the status and the attempts, whatever was typed; the constraint refuses a raw write."""
+        """On every write path (task, admin retry or action, service, shell, import):
+        S6, the next attempt time follows the status and the attempts, whatever was typed (the
+        constraint refuses a raw write); S3, a waiver is counsel's, and the Notice date follows
+        it at once (the change is locked, then refreshed)."""
         self.next_attempt_at = self.scheduled_attempt()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "next_attempt_at"}
-        super().save(*args, **kwargs)
+        changed, new = self._waiver_changed(update_fields)
+        if not changed:
+            super().save(*args, **kwargs)
+            return
+        problem = self.waiver_refusal(new=new)
+        if problem:
+            raise ValidationError({"waived_by": problem})
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Change.objects.select_for_update().get(pk=self.change_id).refresh_notice_date()
 
 
 class ObjectionStatus(models.TextChoices):

@@ -149,6 +149,14 @@ def change_publish(*, change: Change) -> int:
             "a sub-processor that does not access customer data yet. To announce it again, set "
             "it to announced without an access date first (S3)."
         )
+    elif change.subprocessor is not None and (
+        change.subprocessor.status == SubProcessorStatus.RETIRED
+    ):
+        # S1: a published change whose sub-processor is withdrawn is on neither list.
+        errors["subprocessor"] = (
+            f"{change.subprocessor} is withdrawn (retired): set it to announced first, then "
+            "publish; the new Notice, not the old one, governs its access (S3)."
+        )
     if change.kind == ChangeKind.REPLACEMENT and change.replaces_id is None:
         errors["replaces"] = "A replacement must name the sub-processor it replaces."
     if errors:
@@ -158,7 +166,7 @@ def change_publish(*, change: Change) -> int:
     change.published_at = timezone.now()
     change.notice_subject, change.notice_body = notice_content(change)
     change.notice_sha256 = hashlib.sha256(change.notice_body.encode()).hexdigest()
-    change._change_reason = "Published; Notice sent to every active signup"  # type: ignore[attr-defined]
+    change._change_reason = "Published; Notice sent to every active signup"
     change.save()
     deliveries = deliveries_queue(change=change, signups=Signup.objects.active())
     # Nobody to notify: the Notice went out, to no one, today.
@@ -187,8 +195,7 @@ def delivery_waive(*, delivery: Delivery, by: Any, reason: str) -> Delivery:
     delivery.waived_by = by
     delivery.waiver_reason = reason.strip()
     delivery._change_reason = f"Proceed without this address: {delivery.waiver_reason}"  # type: ignore[attr-defined]
-    delivery.save()
-    change_refresh_notice_date(Change.objects.select_for_update().get(pk=delivery.change_id))
+    delivery.save()  # refreshes the Notice date
     return delivery
 
 

@@ -97,10 +97,11 @@ def s3(acme: Customer, due: date, done: bool) -> None:
         status=SubProcessorStatus.ANNOUNCED,
         access_began_on=None,
     )
-    make_change(
+    notice_on = due - timedelta(days=15)
+    make_change(  # nobody to notify: the Notice date is the day it was published (S3)
         vendor,
-        published_at=datetime(2026, 1, 1, tzinfo=NEW_YORK),
-        notice_date=due - timedelta(days=15),
+        published_at=datetime.combine(notice_on, time(10), tzinfo=NEW_YORK),
+        notice_date=notice_on,
     )
     if done:
         vendor.status = SubProcessorStatus.ACTIVE

@@ -21,7 +21,7 @@ def test_rule_s3_access_is_pending_while_announced_with_an_access_date() -> None
     announced = make_subprocessor(
         "Announced Cloud", status=SubProcessorStatus.ANNOUNCED, access_began_on=None
     )
-    pending = make_change(announced, published_at=PUBLISHED, notice_date=date(2026, 1, 2))
+    pending = make_change(announced, published_at=PUBLISHED, notice_date=date(2026, 1, 1))
     held = make_subprocessor(
         "Held Cloud", status=SubProcessorStatus.ANNOUNCED, access_began_on=None
     )

@@ -34,7 +34,7 @@ def change():
         stripe,
         summary="Stripe takes over card payments.",
         published_at=datetime(2026, 3, 2, 14, tzinfo=UTC),
-        notice_date=date(2026, 3, 4),
+        notice_date=date(2026, 3, 2),
     )
 
 
