@@ -186,6 +186,9 @@ class VerificationMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The statuses whose deadlines still run, and move with the calendar (T4, R3).
+OPEN_STATUSES = (DSRStatus.UNVERIFIED, DSRStatus.OPEN)
+
 # R1 (SCC Clause 10(a)): the customer notice is owed and not yet given.
 CUSTOMER_NOTICE_OPEN = Q(
     status=DSRStatus.OPEN, customer_notice_due__isnull=False, customer_informed_on__isnull=True
@@ -376,6 +379,11 @@ class DataSubjectRequest(TrackedModel):
         super().save(*args, **kwargs)
 
     def refresh_clocks(self) -> None:
+        """R3, T4: recompute the stored deadlines, while the request is open (or unverified)
+        only. A closed or redirected request keeps the deadlines it was closed with: a later
+        save (a note, a typo fixed) must not rewrite them against today's calendar."""
+        if self._stays_closed():
+            return
         regime = self.regime
         received = self.received_on
         if received is None:
@@ -413,6 +421,14 @@ class DataSubjectRequest(TrackedModel):
             if self.customer_notice_required()
             else None
         )
+
+    def _stays_closed(self) -> bool:
+        """Closed now and when last saved: the save that closes a request still recomputes
+        (it is open until then), and reopening one recomputes again."""
+        if self.status in OPEN_STATUSES or self.pk is None:
+            return False
+        stored = DataSubjectRequest.objects.filter(pk=self.pk).values_list("status", flat=True)
+        return stored.first() not in (None, *OPEN_STATUSES)
 
     def closing_errors(self) -> dict[str, str]:
         """Why this request may not be in its status yet (R1, R2), by field; empty if it may."""

