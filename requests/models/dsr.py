@@ -422,6 +422,16 @@ class DataSubjectRequest(TrackedModel):
             else None
         )
 
+    @property
+    def agent_acts(self) -> bool:
+        """R2: an authorized agent acts for the requester, known by name or by email."""
+        return bool(self.agent_name.strip() or self.agent_email.strip())
+
+    @property
+    def agent_unnamed(self) -> bool:
+        """R2: an agent's email or proof is recorded, but not who the agent is."""
+        return not self.agent_name.strip() and bool(self.agent_email.strip() or self.agent_proof)
+
     def _stays_closed(self) -> bool:
         """Closed now and when last saved: the save that closes a request still recomputes
         (it is open until then), and reopening one recomputes again."""
@@ -450,9 +460,10 @@ class DataSubjectRequest(TrackedModel):
                 "A request Harmonyze answers cannot be closed as fulfilled before the "
                 "requester's identity check is recorded: give the method and the date (R2)."
             )
-        if fulfilled and self.agent_name.strip() and not self.agent_proof:
+        if fulfilled and self.agent_acts and not self.agent_proof:
+            agent = self.agent_name.strip() or self.agent_email.strip()
             errors["agent_proof"] = (
-                f"{self.agent_name} acts for the requester: put the proof of authority on file "
+                f"{agent} acts for the requester: put the proof of authority on file "
                 "before closing the request as fulfilled (R2)."
             )
         return errors
@@ -475,7 +486,10 @@ class DataSubjectRequest(TrackedModel):
                     errors["extension_told_on"] = "This is before the request was received."
         if self.outcome == Outcome.DENIED and not self.denial_reason.strip():
             errors["denial_reason"] = "Give the reason for the denial."
-        if self.agent_name and not (self.agent_proof or self.details.strip()):
+        if self.agent_unnamed:
+            # As the public form asks: who acts, not only an address or a document.
+            errors["agent_name"] = "Name the authorized agent, or leave the agent out (R2)."
+        if self.agent_acts and not (self.agent_proof or self.details.strip()):
             errors["agent_proof"] = "An authorized agent acts with proof of authority (R2)."
         informed, received = self.customer_informed_on, self.received_on
         if informed and received and informed < received:

@@ -10,14 +10,13 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from requests.models import DSRStatus, Outcome, Role
 from subprocessors.models import (
     Change,
     Delivery,
     DeliveryStatus,
     SubProcessorStatus,
 )
-from tests.requests.builders import make_demand, make_dsr
+from tests.requests.builders import make_demand
 from tests.subprocessors.builders import make_change, make_signup, make_subprocessor
 
 pytestmark = pytest.mark.django_db
@@ -60,22 +59,6 @@ def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_h
     change.notice_date = date(2026, 5, 1)  # typed: the earliest access date follows
     with pytest.raises(ValidationError):
         change.save()
-
-
-# --- R2: an agent's request --------------------------------------------------------------------
-
-
-def test_rule_r2_an_agent_known_by_email_only_needs_proof_before_fulfilled() -> None:
-    """R2: an agent's request is not closed as fulfilled before a proof of authority is on
-    file. The check keys on agent_name; an agent recorded by email alone passes."""
-    dsr = make_dsr(agent_email="agent@optout.example")
-    dsr.role = Role.CONTROLLER
-    dsr.status = DSRStatus.CLOSED
-    dsr.outcome = Outcome.FULFILLED
-    dsr.verification_method = "account_email"
-    dsr.verified_on = date(2026, 3, 3)
-    with pytest.raises(ValidationError):
-        dsr.save()
 
 
 # --- A1: the yearly entitlement whatever the order of entry --------------------------------------
