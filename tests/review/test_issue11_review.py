@@ -16,7 +16,6 @@ from subprocessors.models import (
     DeliveryStatus,
     SubProcessorStatus,
 )
-from tests.requests.builders import make_demand
 from tests.subprocessors.builders import make_change, make_signup, make_subprocessor
 
 pytestmark = pytest.mark.django_db
@@ -59,41 +58,6 @@ def test_rule_s3_the_model_does_not_take_a_notice_date_while_a_failed_delivery_h
     change.notice_date = date(2026, 5, 1)  # typed: the earliest access date follows
     with pytest.raises(ValidationError):
         change.save()
-
-
-# --- R6: every view of a demand's data is logged --------------------------------------------------
-
-
-def test_rule_r6_the_demand_delete_page_shows_the_demand_and_is_logged(
-    counsel: Any, signed_in: Any
-) -> None:
-    """The delete confirmation page shows the demand (agency, process, date) and its customer
-    links by name; it is a view of the demand's data inside the portal, and is not logged."""
-    from requests.models import DemandView
-    from tests.customers.builders import make_customer
-
-    demand = make_demand(agency="U.S. Department of Justice", customers=(make_customer("Acme"),))
-    client = signed_in(counsel)
-    response = client.get(f"/admin/requests/lawenforcementdemand/{demand.pk}/delete/")
-    assert response.status_code == 200
-    assert b"U.S. Department of Justice" in response.content
-    assert DemandView.objects.filter(demand=demand).exists()
-
-
-def test_rule_r6_a_change_form_posted_back_with_errors_is_a_logged_view(
-    counsel: Any, signed_in: Any
-) -> None:
-    """A POST that fails validation re-renders the whole demand (agency, customers, notes):
-    a view of the data like the GET, but only GETs are logged."""
-    from requests.models import DemandView
-
-    demand = make_demand(agency="U.S. Department of Justice")
-    client = signed_in(counsel)
-    url = f"/admin/requests/lawenforcementdemand/{demand.pk}/change/"
-    response = client.post(url, {"agency": ""})
-    assert response.status_code == 200
-    assert b"U.S. Department of Justice" in response.content
-    assert DemandView.objects.filter(demand=demand).exists()
 
 
 # --- S3: the waiver is counsel's on every path ----------------------------------------------------
