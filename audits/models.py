@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 from audits import deadlines
 from customers.models import Breach, BreachNotice, Customer
@@ -357,7 +360,44 @@ class AuditRequest(TrackedModel):
         if self.breach_not_theirs():
             raise ValidationError({"breach": BREACH_NOT_THEIRS})
         self.refresh_checks()
-        super().save(*args, **kwargs)
+        stored = self._stored_entitlement_inputs()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            current = self._entitlement_inputs()
+            if stored != current:
+                # A1: the later yearly audits were judged without this one (entered after
+                # them), or against its old start, ground or status.
+                verb = "entered" if stored is None else "changed"
+                recheck_yearly_audits_after(
+                    [current, *([stored] if stored else [])],
+                    exclude_pk=self.pk,
+                    reason=f"A1 entitlement rechecked: the audit request starting "
+                    f"{self.proposed_start:%Y-%m-%d} was {verb}",
+                )
+
+    def _entitlement_inputs(self) -> tuple[Any, ...]:
+        """What the A1 answer of this customer's other audits depends on."""
+        return (self.customer_id, self.proposed_start, self.ground, self.status)
+
+    def _stored_entitlement_inputs(self) -> tuple[Any, ...] | None:
+        if self.pk is None:
+            return None
+        return (
+            AuditRequest.objects.filter(pk=self.pk)
+            .values_list("customer_id", "proposed_start", "ground", "status")
+            .first()
+        )
+
+    def recheck_entitlement(self, *, reason: str) -> bool:
+        """A1: recompute the stored checks and, when the entitlement answer changed, save it
+        with a history row and ``reason``. Returns whether it changed."""
+        stored = (self.entitled, self.previous_audit_id)
+        self.refresh_checks()
+        if (self.entitled, self.previous_audit_id) == stored:
+            return False
+        self._change_reason = reason
+        self.save()
+        return True
 
     def breach_not_theirs(self) -> bool:
         """A1 (1): the breach a breach ground points at must have affected this customer
@@ -384,12 +424,18 @@ class AuditRequest(TrackedModel):
             return
         self.earliest_compliant_start = deadlines.earliest_start(received)
         self.lead_time_met = deadlines.lead_time_met(received, self.proposed_start)
-        # A1: the latest yearly audit starting on or before this one; its anniversary decides.
+        # A1: the latest yearly audit starting before this one; its anniversary decides. Of
+        # two starting the same day, the one entered first is the yearly audit, whichever of
+        # them is saved last.
+        same_day = Q(proposed_start=self.proposed_start)
+        if self.pk is not None:
+            same_day &= Q(pk__lt=self.pk)
         previous = (
             AuditRequest.objects.yearly()
-            .filter(customer_id=self.customer_id, proposed_start__lte=self.proposed_start)
+            .filter(customer_id=self.customer_id)
+            .filter(Q(proposed_start__lt=self.proposed_start) | same_day)
             .exclude(pk=self.pk)
-            .order_by("-proposed_start", "-received_on")
+            .order_by("-proposed_start", "-pk")
             .first()
         )
         self.entitled = previous is None or deadlines.yearly_audit_allowed(
@@ -418,6 +464,38 @@ class AuditRequest(TrackedModel):
         return list(
             AuditReport.objects.filter(kind__in=OTHER_QUALIFYING_KINDS).qualifying(self.received_on)
         )
+
+
+def recheck_yearly_audits_after(
+    starts: Sequence[tuple[Any, ...]], *, exclude_pk: Any = None, reason: str
+) -> int:
+    """A1: recheck the confirmed yearly audits of each ``(customer_id, start, ...)`` given
+    that start within twelve months after ``start``: the only ones whose answer a yearly audit
+    starting then can change. Each one whose answer changes is saved with a history row and
+    ``reason``. Returns how many changed."""
+    window = Q(pk__in=[])
+    for customer_id, start, *_ in starts:
+        window |= Q(
+            customer_id=customer_id,
+            proposed_start__gte=start,
+            proposed_start__lt=deadlines.next_yearly_start(start),
+        )
+    later = (
+        AuditRequest.objects.confirmed()
+        .filter(window, ground=AuditGround.ANNUAL)
+        .exclude(pk=exclude_pk)
+        .order_by("proposed_start", "pk")
+    )
+    return sum(request.recheck_entitlement(reason=reason) for request in later)
+
+
+@receiver(post_delete, sender=AuditRequest)
+def _audit_request_deleted(sender: type[AuditRequest], instance: AuditRequest, **_: Any) -> None:
+    recheck_yearly_audits_after(
+        [instance._entitlement_inputs()],
+        reason=f"A1 entitlement rechecked: the audit request starting "
+        f"{instance.proposed_start:%Y-%m-%d} was deleted",
+    )
 
 
 class AuditFindingQuerySet(TrackedQuerySet["AuditFinding"]):

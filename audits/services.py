@@ -116,7 +116,7 @@ def report_offer(
     request.offered_at = timezone.now()
     request.no_material_changes_confirmed = True
     request.status = AuditStatus.REPORT_OFFERED
-    request._change_reason = f"Offered {report} in lieu (A5)"  # type: ignore[attr-defined]
+    request._change_reason = f"Offered {report} in lieu (A5)"
     request.save()
     queue_email(
         to=[request.submitted_by_email],
@@ -141,15 +141,10 @@ def entitlement_recheck(*, actor: str) -> tuple[list[AuditRequest], list[str]]:
     changed, problems = [], []
     with acting_as(actor, reason=ENTITLEMENT_RECHECK):
         for request in AuditRequest.objects.confirmed().order_by("pk"):
-            stored = (request.entitled, request.previous_audit_id)
-            request.refresh_checks()
-            if (request.entitled, request.previous_audit_id) == stored:
-                continue
             try:
                 with transaction.atomic():
-                    request.save()
+                    if request.recheck_entitlement(reason=ENTITLEMENT_RECHECK):
+                        changed.append(request)
             except ValidationError as exc:
                 problems.append(f"{request}: {' '.join(exc.messages)}")
-            else:
-                changed.append(request)
     return changed, problems

@@ -2,8 +2,9 @@
 
 Only privacy counsel holds these permissions (the models are declared restricted on
 ``RequestsConfig``), and only counsel exports (``requests.export_demands``). Every page that
-shows a demand's data logs a ``DemandView`` per demand shown: the change and History pages, the
-list, the transparency report. The Customers a demand concerns and the SCC Clause 15 steps are
+shows a demand's data logs a ``DemandView`` per demand shown: the change (also posted back with
+errors), delete and History pages, the list and its action confirmations, the transparency
+report, and the view log itself. The Customers a demand concerns and the SCC Clause 15 steps are
 inlines, each a tracked record (H1). There is deliberately no action that notifies data
 subjects: under the SCCs only the customer is notified (DPA 3.2.4).
 """
@@ -68,6 +69,14 @@ def log_views(request: HttpRequest, demand_ids: Sequence[Any]) -> None:
 
 def log_view(request: HttpRequest, demand_pk: Any) -> None:
     log_views(request, [demand_pk])
+
+
+def shown_context(response: HttpResponse) -> dict[str, Any]:
+    """The context of a page the admin rendered (status 200), or nothing: a redirect, a
+    refusal or a download shows nothing to log here."""
+    if isinstance(response, TemplateResponse) and response.status_code == 200:
+        return response.context_data or {}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -233,14 +242,12 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
-        if (
-            request.method == "GET"
-            and isinstance(response, TemplateResponse)
-            and response.status_code == 200
-            and response.context_data is not None
-            and "cl" in response.context_data
-        ):
-            log_views(request, [demand.pk for demand in response.context_data["cl"].result_list])
+        context = shown_context(response)
+        if "cl" in context:
+            log_views(request, [demand.pk for demand in context["cl"].result_list])
+        elif "queryset" in context:
+            # An action's confirmation page (delete selected) lists the demands it acts on.
+            log_views(request, [demand.pk for demand in context["queryset"]])
         return response
 
     def change_view(
@@ -251,7 +258,17 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
+        # A form posted back with errors shows the demand as the GET does.
+        if response.status_code == 200:
+            log_view(request, object_id)
+        return response
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The confirmation page shows the demand and names the customers it concerns.
+        response = super().delete_view(request, object_id, extra_context)
+        if response.status_code == 200:
             log_view(request, object_id)
         return response
 
@@ -272,7 +289,7 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         response = super().history_form_view(request, object_id, version_id, extra_context)
-        if request.method == "GET" and response.status_code == 200:
+        if response.status_code == 200:
             log_view(request, object_id)
         return response
 
@@ -336,6 +353,54 @@ class DemandViewAdmin(TrackedAdmin):
     list_filter = [("viewed_at", admin.DateFieldListFilter)]
     search_fields = ["user__username", "demand__agency", "path"]
     date_hierarchy = "viewed_at"
+
+    # --- The log names the demands it records views of: reading it is a view too (R6).
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = shown_context(response)
+        if "cl" in context:
+            log_views(request, [view.demand_id for view in context["cl"].result_list])
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if response.status_code == 200:
+            self._log_view_of(request, object_id)
+        return response
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        if response.status_code == 200:
+            self._log_view_of(request, object_id)
+        return response
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if response.status_code == 200:
+            self._log_view_of(request, object_id)
+        return response
+
+    def _log_view_of(self, request: HttpRequest, object_id: str) -> None:
+        view = self.get_object(request, object_id)
+        if isinstance(view, DemandView):
+            log_view(request, view.demand_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

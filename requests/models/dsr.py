@@ -187,6 +187,9 @@ class VerificationMethod(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The statuses whose deadlines still run, and move with the calendar (T4, R3).
+OPEN_STATUSES = (DSRStatus.UNVERIFIED, DSRStatus.OPEN)
+
 # R1 (SCC Clause 10(a)): the customer notice is owed and not yet given.
 CUSTOMER_NOTICE_OPEN = Q(
     status=DSRStatus.OPEN, customer_notice_due__isnull=False, customer_informed_on__isnull=True
@@ -416,6 +419,11 @@ class DataSubjectRequest(TrackedModel):
         super().save(*args, **kwargs)
 
     def refresh_clocks(self) -> None:
+        """R3, T4: recompute the stored deadlines, while the request is open (or unverified)
+        only. A closed or redirected request keeps the deadlines it was closed with: a later
+        save (a note, a typo fixed) must not rewrite them against today's calendar."""
+        if self._stays_closed():
+            return
         regime = self.regime
         received = self.received_on
         if received is None:
@@ -454,6 +462,24 @@ class DataSubjectRequest(TrackedModel):
             else None
         )
 
+    @property
+    def agent_acts(self) -> bool:
+        """R2: an authorized agent acts for the requester, known by name or by email."""
+        return bool(self.agent_name.strip() or self.agent_email.strip())
+
+    @property
+    def agent_unnamed(self) -> bool:
+        """R2: an agent's email or proof is recorded, but not who the agent is."""
+        return not self.agent_name.strip() and bool(self.agent_email.strip() or self.agent_proof)
+
+    def _stays_closed(self) -> bool:
+        """Closed now and when last saved: the save that closes a request still recomputes
+        (it is open until then), and reopening one recomputes again."""
+        if self.status in OPEN_STATUSES or self.pk is None:
+            return False
+        stored = DataSubjectRequest.objects.filter(pk=self.pk).values_list("status", flat=True)
+        return stored.first() not in (None, *OPEN_STATUSES)
+
     def closing_errors(self) -> dict[str, str]:
         """Why this request may not be in its status yet (R1, R2), by field; empty if it may."""
         errors: dict[str, str] = {}
@@ -474,9 +500,10 @@ class DataSubjectRequest(TrackedModel):
                 "A request Harmonyze answers cannot be closed as fulfilled before the "
                 "requester's identity check is recorded: give the method and the date (R2)."
             )
-        if fulfilled and self.agent_name.strip() and not self.agent_proof:
+        if fulfilled and self.agent_acts and not self.agent_proof:
+            agent = self.agent_name.strip() or self.agent_email.strip()
             errors["agent_proof"] = (
-                f"{self.agent_name} acts for the requester: put the proof of authority on file "
+                f"{agent} acts for the requester: put the proof of authority on file "
                 "before closing the request as fulfilled (R2)."
             )
         return errors
@@ -499,7 +526,10 @@ class DataSubjectRequest(TrackedModel):
                     errors["extension_told_on"] = "This is before the request was received."
         if self.outcome == Outcome.DENIED and not self.denial_reason.strip():
             errors["denial_reason"] = "Give the reason for the denial."
-        if self.agent_name and not (self.agent_proof or self.details.strip()):
+        if self.agent_unnamed:
+            # As the public form asks: who acts, not only an address or a document.
+            errors["agent_name"] = "Name the authorized agent, or leave the agent out (R2)."
+        if self.agent_acts and not (self.agent_proof or self.details.strip()):
             errors["agent_proof"] = "An authorized agent acts with proof of authority (R2)."
         informed, received = self.customer_informed_on, self.received_on
         if informed and received and informed < received:

@@ -380,6 +380,26 @@ def test_rule_a1_staff_enter_a_yearly_audit_after_a_breach_ground_one_and_it_is_
 
 
 @time_machine.travel(TODAY, tick=False)
+@pytest.mark.parametrize("role", ["counsel", "analyst"])
+def test_rule_a1_staff_enter_an_earlier_yearly_audit_and_the_later_one_is_rechecked(
+    acme: Customer, everyone: dict[str, Any], signed_in: Callable[[Any], Client], role: str
+) -> None:
+    later = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 6, 1))
+
+    response = signed_in(everyone[role]).post(f"{REQUESTS}add/", request_form(acme))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    earlier = AuditRequest.objects.get(proposed_start=date(2026, 4, 14))
+    later.refresh_from_db()
+    assert (earlier.entitled, later.entitled, later.previous_audit) == (True, False, earlier)
+    row = later.history.first()
+    assert (row.history_user, row.history_change_reason) == (
+        everyone[role],
+        "A1 entitlement rechecked: the audit request starting 2026-04-14 was entered",
+    )
+
+
+@time_machine.travel(TODAY, tick=False)
 @pytest.mark.parametrize(("days_before", "saved"), [(13, False), (14, True)])
 def test_rule_a4_the_final_plan_agreed_13_or_14_days_before_the_start(
     acme: Customer, counsel_client: Client, days_before: int, saved: bool

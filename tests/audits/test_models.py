@@ -4,6 +4,7 @@ final plan rule (A4) and the constraints that hold when clean() is bypassed."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -126,6 +127,102 @@ def test_rule_a1_the_anniversary_counts_from_the_start_not_the_receipt(acme: Cus
     request = make_audit_request(acme, received=date(2026, 1, 2), start=date(2026, 4, 15))
 
     assert request.entitled is True
+
+
+# --- A1 whatever the order of entry: a save rechecks the later yearly audits --------------------
+
+
+def test_rule_a1_a_yearly_audit_entered_before_an_existing_one_is_judged_against_it(
+    acme: Customer,
+) -> None:
+    """Two yearly audits three months apart: the one entered second, but starting first, is
+    the yearly audit; the later one is rechecked, with a history row and the reason."""
+    june = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 6, 1))
+    assert june.entitled is True
+
+    march = make_audit_request(acme, received=date(2026, 1, 10), start=date(2026, 3, 1))
+
+    june.refresh_from_db()
+    assert (march.entitled, june.entitled, june.previous_audit) == (True, False, march)
+    assert june.needs_exception_ground is True
+    assert june.history.count() == 2
+    assert june.history.first().history_change_reason == (
+        "A1 entitlement rechecked: the audit request starting 2026-03-01 was entered"
+    )
+
+
+RECHECKED = "A1 entitlement rechecked: the audit request starting "
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"status": AuditStatus.WITHDRAWN}, f"{RECHECKED}2025-06-02 was changed"),
+        (
+            {"ground": AuditGround.CONCERNS, "evidence": "Pen test report of 2025-01-05"},
+            f"{RECHECKED}2025-06-02 was changed",
+        ),
+        # Moved to the day whose anniversary is the later start; then to a day still short.
+        ({"proposed_start": date(2025, 6, 1)}, f"{RECHECKED}2025-06-01 was changed"),
+        ({"proposed_start": date(2025, 7, 1)}, None),
+        (None, f"{RECHECKED}2025-06-02 was deleted"),
+    ],
+)
+def test_rule_a1_the_later_yearly_audit_follows_the_earlier_ones_status_ground_start_or_deletion(
+    acme: Customer, changes: dict[str, Any] | None, reason: str | None
+) -> None:
+    earlier = make_audit_request(acme, received=date(2025, 1, 10), start=date(2025, 6, 2))
+    later = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 6, 1))
+    assert (later.entitled, later.previous_audit) == (False, earlier)
+
+    if changes is None:
+        earlier.delete()
+    else:
+        for name, value in changes.items():
+            setattr(earlier, name, value)
+        earlier.save()
+
+    later.refresh_from_db()
+    if reason is None:
+        assert (later.entitled, later.previous_audit) == (False, earlier)
+        assert later.history.count() == 1  # unchanged: no row
+    else:
+        assert (later.entitled, later.previous_audit) == (True, None)
+        assert later.history.first().history_change_reason == reason
+
+
+def test_rule_a1_only_the_yearly_audits_within_twelve_months_after_are_rechecked(
+    acme: Customer, globex: Customer
+) -> None:
+    anniversary = make_audit_request(acme, received=date(2026, 2, 1), start=date(2026, 3, 1))
+    additional = make_audit_request(
+        acme,
+        received=date(2025, 12, 1),
+        start=date(2026, 1, 5),
+        ground=AuditGround.CONCERNS,
+        evidence="Pen test report of 2025-11-20",
+    )
+    theirs = make_audit_request(globex, received=date(2025, 12, 1), start=date(2026, 1, 5))
+
+    make_audit_request(acme, received=date(2025, 1, 2), start=date(2025, 3, 1))
+
+    for request in (anniversary, additional, theirs):
+        request.refresh_from_db()
+        assert request.entitled is True
+        assert request.history.count() == 1
+
+
+@pytest.mark.parametrize("resaved", ["first", "second"])
+def test_rule_a1_of_two_yearly_audits_starting_the_same_day_the_first_entered_is_the_yearly_one(
+    acme: Customer, resaved: str
+) -> None:
+    first = make_audit_request(acme, received=date(2026, 3, 1), start=date(2026, 6, 1))
+    second = make_audit_request(acme, received=date(2026, 2, 1), start=date(2026, 6, 1))
+    {"first": first, "second": second}[resaved].save()
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.entitled, second.entitled, second.previous_audit) == (True, False, first)
 
 
 def breach_ground_audit(customer: Customer, *, received: date, start: date) -> AuditRequest:

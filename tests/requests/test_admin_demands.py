@@ -178,6 +178,88 @@ def test_a_refused_open_logs_no_view(analyst: Any, signed_in: Callable[[Any], Cl
     assert not DemandView.objects.exists()
 
 
+def test_rule_r6_the_demand_delete_page_shows_the_demand_and_is_logged(
+    counsel: Any, counsel_client: Client, acme: Customer
+) -> None:
+    """The confirmation page shows the demand and names the customers it concerns."""
+    demand = make_demand(agency="U.S. Department of Justice", customers=(acme,))
+
+    response = counsel_client.get(f"{BASE}{demand.pk}/delete/")
+
+    assert response.status_code == 200
+    assert b"U.S. Department of Justice" in response.content
+    assert [(v.demand, v.user, v.path) for v in DemandView.objects.all()] == [
+        (demand, counsel, f"{BASE}{demand.pk}/delete/")
+    ]
+
+
+def test_rule_r6_a_change_form_posted_back_with_errors_is_a_logged_view(
+    counsel: Any, counsel_client: Client
+) -> None:
+    """Re-rendered with its errors, the form shows the demand as the GET does; a successful
+    post (a redirect) shows nothing."""
+    demand = make_demand(agency="U.S. Department of Justice")
+    url = f"{BASE}{demand.pk}/change/"
+
+    response = counsel_client.post(url, {"agency": ""})
+
+    assert response.status_code == 200
+    assert b"U.S. Department of Justice" in response.content
+    assert [(v.demand, v.user, v.path) for v in DemandView.objects.all()] == [
+        (demand, counsel, url)
+    ]
+
+
+def test_rule_r6_the_delete_selected_confirmation_logs_each_demand_it_lists(
+    counsel: Any, counsel_client: Client
+) -> None:
+    fbi = make_demand()
+    berlin = make_demand(agency="Polizei Berlin", country="Germany")
+
+    response = counsel_client.post(
+        BASE, {"action": "delete_selected", "_selected_action": [fbi.pk, berlin.pk]}
+    )
+
+    assert response.status_code == 200
+    assert b"Polizei Berlin" in response.content
+    assert {(v.demand, v.user, v.path) for v in DemandView.objects.all()} == {
+        (fbi, counsel, BASE),
+        (berlin, counsel, BASE),
+    }
+
+
+@pytest.mark.parametrize("person", ["analyst", "viewer"])
+def test_rule_r6_a_refused_delete_page_logs_no_view(
+    everyone: dict[str, Any], signed_in: Callable[[Any], Client], person: str
+) -> None:
+    demand = make_demand()
+
+    assert signed_in(everyone[person]).get(f"{BASE}{demand.pk}/delete/").status_code == 403
+    assert not DemandView.objects.exists()
+
+
+def test_rule_r6_reading_the_view_log_is_a_logged_view_of_the_demands_it_names(
+    counsel: Any, counsel_client: Client
+) -> None:
+    """The log names each demand (agency, date): its list, a row's page and its History are
+    views of those demands too."""
+    fbi = make_demand()
+    berlin = make_demand(agency="Polizei Berlin", country="Germany")
+    counsel_client.get(BASE)  # one view of each
+    fbi_view = DemandView.objects.get(demand=fbi)
+    log = "/admin/requests/demandview/"
+    pages = [log, f"{log}{fbi_view.pk}/change/", f"{log}{fbi_view.pk}/history/"]
+
+    for page in pages:
+        assert counsel_client.get(page).status_code == 200
+
+    logged = [(v.demand, v.path) for v in DemandView.objects.exclude(path=BASE).order_by("pk")]
+    assert sorted(logged, key=lambda row: (row[1], row[0].pk)) == sorted(
+        [(fbi, log), (berlin, log), (fbi, pages[1]), (fbi, pages[2])],
+        key=lambda row: (row[1], row[0].pk),
+    )
+
+
 def test_the_view_log_is_read_only(counsel_client: Client) -> None:
     demand = make_demand()
     counsel_client.get(f"{BASE}{demand.pk}/change/")

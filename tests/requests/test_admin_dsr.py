@@ -14,6 +14,7 @@ from django.core import mail
 from django.test import Client
 
 from customers.models import Customer
+from harmonyze_portal.models import PublicHoliday
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Right, Role
 from tests.customers.builders import make_contact, make_customer
 from tests.requests.builders import make_dsr, regime
@@ -342,6 +343,36 @@ def test_rule_r2_whoever_saves_the_verification_is_recorded(
     dsr = DataSubjectRequest.objects.get()
     assert dsr.verified_by == analyst
     assert dsr.government_id_requested is True
+
+
+@time_machine.travel(TODAY, tick=False)
+@pytest.mark.parametrize("person", ["counsel", "analyst"])
+def test_rule_t4_a_closed_request_edited_in_the_admin_keeps_its_deadlines(
+    everyone: dict[str, Any], signed_in: Callable[[Any], Client], person: str
+) -> None:
+    """Fri 2026-03-06 + one month is Easter Monday in Ireland, then a closure day: due Wed
+    2026-04-08 when it was closed. The closure day removed, a reply typo fixed in the admin
+    leaves the date it was answered against."""
+    closure = PublicHoliday(date=date(2026, 4, 7), name="Office closed")
+    closure.save()
+    dsr = make_dsr(
+        received=date(2026, 3, 6),
+        status=DSRStatus.CLOSED,
+        role=Role.CONTROLLER,
+        outcome=Outcome.DENIED,
+        denial_reason="Not a customer",
+    )
+    closure.delete()
+
+    closed = {"status": DSRStatus.CLOSED, "outcome": Outcome.DENIED}
+    form = dsr_form(
+        received_on="2026-03-06", denial_reason="Not a customer", reply="Typo fixed", **closed
+    )
+    response = signed_in(everyone[person]).post(f"{DSRS}{dsr.pk}/change/", form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    dsr.refresh_from_db()
+    assert (dsr.reply, dsr.respond_by) == ("Typo fixed", date(2026, 4, 8))
 
 
 # --- The redirect to the customer (R1) --------------------------------------------------------

@@ -264,6 +264,52 @@ def test_rule_r2_an_agents_request_needs_the_proof_on_file_not_only_details() ->
     assert dsr.status == DSRStatus.CLOSED
 
 
+def test_rule_r2_an_agent_known_by_email_only_needs_proof_before_fulfilled() -> None:
+    """An agent recorded by email alone acts for the requester as much as one recorded by
+    name: no closing as fulfilled without the proof of authority (the shell, a service)."""
+    dsr = make_dsr(agent_email="agent@optout.example")
+    dsr.role = Role.CONTROLLER
+    dsr.status = DSRStatus.CLOSED
+    dsr.outcome = Outcome.FULFILLED
+    dsr.verification_method = "account_email"
+    dsr.verified_on = date(2026, 3, 3)
+    with pytest.raises(ValidationError) as error:
+        dsr.save()
+    assert error.value.message_dict["agent_proof"] == [
+        "agent@optout.example acts for the requester: put the proof of authority on file "
+        "before closing the request as fulfilled (R2)."
+    ]
+
+    dsr.agent_proof = SimpleUploadedFile("proof.pdf", PDF, content_type="application/pdf")
+    dsr.save()
+    dsr.refresh_from_db()
+    assert dsr.status == DSRStatus.CLOSED
+
+
+@time_machine.travel(TODAY, tick=False)
+@pytest.mark.parametrize("person", ["counsel", "analyst"])
+def test_rule_r2_the_admin_names_the_agent_and_wants_the_proof_of_one_known_by_email(
+    staff: dict[str, Any], signed_in: Callable[[Any], Client], person: str
+) -> None:
+    client = signed_in(staff[person])
+
+    # Admin add: an agent's address without the agent's name.
+    agent = {"agent_email": "agent@optout.example", "details": "Signed letter"}
+    errors = errors_of(client.post(f"{DSRS}add/", dsr_form(**agent)))
+    assert errors["agent_name"] == ["Name the authorized agent, or leave the agent out (R2)."]
+    assert not DataSubjectRequest.objects.exists()
+
+    # Admin edit: a request stored with the agent's email only, closed as fulfilled.
+    dsr = make_dsr(role=Role.CONTROLLER, **agent)
+    closing = {"status": DSRStatus.CLOSED, "outcome": Outcome.FULFILLED}
+    verified = {"verification_method": "account_email", "verified_on": "2026-03-03"}
+    form = dsr_form(agent_name="Alex Agent", **agent, **closing, **verified)
+    errors = errors_of(client.post(f"{DSRS}{dsr.pk}/change/", form))
+    assert "proof of authority" in errors["agent_proof"][0]
+    dsr.refresh_from_db()
+    assert dsr.status == DSRStatus.OPEN
+
+
 @time_machine.travel(TODAY, tick=False)
 @pytest.mark.parametrize("person", ["counsel", "analyst"])
 def test_rule_r2_the_admin_add_and_edit_cannot_close_as_fulfilled_unverified(

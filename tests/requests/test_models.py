@@ -12,7 +12,7 @@ from django.forms import modelform_factory
 
 from customers.models import Customer
 from harmonyze_portal.models import PublicHoliday
-from requests.models import DataSubjectRequest, DSRStatus, Outcome
+from requests.models import DataSubjectRequest, DSRStatus, Outcome, Role
 from tests.customers.builders import make_customer
 from tests.requests.builders import make_dsr
 
@@ -86,6 +86,59 @@ def test_clocks_follow_a_corrected_receipt_date() -> None:
     dsr.refresh_from_db()
     # May 31 is a Sunday, and stays: US deadlines do not move (T4 revised).
     assert dsr.respond_by == date(2026, 5, 31)
+
+
+# --- A closed request keeps the deadlines it was closed with (T4, R3) -------------------------
+
+
+@pytest.fixture
+def answered_around_a_closure_day() -> DataSubjectRequest:
+    """GDPR, received Fri 2026-03-06: one month is Mon 2026-04-06, Easter Monday in Ireland,
+    so Tue 2026-04-07; a closure day on 2026-04-07 moves it to Wed 2026-04-08. Denied and
+    closed, then the closure day is removed."""
+    make_holiday(date(2026, 4, 7), "Office closed")
+    dsr = make_dsr(received=date(2026, 3, 6))
+    assert dsr.respond_by == date(2026, 4, 8)
+    dsr.status, dsr.role = DSRStatus.CLOSED, Role.CONTROLLER
+    dsr.outcome, dsr.denial_reason = Outcome.DENIED, "Not a customer"
+    dsr.save()
+    PublicHoliday.objects.get(date=date(2026, 4, 7)).delete()
+    dsr.refresh_from_db()
+    assert dsr.respond_by == date(2026, 4, 8)  # closed: the recompute passes it by
+    return dsr
+
+
+def test_rule_t4_a_closed_request_is_not_recomputed_when_it_is_saved_again(
+    answered_around_a_closure_day: DataSubjectRequest,
+) -> None:
+    """A later save of a closed request (a typo fixed in the reply) keeps the deadlines it was
+    answered against, whatever the calendar says today."""
+    dsr = answered_around_a_closure_day
+    dsr.reply = "Typo fixed in the reply"
+    dsr.save()
+    dsr.refresh_from_db()
+    assert dsr.respond_by == date(2026, 4, 8)
+
+
+def test_rule_t4_a_redirected_request_is_not_recomputed_either() -> None:
+    make_holiday(date(2026, 4, 7), "Office closed")
+    dsr = make_dsr(received=date(2026, 3, 6), status=DSRStatus.REDIRECTED)
+    PublicHoliday.objects.get(date=date(2026, 4, 7)).delete()
+    dsr.details = "Customer confirmed it answered"
+    dsr.save()
+    dsr.refresh_from_db()
+    assert dsr.respond_by == date(2026, 4, 8)
+
+
+def test_rule_t4_a_request_reopened_is_recomputed_against_todays_calendar(
+    answered_around_a_closure_day: DataSubjectRequest,
+) -> None:
+    """Reopened, its deadlines run again, so they follow the calendar again."""
+    dsr = answered_around_a_closure_day
+    dsr.status, dsr.outcome, dsr.denial_reason = DSRStatus.OPEN, "", ""
+    dsr.save()
+    dsr.refresh_from_db()
+    assert dsr.respond_by == date(2026, 4, 7)
 
 
 # --- Extensions (R3) -------------------------------------------------------------------------
