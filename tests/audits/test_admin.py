@@ -43,30 +43,10 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 REQUESTS = "/admin/audits/auditrequest/"
 
 
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
-
-
-@pytest.fixture
-def globex(db: None) -> Customer:
-    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
-
-
-@pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
-
-
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
 
 
 def report_ending(period_end: date, kind: str = ReportKind.SOC2_TYPE2) -> AuditReport:

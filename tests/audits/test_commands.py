@@ -13,7 +13,6 @@ from audits.services import ENTITLEMENT_RECHECK
 from customers.models import Customer
 from harmonyze_portal.history import bulk_update_with_history
 from tests.audits.builders import make_audit_request
-from tests.customers.builders import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +21,6 @@ def recheck() -> str:
     out = StringIO()
     call_command("recheck_audit_entitlement", stdout=out)
     return out.getvalue()
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
 
 
 def test_a_check_stored_under_the_old_rule_is_rechecked_once_with_a_reason(

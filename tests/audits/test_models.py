@@ -14,19 +14,9 @@ from audits import deadlines
 from audits.models import AuditGround, AuditReport, AuditRequest, AuditStatus, ReportKind
 from customers.models import Customer
 from tests.audits.builders import make_audit_request, make_report
-from tests.customers.builders import make_breach, make_customer
+from tests.customers.builders import make_breach
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
-
-
-@pytest.fixture
-def globex(db: None) -> Customer:
-    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
 
 
 def report_ending(period_end: date, kind: str = ReportKind.SOC2_TYPE2) -> AuditReport:

@@ -39,13 +39,10 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def acme(db: None) -> Customer:
+def acme(acme: Customer) -> Customer:
     """Acme's domain is acme.com; its outside counsel writes from another domain."""
-    customer = make_customer(
-        "Acme Analytics GmbH", domains=("acme.com",), notice_email="privacy@acme.com"
-    )
-    make_contact(customer, email="Counsel@Outside-Law.example", name="Olga Counsel", role="legal")
-    return customer
+    make_contact(acme, email="Counsel@Outside-Law.example", name="Olga Counsel", role="legal")
+    return acme
 
 
 def stored_files(media: Path) -> list[Path]:

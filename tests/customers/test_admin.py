@@ -36,11 +36,6 @@ MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>
 
 
 @pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
-
-
-@pytest.fixture
 def media(settings, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path

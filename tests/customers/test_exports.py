@@ -59,11 +59,6 @@ def xlsx_rows(response: Any) -> tuple[list[str], list[list[Any]], Any]:
 
 
 @pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
-
-
-@pytest.fixture
 def register(acme: Customer, globex: Customer) -> None:
     """acme: a superseded DPA and one in force with the UK Addendum; globex: terminated, with
     a DPA in force under the EU SCCs only."""

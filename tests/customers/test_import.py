@@ -133,11 +133,6 @@ def snapshot() -> tuple[int, ...]:
     )
 
 
-@pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
-
-
 # --- The happy path
 
 

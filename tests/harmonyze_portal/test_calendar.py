@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import icalendar
-import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client
@@ -18,13 +17,6 @@ from harmonyze_portal.models import CalendarFeed, feed_token_hash
 from tests.harmonyze_portal.test_desk import NOW, TODAY, c6, r4
 
 FEED = "/staff/calendar.ics"
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    from tests.customers.builders import make_customer
-
-    return make_customer("Acme Analytics GmbH", effective=date(2024, 1, 1))
 
 
 def _events(client: Client, token: str) -> list[Any]:

@@ -177,16 +177,6 @@ SOURCES: dict[str, Callable[[Customer, date, bool], None]] = {
 }
 
 
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", effective=date(2024, 1, 1))
-
-
-@pytest.fixture
-def globex(db: None) -> Customer:
-    return make_customer("Globex Corporation Ltd", effective=date(2024, 1, 1))
-
-
 def _dues(user: Any, **filters: Any) -> list[tuple[str, date, int]]:
     return [(i.rule, i.due, i.days_left) for i in deadline_items(user, TODAY, **filters).items]
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
-import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
@@ -18,13 +17,6 @@ from harmonyze_portal.models import DigestSent, StaffPreference
 from tests.harmonyze_portal.test_desk import NOW, TODAY, c6, r4
 
 WEEK_END = TODAY + timedelta(days=6)
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    from tests.customers.builders import make_customer
-
-    return make_customer("Acme Analytics GmbH", effective=date(2024, 1, 1))
 
 
 def _opt_in(user: Any, on: bool = True) -> None:

@@ -290,11 +290,6 @@ ADMIN_MATRIX = {
 }
 
 
-@pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
-
-
 @pytest.mark.parametrize("person", ["counsel", "analyst", "viewer", "outsider"])
 @pytest.mark.parametrize("url", list(ADMIN_MATRIX))
 def test_admin_page_by_role(

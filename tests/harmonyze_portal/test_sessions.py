@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from harmonyze_portal.sessions import LOGIN_AT
 
+pytestmark = pytest.mark.sign_in_pages
+
 SIGN_IN_AT = "2026-03-02 08:00:00Z"
 TO_LOGIN = "/admin/login/?next=/admin/"
 

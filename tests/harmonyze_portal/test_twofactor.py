@@ -19,6 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from harmonyze_portal.roles import ANALYST
 from tests.conftest import PASSWORD, current_code, make_staff
 
+pytestmark = pytest.mark.sign_in_pages
+
 ADMIN_PAGES = [
     "/admin/",
     "/admin/harmonyze_portal/publicholiday/",

@@ -34,21 +34,6 @@ BASE = "/admin/requests/lawenforcementdemand/"
 TODAY = datetime(2026, 5, 15, 13, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
-
-
-@pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
-
-
-@pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
-
-
 # --- Who may open what.
 
 PAGES = ("changelist", "add", "change", "history", "delete", "transparency", "views")
@@ -506,11 +491,6 @@ def test_no_action_or_button_notifies_data_subjects(counsel_client: Client, acme
 
 
 # --- H1: the Customers a demand concerns, and its SCC Clause 15 steps, are history.
-
-
-@pytest.fixture
-def globex(db: None) -> Customer:
-    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
 
 
 def edit_data(demand: LawEnforcementDemand, **overrides: Any) -> dict[str, Any]:

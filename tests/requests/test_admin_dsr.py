@@ -16,7 +16,7 @@ from django.test import Client
 from customers.models import Customer
 from harmonyze_portal.models import PublicHoliday
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Right, Role
-from tests.customers.builders import make_contact, make_customer
+from tests.customers.builders import make_customer
 from tests.requests.builders import make_dsr, regime
 
 pytestmark = pytest.mark.django_db
@@ -27,25 +27,9 @@ DSRS = "/admin/requests/datasubjectrequest/"
 
 
 @pytest.fixture
-def acme(db: None) -> Customer:
-    customer = make_customer("Acme Analytics GmbH", domains=("acme.com",))
-    make_contact(customer, email="privacy@acme.com")
-    return customer
-
-
-@pytest.fixture
 def globex(db: None) -> Customer:
+    """Unlike the shared globex, no contact: the R1 notice has no one to go to."""
     return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
-
-
-@pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
-
-
-@pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
 
 
 # --- Who may open what -------------------------------------------------------------------------

@@ -25,11 +25,6 @@ MEMORIAL_DAY = date(2026, 5, 25)  # a Monday, a US federal holiday
 CHRISTMAS_EVE = date(2026, 12, 24)  # a Thursday, no public holiday in Ireland or the US
 
 
-@pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer}
-
-
 def clocks(dsr: DataSubjectRequest) -> tuple[date | None, ...]:
     dsr.refresh_from_db()
     return (dsr.acknowledge_by, dsr.respond_by, dsr.extended_to)

@@ -24,7 +24,7 @@ from customers.models.dpas import DPAStatus
 from harmonyze_portal.desk import deadline_items
 from requests import services
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Right, Role
-from tests.customers.builders import make_contact, make_customer, make_dpa
+from tests.customers.builders import make_customer, make_dpa
 from tests.requests.builders import make_dsr, regime
 
 pytestmark = pytest.mark.django_db
@@ -42,12 +42,10 @@ def media(settings: Any, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def acme(db: None) -> Customer:
+def acme(acme: Customer) -> Customer:
     """A customer whose DPA in force includes the EU SCCs (Module Two)."""
-    customer = make_customer("Acme Analytics GmbH", domains=("acme.com",))
-    make_contact(customer, email="privacy@acme.com")
-    make_dpa(customer, eu_sccs_module_two=True)
-    return customer
+    make_dpa(acme, eu_sccs_module_two=True)
+    return acme
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from harmonyze_portal.desk import deadline_items
 from harmonyze_portal.digest import build_digest
 from harmonyze_portal.history import acting_as
 from requests.models import DemandCustomer, DemandStep, LawEnforcementDemand, StepKind
-from tests.customers.builders import make_customer
 from tests.requests.builders import make_demand
 
 pytestmark = pytest.mark.django_db
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.django_db
 BASE = "/admin/requests/lawenforcementdemand/"
 ORDER_STARTS = date(2026, 1, 5)
 LAST_BINDING_DAY = date(2026, 5, 14)
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
-
-
-@pytest.fixture
-def globex(db: None) -> Customer:
-    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
 
 
 def ordered(acme: Customer, ends: date | None) -> LawEnforcementDemand:

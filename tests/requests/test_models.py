@@ -13,7 +13,6 @@ from django.forms import modelform_factory
 from customers.models import Customer
 from harmonyze_portal.models import PublicHoliday
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Role
-from tests.customers.builders import make_customer
 from tests.requests.builders import make_dsr
 
 pytestmark = pytest.mark.django_db
@@ -23,16 +22,6 @@ def make_holiday(day: date, name: str) -> PublicHoliday:
     holiday = PublicHoliday(date=day, name=name)
     holiday.save()
     return holiday
-
-
-@pytest.fixture
-def acme() -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
-
-
-@pytest.fixture
-def globex() -> Customer:
-    return make_customer("Globex Corporation Ltd", domains=("globex.co.uk",))
 
 
 # --- Stored clocks ---------------------------------------------------------------------------

@@ -25,11 +25,6 @@ TODAY = datetime(2026, 4, 6, 16, 0, tzinfo=UTC)
 DSRS = "/admin/requests/datasubjectrequest/"
 
 
-@pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
-
-
 def answered(right: str, received: date, replied: date, outcome: str, **fields: Any) -> None:
     make_dsr(
         email=f"{right}-{received:%m%d}@example.org",

@@ -144,11 +144,6 @@ def test_the_csv_neutralises_formulas(db: None) -> None:
 # --- The staff page.
 
 
-@pytest.fixture
-def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
-    return signed_in(counsel)
-
-
 def test_counsel_downloads_the_csv(half_year: None, counsel_client: Client) -> None:
     response = counsel_client.get(URL, {"year": 2026, "half": 1, "format": "csv"})
 

@@ -19,7 +19,6 @@ from django.test import Client
 from customers.models import Customer
 from requests import services
 from requests.models import DataSubjectRequest, DSRStatus, Right
-from tests.customers.builders import make_customer
 from tests.requests.builders import make_dsr, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +33,6 @@ MARCH_2 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
 
 
 def stored_files(media: Path) -> list[Path]:

@@ -33,7 +33,6 @@ from subprocessors.models import (
     SubProcessorStatus,
 )
 from subprocessors.services import change_publish
-from tests.customers.builders import make_customer
 from tests.subprocessors.builders import (
     make_change,
     make_delivery,
@@ -46,25 +45,6 @@ pytestmark = pytest.mark.django_db
 # 10:00 in New York on 2026-03-02: the Notice date D.
 PUBLISHED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 D = date(2026, 3, 2)
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer(
-        "Acme Analytics GmbH", domains=("acme.com",), notice_email="privacy@acme.com"
-    )
-
-
-@pytest.fixture
-def globex(db: None) -> Customer:
-    return make_customer(
-        "Globex Corporation Ltd", domains=("globex.co.uk",), notice_email="dpo@globex.co.uk"
-    )
-
-
-@pytest.fixture
-def everyone(counsel: Any, analyst: Any, viewer: Any, outsider: Any) -> dict[str, Any]:
-    return {"counsel": counsel, "analyst": analyst, "viewer": viewer, "outsider": outsider}
 
 
 # --- Who may open what.

@@ -31,7 +31,6 @@ from subprocessors.services import (
     objection_record,
 )
 from subprocessors.tasks import ACTOR
-from tests.customers.builders import make_customer
 from tests.subprocessors.builders import (
     make_change,
     make_delivery,
@@ -43,11 +42,6 @@ pytestmark = pytest.mark.django_db
 
 PUBLISHED = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York, 2 March
 SignIn = Callable[[Any], Client]
-
-
-@pytest.fixture
-def acme(db: None) -> Customer:
-    return make_customer("Acme Analytics GmbH", domains=("acme.com",))
 
 
 @pytest.fixture
