@@ -214,14 +214,16 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """A GET only shows the button (mail scanners open links); the POST confirms."""
     try:
-        signup_id, email = tokens.read_confirm_token(token)
+        link = tokens.read_confirm_token(token)
     except LinkError as exc:
         return FLOW.link_refused(request, exc)
-    signup = get_object_or_404(Signup, pk=signup_id)
-    if signup.email.lower() != email:
+    signup = get_object_or_404(Signup, pk=link.signup_id)
+    if signup.email.lower() != link.email:
         return FLOW.link_problem(
             request, "This confirmation link was made for another address.", status=400
         )
+    if signup.link_version != link.version:
+        return FLOW.link_problem(request, services.LINK_REPLACED, status=410)
     if signup.status == SignupStatus.ACTIVE:
         return FLOW.link_problem(
             request, "This address is already confirmed: it receives every Notice.", status=410
@@ -234,7 +236,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         )
     if request.method == "POST":
         try:
-            services.signup_confirm(signup=signup, ip=client_ip(request))
+            services.signup_confirm(signup=signup, version=link.version, ip=client_ip(request))
         except ValidationError as exc:
             return FLOW.link_problem(request, " ".join(exc.messages), status=410)
         return render(request, "subprocessors/confirm_done.html", {"signup": signup})
@@ -287,23 +289,22 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
     signup = get_object_or_404(Signup.objects.select_related("customer"), pk=parsed.signup_id)
     deadline = change.objection_deadline_for(signup=signup)
     form = ObjectionForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                objection = services.objection_record(
-                    change=change, signup=signup, reason=form.cleaned_data["reason"]
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                return render(
-                    request,
-                    "subprocessors/object_done.html",
-                    {"change": change, "objection": objection},
-                )
-        status = 400
-    else:
-        status = 200
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            objection = services.objection_record(
+                change=change, signup=signup, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            if getattr(exc, "code", None) == "already_received":
+                status = 409  # S4: one objection per address and change, kept as sent
+        else:
+            return render(
+                request,
+                "subprocessors/object_done.html",
+                {"change": change, "objection": objection},
+            )
     return render(
         request,
         "subprocessors/object.html",

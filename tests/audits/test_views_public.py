@@ -469,7 +469,7 @@ def test_a_forged_token_gets_400(client: Client, acme: Customer) -> None:
     request = make_audit_request(acme, received=None)
     token = services.plan_confirm_token(request)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    other_purpose = tokens.confirm_token(request.pk, "dana@acme.com")
+    other_purpose = tokens.confirm_token(request.pk, "dana@acme.com", 0)
     for bad in (forged, other_purpose, "nonsense"):
         for response in (
             client.get(f"/audits/plan/confirm/{bad}/"),
@@ -532,3 +532,25 @@ def test_a_withdrawn_plan_cannot_be_confirmed(client: Client, acme: Customer) ->
     assert "withdrawn" in response.content.decode()
     request.refresh_from_db()
     assert request.status == AuditStatus.WITHDRAWN
+
+
+def test_the_confirmation_email_echoes_nothing_typed(
+    client: Client, acme: Customer, django_capture_on_commit_callbacks
+) -> None:
+    """The address is not confirmed yet: no typed free text in the email (the name, the
+    scope, the auditor), known customer or not."""
+    name = "Win a prize at https://evil.example " + "x" * 164
+    typed = {
+        "name": name,
+        "scope": "Call +1 555 0100 now",
+        "auditor_firm": "Totally Real Bank",
+        "auditor_lead": "Mallory Lead",
+    }
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        send_plan(client, email="dana@acme.com", **typed)
+        send_plan(client, email="dana@stranger.example", **typed)
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        for text in ("evil.example", "x" * 20, "555 0100", "Totally Real Bank", "Mallory"):
+            assert text not in message.body
+            assert text not in message.subject

@@ -378,3 +378,24 @@ def test_a_token_for_a_purged_request_gets_410_expired(client: Client) -> None:
     ):
         assert response.status_code == 410
         assert "expired" in response.content.decode()
+
+
+def test_the_verification_email_echoes_nothing_typed(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    """It goes to an address nobody has confirmed yet: a stranger's text must not reach any
+    inbox from privacy@ (a 200-character name, the details, the service named)."""
+    name = "Win a prize at https://evil.example " + "x" * 164
+    with django_capture_on_commit_callbacks(execute=True):
+        send_request(
+            client,
+            email="victim@example.org",
+            name=name,
+            details="Call +1 555 0100 now",
+            service_named="Totally Real Bank",
+        )
+    [message] = mail.outbox
+    assert len(name) == 200
+    for typed in ("evil.example", "x" * 20, "555 0100", "Totally Real Bank"):
+        assert typed not in message.body
+        assert typed not in message.subject

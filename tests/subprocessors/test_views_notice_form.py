@@ -31,7 +31,8 @@ def link_in(message, kind: str) -> str:
 
 
 def confirm_path(signup: Signup) -> str:
-    return f"/sub-processors/notices/confirm/{tokens.confirm_token(signup.pk, signup.email)}/"
+    token = tokens.confirm_token(signup.pk, signup.email, signup.link_version)
+    return f"/sub-processors/notices/confirm/{token}/"
 
 
 def unsubscribe_path(signup: Signup) -> str:
@@ -259,3 +260,93 @@ def test_signing_up_again_after_unsubscribing_needs_a_new_confirmation(
     assert client.post(link_in(mail.outbox[0], "confirm")).status_code == 200
     signup.refresh_from_db()
     assert signup.status == SignupStatus.ACTIVE
+
+
+def test_rule_s2_an_old_link_does_not_confirm_after_unsubscribe_and_a_new_signup(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    """The link is bound to the signup's round: after an unsubscribe and a fresh signup, the
+    first email's link is refused with a 410, and only the newest link confirms."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "dpo@acme.com")
+    old_link = link_in(mail.outbox[-1], "confirm")
+    assert client.post(old_link).status_code == 200
+    signup = Signup.objects.get()
+    assert client.post(unsubscribe_path(signup)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "dpo@acme.com")
+    new_link = link_in(mail.outbox[-1], "confirm")
+
+    for method in (client.get, client.post):
+        refused = method(old_link)
+        assert refused.status_code == 410
+        assert "belongs to an earlier sign-up" in refused.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+
+    assert client.post(new_link).status_code == 200
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.ACTIVE
+
+
+def test_rule_s2_an_unconfirmed_link_dies_with_an_unsubscribe(client: Client) -> None:
+    """A pending signup's link, then an unsubscribe from a Notice-less link: the old link is
+    refused by the service too (a shell or task call cannot bypass the view's check)."""
+    from django.core.exceptions import ValidationError
+
+    from subprocessors import services
+
+    signup = make_signup("dpo@acme.com", status=SignupStatus.ACTIVE)
+    version = signup.link_version
+    services.signup_unsubscribe(signup=signup)
+    services.signup_request(email="dpo@acme.com", ip=IP)
+    signup.refresh_from_db()
+    with pytest.raises(ValidationError, match="earlier sign-up"):
+        services.signup_confirm(signup=signup, version=version, ip=IP)
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+
+
+def test_six_posts_of_one_new_address_racing_get_the_same_answer(
+    client: Client, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: each of six concurrent posts looks the address up before any has saved, so
+    each tries to create the row. Simulated deterministically (SQLite has no concurrent
+    writers): every first lookup misses though the row exists, as it would for a post that
+    lost the race; the unique constraint decides. No 500, one row, the same answer to all."""
+    from subprocessors import services
+
+    make_signup("dpo@acme.com")
+    real_lookup = services._existing_signup
+    calls: list[str] = []
+
+    def lookup_that_lost_the_race(email: str) -> Signup | None:
+        calls.append(email)
+        return None if len(calls) % 2 else real_lookup(email)
+
+    monkeypatch.setattr(services, "_existing_signup", lookup_that_lost_the_race)
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [sign_up(client, "dpo@acme.com", ip=f"198.51.100.{n}") for n in range(6)]
+
+    assert len(calls) == 12  # each post missed, hit the constraint, and read the winner's row
+    assert [r.status_code for r in responses] == [302] * 6
+    assert {r["Location"] for r in responses} == {"/sub-processors/notices/sent/"}
+    assert Signup.objects.count() == 1
+    assert len(mail.outbox) == 6
+
+
+@pytest.mark.parametrize("state", ["new", "pending", "active", "unsubscribed"])
+def test_the_signup_emails_echo_nothing_typed_but_the_address(
+    client: Client, django_capture_on_commit_callbacks, state: str
+) -> None:
+    """The form's one field is the address; any other posted text never reaches the email."""
+    if state != "new":
+        make_signup("dpo@acme.com", status=state)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/sub-processors/notices/",
+            {"email": "dpo@acme.com", "name": "Win at https://evil.example"},
+            REMOTE_ADDR=IP,
+        )
+    [message] = mail.outbox
+    assert "evil.example" not in message.body
