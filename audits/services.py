@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -15,11 +18,13 @@ from audits.models import (
     AuditRequest,
     AuditStatus,
 )
+from customers.models import Customer
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
 from harmonyze_portal.public_flow import absolute_url, email_link, record_submission
+from harmonyze_portal.uploads import discard_upload
 
 CONFIRM_SALT = "audits.plan.confirm"
 QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
@@ -38,6 +43,79 @@ def read_plan_confirm_token(token: str) -> int:
         expired="This confirmation link has expired. Submit the plan again to get a new one.",
         invalid="This confirmation link is not valid. Copy the whole link from the email.",
     )
+
+
+def match_customer(email: str, name_given: str) -> Customer | None:
+    """The customer whose domains or contacts include ``email``: the email decides, never the
+    typed name, which only picks between customers that share a contact address."""
+    candidates = list(
+        Customer.objects.filter(
+            Q(pk__in=Customer.objects.for_email(email).values("pk"))
+            | Q(contacts__email__iexact=email)
+        ).distinct()
+    )
+    if len(candidates) > 1:
+        candidates = [c for c in candidates if c.legal_name.casefold() == name_given.casefold()]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def plan_receive(
+    *,
+    customer_name: str,
+    name: str,
+    email: str,
+    scope: str,
+    proposed_start: str,
+    duration_days: int,
+    self_audit: bool,
+    auditor_firm: str,
+    auditor_lead: str,
+    ground: str,
+    evidence: str,
+    supporting_document: str,
+    plan_file: str,
+) -> AuditRequest | None:
+    """A1, A2: what the public form sent, checked by the form and queued; runs after the page
+    was answered, so no sender learns from it whether their address is a customer's.
+
+    A matched sender's plan is recorded, awaiting confirmation (:func:`plan_submit`). Anyone
+    else gets a neutral email that echoes nothing typed, and the stored files are removed, as
+    they are when the model refuses the plan (the sender is told why, by email: the page was
+    already answered). Returns the plan recorded, or None."""
+    refusal = ""
+    customer = match_customer(email, customer_name)
+    if customer is not None:
+        plan = AuditRequest(
+            customer=customer,
+            customer_name_given=customer_name,
+            submitted_by_name=name,
+            submitted_by_email=email,
+            scope=scope,
+            proposed_start=date.fromisoformat(proposed_start),
+            duration_days=duration_days,
+            self_audit=self_audit,
+            auditor_firm=auditor_firm,
+            auditor_lead=auditor_lead,
+            ground=ground,
+            evidence=evidence,
+            supporting_document=supporting_document,
+            plan_file=plan_file,
+        )
+        try:
+            return plan_submit(request=plan)
+        except ValidationError as exc:
+            refusal = " ".join(exc.messages)
+    for stored in (supporting_document, plan_file):
+        discard_upload(stored)
+    email_link(
+        to=email,
+        subject="Your audit plan for Harmonyze",
+        template="audits/emails/unmatched.txt" if not refusal else "audits/emails/refused.txt",
+        refusal=refusal,
+        legal_inbox=settings.LEGAL_INBOX_EMAIL,
+        plan_url=absolute_url("audits:plan"),
+    )
+    return None
 
 
 @transaction.atomic

@@ -6,10 +6,12 @@ import re
 import uuid
 import zlib
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.utils.deconstruct import deconstructible
 
 PDF_MAGIC = b"%PDF-"
@@ -117,3 +119,17 @@ class PrivateUploadPath:
 
     def __hash__(self) -> int:
         return hash(self.folder)
+
+
+def store_upload(upload: File, field: Any) -> str:
+    """Keep a checked upload where ``field`` (a model's FileField) keeps its files, now, for
+    work that runs after the response (the temporary file ends with the request); returns the
+    stored name, which the field then takes as its value."""
+    stored: str = field.storage.save(field.generate_filename(None, upload.name or ""), upload)
+    return stored
+
+
+def discard_upload(name: str) -> None:
+    """Remove a stored upload that no record kept (a plan from an unknown sender)."""
+    if name:
+        default_storage.delete(name)

@@ -25,7 +25,7 @@ from harmonyze_portal.pagecache import public_page
 from harmonyze_portal.pdf import render_pdf
 from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
 from harmonyze_portal.ratelimit import public_post_rate_limit
-from subprocessors import services, tokens
+from subprocessors import public_tasks, services, tokens
 from subprocessors.forms import NoticeSignupForm, ObjectionForm
 from subprocessors.models import Change, Signup, SignupStatus, SubProcessor
 
@@ -196,8 +196,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = NoticeSignupForm(request.POST)
         if form.is_valid():
-            services.signup_request(email=form.cleaned_data["email"], ip=client_ip(request))
-            # Whatever the address's state: the same page, so nobody learns who subscribes.
+            # Whatever the address's state: the same work now and the same page, so nobody
+            # learns who subscribes; what differs (a new row or none) waits for the queue.
+            public_tasks.request_signup.enqueue(
+                email=form.cleaned_data["email"], ip=client_ip(request)
+            )
             return redirect("subprocessors:signup_sent")
         return render(request, "subprocessors/signup.html", {"form": form}, status=400)
     return render(request, "subprocessors/signup.html", {"form": NoticeSignupForm()})

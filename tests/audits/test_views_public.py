@@ -23,6 +23,13 @@ from customers.models import Customer
 from subprocessors import tokens
 from tests.audits.builders import make_audit_request
 from tests.customers.builders import make_breach, make_contact, make_customer
+from tests.harmonyze_portal.answers import (
+    QUEUED,
+    answer,
+    indistinguishable,
+    medians_ms,
+    work_before_the_answer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -554,3 +561,70 @@ def test_the_confirmation_email_echoes_nothing_typed(
         for text in ("evil.example", "x" * 20, "555 0100", "Totally Real Bank", "Mallory"):
             assert text not in message.body
             assert text not in message.subject
+
+
+# --- Known and unknown senders are indistinguishable --------------------------------------
+
+
+SENDERS = {
+    "customer domain": "dana@acme.com",
+    "customer contact": "counsel@outside-law.example",
+    "unknown": "dana@stranger.example",
+}
+
+
+def test_known_and_unknown_senders_get_the_very_same_answer(
+    acme: Customer, media: Path, django_capture_on_commit_callbacks
+) -> None:
+    """Status, every header but Date (no Vary: Cookie for the known one only), cookies and
+    body, each from a fresh client; the known sender's plan is still recorded."""
+    answers = {}
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        for who, email in SENDERS.items():
+            plan = SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf")
+            answers[who] = answer(send_plan(Client(), email=email, plan_file=plan))
+    assert answers["customer domain"] == answers["unknown"] == answers["customer contact"]
+    assert "Vary" not in dict(answers["unknown"][1])
+    assert AuditRequest.objects.count() == 2
+    assert len(stored_files(media)) == 2  # the unknown sender's file was not kept
+    assert len(mail.outbox) == 3
+
+
+def test_the_page_is_answered_before_any_sender_dependent_work(
+    acme: Customer, media: Path, settings: Any
+) -> None:
+    """With the production task queue: the view runs the same statements for every sender
+    (it queues the work; it does not match or save), and the worker then records the known
+    sender's plan and answers the unknown one."""
+    from django.core.management import call_command
+
+    settings.TASKS = QUEUED
+    work = {}
+    with time_machine.travel(MARCH_2, tick=False):
+        for n, (who, email) in enumerate(SENDERS.items()):
+            response, work[who] = work_before_the_answer(
+                lambda email=email, n=n: send_plan(Client(), ip=f"198.51.100.{n}", email=email)
+            )
+            assert response.status_code == 302
+        assert work["customer domain"] == work["unknown"] == work["customer contact"]
+        assert not AuditRequest.objects.exists()
+        call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert sorted(AuditRequest.objects.values_list("submitted_by_email", flat=True)) == [
+        "counsel@outside-law.example",
+        "dana@acme.com",
+    ]
+
+
+def test_known_and_unknown_senders_take_the_same_time(acme: Customer, settings: Any) -> None:
+    """A loose check (the statements above are the proof): median of 25 interleaved posts."""
+    settings.TASKS = QUEUED
+    settings.PUBLIC_POST_RATE = "100000/h"
+    with time_machine.travel(MARCH_2, tick=True):
+        medians = medians_ms(
+            {
+                who: lambda email=email: send_plan(Client(), email=email)
+                for who, email in SENDERS.items()
+            },
+            rounds=25,
+        )
+    assert indistinguishable(medians), medians

@@ -20,6 +20,7 @@ from customers.models import Customer
 from requests import services
 from requests.models import DataSubjectRequest, DSRStatus, Right
 from tests.customers.builders import make_customer
+from tests.harmonyze_portal.answers import answer
 from tests.requests.builders import make_dsr, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -399,3 +400,16 @@ def test_the_verification_email_echoes_nothing_typed(
     for typed in ("evil.example", "x" * 20, "555 0100", "Totally Real Bank"):
         assert typed not in message.body
         assert typed not in message.subject
+
+
+def test_known_and_unknown_senders_get_the_very_same_answer(
+    acme: Customer, django_capture_on_commit_callbacks
+) -> None:
+    """Status, every header but Date, cookies and body, each from a fresh client: a customer's
+    domain, an address already used, a stranger (every submission is recorded alike)."""
+    make_dsr(email="old@example.org")
+    senders = ("dana@acme.com", "old@example.org", "nobody@nowhere.example")
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        answers = [answer(send_request(Client(), email=email)) for email in senders]
+    assert answers[0] == answers[1] == answers[2]
+    assert DataSubjectRequest.objects.count() == 4

@@ -13,6 +13,13 @@ from django.test import Client
 
 from subprocessors import tokens
 from subprocessors.models import Signup, SignupStatus
+from tests.harmonyze_portal.answers import (
+    QUEUED,
+    answer,
+    indistinguishable,
+    medians_ms,
+    work_before_the_answer,
+)
 from tests.subprocessors.builders import make_signup
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +357,58 @@ def test_the_signup_emails_echo_nothing_typed_but_the_address(
         )
     [message] = mail.outbox
     assert "evil.example" not in message.body
+
+
+# --- New, pending, active or unsubscribed: indistinguishable -------------------------------
+
+STATES = ("new", "pending", "active", "unsubscribed")
+
+
+def _address_in(state: str) -> str:
+    email = f"{state}@acme.com"
+    if state != "new":
+        make_signup(email, status=state)
+    return email
+
+
+def test_every_state_gets_the_very_same_answer(django_capture_on_commit_callbacks) -> None:
+    """Status, every header but Date (no Vary: Cookie for a new address only), cookies and
+    body, each from a fresh client; the new address is still recorded."""
+    addresses = {state: _address_in(state) for state in STATES}
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = {state: answer(sign_up(Client(), email)) for state, email in addresses.items()}
+    assert len(set(answers.values())) == 1, answers
+    assert "Vary" not in dict(answers["new"][1])
+    assert Signup.objects.filter(email="new@acme.com", status=SignupStatus.PENDING).exists()
+    assert len(mail.outbox) == 4
+
+
+def test_the_page_is_answered_before_any_state_dependent_work(settings) -> None:
+    """With the production task queue: the view runs the same statements for every address
+    (it queues the work); the worker then records the new address and emails each one."""
+    from django.core.management import call_command
+
+    settings.TASKS = QUEUED
+    addresses = {state: _address_in(state) for state in STATES}
+    work = {}
+    for n, (state, email) in enumerate(addresses.items()):
+        response, work[state] = work_before_the_answer(
+            lambda email=email, n=n: sign_up(Client(), email, ip=f"198.51.100.{n}")
+        )
+        assert response.status_code == 302
+    assert len({tuple(shape) for shape in work.values()}) == 1, work
+    assert not Signup.objects.filter(email="new@acme.com").exists()
+    call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+    assert Signup.objects.filter(email="new@acme.com", status=SignupStatus.PENDING).exists()
+
+
+def test_every_state_takes_the_same_time(settings) -> None:
+    """A loose check (the statements above are the proof): median of 25 interleaved posts."""
+    settings.TASKS = QUEUED
+    settings.PUBLIC_POST_RATE = "100000/h"
+    addresses = {state: _address_in(state) for state in STATES}
+    medians = medians_ms(
+        {state: lambda email=email: sign_up(Client(), email) for state, email in addresses.items()},
+        rounds=25,
+    )
+    assert indistinguishable(medians), medians
