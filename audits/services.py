@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +28,7 @@ from harmonyze_portal.public_flow import absolute_url, email_link, record_submis
 from harmonyze_portal.uploads import discard_upload
 
 CONFIRM_SALT = "audits.plan.confirm"
+PURGE_ACTOR = "task: purge unconfirmed audit plans"
 QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
 
 
@@ -133,6 +135,29 @@ def plan_submit(*, request: AuditRequest) -> AuditRequest:
         confirm_url=absolute_url("audits:confirm", plan_confirm_token(request)),
     )
     return request
+
+
+def plan_purge_unconfirmed(*, now: datetime) -> int:
+    """A2: a plan whose sender never confirmed the email is not a plan Harmonyze received; once
+    its link has expired it is deleted with its uploaded files, like an unconfirmed privacy
+    request (R3, PP 4). Each deletion keeps its history row (H1). Returns how many."""
+    cutoff = now - timedelta(hours=settings.NOTICE_CONFIRM_HOURS)
+    purged = 0
+    with acting_as(PURGE_ACTOR, reason="Email never confirmed: the link expired (A2, PP 4)"):
+        for plan in AuditRequest.objects.unconfirmed_before(cutoff).order_by("pk"):
+            files = [str(f.name) for f in (plan.supporting_document, plan.plan_file) if f]
+            with transaction.atomic():
+                plan.delete()
+                # Only once the row is gone for good: a rollback must not leave a row
+                # pointing at a deleted file.
+                transaction.on_commit(partial(_discard_all, files))
+            purged += 1
+    return purged
+
+
+def _discard_all(names: list[str]) -> None:
+    for name in names:
+        discard_upload(name)
 
 
 @transaction.atomic

@@ -628,3 +628,67 @@ def test_known_and_unknown_senders_take_the_same_time(acme: Customer, settings: 
             rounds=25,
         )
     assert indistinguishable(medians), medians
+
+
+# --- Plans never confirmed are purged, with their files (A2, PP 4) -------------------------
+
+
+def test_an_unconfirmed_plan_is_purged_with_its_files_when_its_link_expires(
+    acme: Customer, media: Path, django_capture_on_commit_callbacks, settings: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def purge() -> str:
+        out = StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("purge_unconfirmed_plans", stdout=out)
+        return out.getvalue()
+
+    files = {
+        "plan_file": SimpleUploadedFile("plan.pdf", PDF),
+        "supporting_document": SimpleUploadedFile("evidence.pdf", PDF),
+    }
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        send_plan(Client(), **files)
+        send_plan(Client(), email="other@acme.com")
+    confirmed = AuditRequest.objects.get(submitted_by_email="other@acme.com")
+    services.plan_confirm(request=confirmed)
+    unconfirmed = AuditRequest.objects.get(submitted_by_email="dana@acme.com")
+    assert len(stored_files(media)) == 2
+    hours = settings.NOTICE_CONFIRM_HOURS
+
+    with time_machine.travel(MARCH_2 + timedelta(hours=hours) - timedelta(seconds=1)):
+        assert purge() == "0 unconfirmed audit plan(s) purged.\n"
+    with time_machine.travel(MARCH_2 + timedelta(hours=hours, seconds=1)):
+        assert purge() == "1 unconfirmed audit plan(s) purged.\n"
+
+    assert list(AuditRequest.objects.all()) == [confirmed]
+    assert stored_files(media) == []
+    deleted = AuditRequest.history.filter(id=unconfirmed.pk).latest("history_date")
+    assert deleted.history_type == "-"
+    assert deleted.history_actor == services.PURGE_ACTOR
+
+
+@pytest.mark.parametrize("field", ["plan_file", "supporting_document"])
+def test_an_active_pdf_is_refused_with_a_message_and_nothing_is_kept(
+    acme: Customer, media: Path, django_capture_on_commit_callbacks, field: str
+) -> None:
+    active = b"%PDF-1.7\n1 0 obj<</Type/Page/AA<</O<</S/J#61vaScript/JS(x)>>>>>>endobj\n%%EOF"
+    upload = SimpleUploadedFile("plan.pdf", active, content_type="application/pdf")
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        response = send_plan(Client(), **{field: upload})
+    assert response.status_code == 400
+    assert "could run when it is opened" in response.content.decode()
+    assert not AuditRequest.objects.exists()
+    assert stored_files(media) == []
+    assert mail.outbox == []
+
+
+def test_a_model_save_refuses_an_active_pdf_too(acme: Customer, media: Path) -> None:
+    """The validator is the model field's: the admin and the shell meet it as the form does."""
+    plan = make_audit_request(acme, received=None)
+    plan.plan_file = SimpleUploadedFile("plan.pdf", b"%PDF-1.7\n<</S/Launch/F(cmd.exe)>>")
+    with pytest.raises(ValidationError, match="could run when it is opened"):
+        plan.full_clean()

@@ -413,3 +413,24 @@ def test_known_and_unknown_senders_get_the_very_same_answer(
         answers = [answer(send_request(Client(), email=email)) for email in senders]
     assert answers[0] == answers[1] == answers[2]
     assert DataSubjectRequest.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF",
+        b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>\n%%EOF",
+    ],
+    ids=["auto-run javascript", "pdf/html polyglot"],
+)
+def test_an_active_pdf_is_refused_with_a_message_and_nothing_is_kept(
+    client: Client, media: Path, django_capture_on_commit_callbacks, data: bytes
+) -> None:
+    proof = SimpleUploadedFile("proof.pdf", data, content_type="application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send_request(client, agent_name="Alex Agent", agent_proof=proof)
+    assert response.status_code == 400
+    assert "could run when it is opened" in response.content.decode()
+    assert not DataSubjectRequest.objects.exists()
+    assert stored_files(media) == []
+    assert mail.outbox == []
