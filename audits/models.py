@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -166,6 +166,11 @@ FINAL_PLAN_OPEN = Q(
 class AuditRequestQuerySet(TrackedQuerySet["AuditRequest"]):
     def confirmed(self) -> AuditRequestQuerySet:
         return self.exclude(status=AuditStatus.UNCONFIRMED)
+
+    def unconfirmed_before(self, cutoff: datetime) -> AuditRequestQuerySet:
+        """Plans from the public form still awaiting their email confirmation that were sent
+        before ``cutoff``: once their link has expired, they were never received (A2)."""
+        return self.filter(status=AuditStatus.UNCONFIRMED, created_at__lt=cutoff)
 
     def lead_time_missed(self) -> AuditRequestQuerySet:
         """A2: a plan still being planned that missed the one-month lead time; its earliest

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from functools import partial
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -15,13 +19,16 @@ from audits.models import (
     AuditRequest,
     AuditStatus,
 )
+from customers.models import Customer
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
 from harmonyze_portal.public_flow import absolute_url, email_link, record_submission
+from harmonyze_portal.uploads import discard_upload
 
 CONFIRM_SALT = "audits.plan.confirm"
+PURGE_ACTOR = "task: purge unconfirmed audit plans"
 QUALIFYING_KINDS = (*TYPE2_KINDS, *OTHER_QUALIFYING_KINDS)
 
 
@@ -40,6 +47,79 @@ def read_plan_confirm_token(token: str) -> int:
     )
 
 
+def match_customer(email: str, name_given: str) -> Customer | None:
+    """The customer whose domains or contacts include ``email``: the email decides, never the
+    typed name, which only picks between customers that share a contact address."""
+    candidates = list(
+        Customer.objects.filter(
+            Q(pk__in=Customer.objects.for_email(email).values("pk"))
+            | Q(contacts__email__iexact=email)
+        ).distinct()
+    )
+    if len(candidates) > 1:
+        candidates = [c for c in candidates if c.legal_name.casefold() == name_given.casefold()]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def plan_receive(
+    *,
+    customer_name: str,
+    name: str,
+    email: str,
+    scope: str,
+    proposed_start: str,
+    duration_days: int,
+    self_audit: bool,
+    auditor_firm: str,
+    auditor_lead: str,
+    ground: str,
+    evidence: str,
+    supporting_document: str,
+    plan_file: str,
+) -> AuditRequest | None:
+    """A1, A2: what the public form sent, checked by the form and queued; runs after the page
+    was answered, so no sender learns from it whether their address is a customer's.
+
+    A matched sender's plan is recorded, awaiting confirmation (:func:`plan_submit`). Anyone
+    else gets a neutral email that echoes nothing typed, and the stored files are removed, as
+    they are when the model refuses the plan (the sender is told why, by email: the page was
+    already answered). Returns the plan recorded, or None."""
+    refusal = ""
+    customer = match_customer(email, customer_name)
+    if customer is not None:
+        plan = AuditRequest(
+            customer=customer,
+            customer_name_given=customer_name,
+            submitted_by_name=name,
+            submitted_by_email=email,
+            scope=scope,
+            proposed_start=date.fromisoformat(proposed_start),
+            duration_days=duration_days,
+            self_audit=self_audit,
+            auditor_firm=auditor_firm,
+            auditor_lead=auditor_lead,
+            ground=ground,
+            evidence=evidence,
+            supporting_document=supporting_document,
+            plan_file=plan_file,
+        )
+        try:
+            return plan_submit(request=plan)
+        except ValidationError as exc:
+            refusal = " ".join(exc.messages)
+    for stored in (supporting_document, plan_file):
+        discard_upload(stored)
+    email_link(
+        to=email,
+        subject="Your audit plan for Harmonyze",
+        template="audits/emails/unmatched.txt" if not refusal else "audits/emails/refused.txt",
+        refusal=refusal,
+        legal_inbox=settings.LEGAL_INBOX_EMAIL,
+        plan_url=absolute_url("audits:plan"),
+    )
+    return None
+
+
 @transaction.atomic
 def plan_submit(*, request: AuditRequest) -> AuditRequest:
     """Record a plan sent from the public form, awaiting confirmation of the email address.
@@ -55,6 +135,29 @@ def plan_submit(*, request: AuditRequest) -> AuditRequest:
         confirm_url=absolute_url("audits:confirm", plan_confirm_token(request)),
     )
     return request
+
+
+def plan_purge_unconfirmed(*, now: datetime) -> int:
+    """A2: a plan whose sender never confirmed the email is not a plan Harmonyze received; once
+    its link has expired it is deleted with its uploaded files, like an unconfirmed privacy
+    request (R3, PP 4). Each deletion keeps its history row (H1). Returns how many."""
+    cutoff = now - timedelta(hours=settings.NOTICE_CONFIRM_HOURS)
+    purged = 0
+    with acting_as(PURGE_ACTOR, reason="Email never confirmed: the link expired (A2, PP 4)"):
+        for plan in AuditRequest.objects.unconfirmed_before(cutoff).order_by("pk"):
+            files = [str(f.name) for f in (plan.supporting_document, plan.plan_file) if f]
+            with transaction.atomic():
+                plan.delete()
+                # Only once the row is gone for good: a rollback must not leave a row
+                # pointing at a deleted file.
+                transaction.on_commit(partial(_discard_all, files))
+            purged += 1
+    return purged
+
+
+def _discard_all(names: list[str]) -> None:
+    for name in names:
+        discard_upload(name)
 
 
 @transaction.atomic

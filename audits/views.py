@@ -8,75 +8,49 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits import deadlines, services
+from audits import deadlines, services, tasks
 from audits.forms import AuditPlanForm
 from audits.models import AuditRequest, AuditStatus
-from customers.models import Customer
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.links import LinkError
-from harmonyze_portal.public_flow import (
-    PublicFlow,
-    absolute_url,
-    apply_validation_error,
-    email_link,
-)
+from harmonyze_portal.public_flow import PublicFlow
 from harmonyze_portal.ratelimit import public_post_rate_limit
+from harmonyze_portal.uploads import store_upload
 
 FLOW = PublicFlow(form="audits:plan", form_again="send the audit plan again")
-# Model field → form field, to show a model check's message next to the field it names.
-_FORM_FIELD = {"submitted_by_name": "name", "submitted_by_email": "email"}
 
 
-def match_customer(email: str, name_given: str) -> Customer | None:
-    """The customer whose domains or contacts include ``email``: the email decides, never the
-    typed name, which only picks between customers that share a contact address."""
-    candidates = list(
-        Customer.objects.filter(
-            Q(pk__in=Customer.objects.for_email(email).values("pk"))
-            | Q(contacts__email__iexact=email)
-        ).distinct()
-    )
-    if len(candidates) > 1:
-        candidates = [c for c in candidates if c.legal_name.casefold() == name_given.casefold()]
-    return candidates[0] if len(candidates) == 1 else None
+def _field(name: str) -> Any:
+    return AuditRequest._meta.get_field(name)
 
 
-def _plan_from(form: AuditPlanForm, customer: Customer) -> AuditRequest:
+def _plan_payload(form: AuditPlanForm) -> dict[str, Any]:
+    """What the task needs, as JSON; the files are stored now, before the request ends, the
+    same way for every sender."""
     data = form.cleaned_data
-    return AuditRequest(
-        customer=customer,
-        customer_name_given=data["customer_name"],
-        submitted_by_name=data["name"],
-        submitted_by_email=data["email"],
-        scope=data["scope"],
-        proposed_start=data["proposed_start"],
-        duration_days=data["duration_days"],
-        self_audit=data["self_audit"],
-        auditor_firm=data["auditor_firm"].strip(),
-        auditor_lead=data["auditor_lead"].strip(),
-        ground=data["ground"],
-        evidence=data["evidence"].strip(),
-        supporting_document=data["supporting_document"] or "",
-        plan_file=data["plan_file"] or "",
-    )
-
-
-def _unmatched_email(email: str) -> None:
-    """A neutral answer to the address only: the web page is the same for everyone. It echoes
-    nothing typed into the form, so the form cannot carry a stranger's text to any inbox."""
-    email_link(
-        to=email,
-        subject="Your audit plan for Harmonyze",
-        template="audits/emails/unmatched.txt",
-        legal_inbox=settings.LEGAL_INBOX_EMAIL,
-        plan_url=absolute_url(FLOW.form),
-    )
+    supporting, plan_file = data["supporting_document"], data["plan_file"]
+    return {
+        "customer_name": data["customer_name"],
+        "name": data["name"],
+        "email": data["email"],
+        "scope": data["scope"],
+        "proposed_start": data["proposed_start"].isoformat(),
+        "duration_days": data["duration_days"],
+        "self_audit": data["self_audit"],
+        "auditor_firm": data["auditor_firm"].strip(),
+        "auditor_lead": data["auditor_lead"].strip(),
+        "ground": data["ground"],
+        "evidence": data["evidence"].strip(),
+        "supporting_document": store_upload(supporting, _field("supporting_document"))
+        if supporting
+        else "",
+        "plan_file": store_upload(plan_file, _field("plan_file")) if plan_file else "",
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -86,19 +60,11 @@ def plan(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AuditPlanForm(request.POST, request.FILES, today=today)
         if form.is_valid():
-            data = form.cleaned_data
-            customer = match_customer(data["email"], data["customer_name"])
-            try:
-                if customer is None:
-                    _unmatched_email(data["email"])
-                else:
-                    services.plan_submit(request=_plan_from(form, customer))
-            except ValidationError as exc:
-                apply_validation_error(form, exc, fields=_FORM_FIELD)
-            else:
-                # Whoever sent it: the same page, so nobody learns who is a customer.
-                sent = reverse("audits:plan_sent")
-                return redirect(f"{sent}?start={data['proposed_start']:%Y-%m-%d}")
+            # Whoever sent it: the same work now and the same page, so nobody learns who is a
+            # customer; matching and recording wait until the page is answered.
+            tasks.receive_plan.enqueue(**_plan_payload(form))
+            sent = reverse("audits:plan_sent")
+            return redirect(f"{sent}?start={form.cleaned_data['proposed_start']:%Y-%m-%d}")
         status = 400
     else:
         form = AuditPlanForm(today=today)

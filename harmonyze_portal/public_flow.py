@@ -2,12 +2,15 @@
 link, and the page behind the link confirms (the audit plan, A2; the privacy request, R3; the
 Notice Form, S2). Each area keeps its own rules; this module holds what is the same in all of
 them: the address field, the save as the public form, the links an email carries, the email
-itself, the page for a link that cannot be used, and a model's refusal shown on the form."""
+itself, the page for a link that cannot be used, a model's refusal shown on the form, and the
+work that must wait until the page has been answered (:func:`after_the_response`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -17,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from harmonyze_portal.history import PUBLIC_FORM, TrackedModel, acting_as
 from harmonyze_portal.links import LinkError
@@ -45,6 +49,38 @@ class LinkEmailField(forms.EmailField):
     def clean(self, value: Any) -> str:
         email: str = super().clean(value)
         return email.lower()
+
+
+def after_the_response[**P, R](work: Callable[P, R]) -> Callable[P, R]:
+    """Mark a task body as a public form's work that depends on who sent the form (a known
+    customer's plan is saved, a stranger's is not; a new address is saved, a known one is
+    not). The view validates, queues this and answers the same page to everyone: status,
+    headers and time do not depend on the sender, because the work that does is not done yet.
+
+    The work runs apart from the request that queued it, as in the worker: the immediate
+    backend (DEBUG, tests) runs a task inside that request, and saving a record there would
+    make simple-history read ``request.user``, which touches the session and adds
+    ``Vary: Cookie`` to exactly the answers that saved something."""
+
+    @wraps(work)
+    def detached(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _apart_from_the_request():
+            return work(*args, **kwargs)
+
+    return detached
+
+
+@contextmanager
+def _apart_from_the_request() -> Iterator[None]:
+    context = HistoricalRecords.context
+    request = getattr(context, "request", None)
+    if request is not None:
+        del context.request
+    try:
+        yield
+    finally:
+        if request is not None:
+            context.request = request
 
 
 def record_submission(submission: TrackedModel, *, reason: str) -> None:

@@ -43,7 +43,16 @@ def staff_file(request: HttpRequest, path: str) -> HttpResponseBase:
     storage = default_storage
     if ".." in Path(path).parts or not storage.exists(path):
         raise Http404("No such file.")
-    return FileResponse(storage.open(path, "rb"), as_attachment=False, filename=Path(path).name)
+    # Files come from anonymous forms too: always a download, never a page the browser renders
+    # in the portal's origin, whatever the bytes look like.
+    name = Path(path).name
+    response = FileResponse(storage.open(path, "rb"), as_attachment=True, filename=name)
+    response["Content-Type"] = (
+        "application/pdf" if name.lower().endswith(".pdf") else "application/octet-stream"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 @never_cache

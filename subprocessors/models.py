@@ -425,6 +425,10 @@ class Signup(TrackedModel):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     signup_ip = models.GenericIPAddressField(null=True, blank=True)
     confirm_ip = models.GenericIPAddressField(null=True, blank=True)
+    # S2: the confirmation link carries this number and must match it. It moves on each
+    # unsubscribe and each new signup of the address, so a link from an earlier round can
+    # never confirm a later one (the owner may have unsubscribed for good reason).
+    link_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[SignupManager] = SignupManager()
 
@@ -675,6 +679,17 @@ class Objection(TrackedModel):
                 condition=Q(signup__isnull=False) | Q(customer__isnull=False),
                 name="objection_names_signup_or_customer",
                 violation_error_message="Name the signup or the customer who objects.",
+            ),
+            # S4: the Notice's link records one objection per address and change; reposting
+            # it (a double click, a retry) must not file it, and email the inbox, again.
+            models.UniqueConstraint(
+                fields=["change", "signup"],
+                condition=Q(channel=ObjectionChannel.NOTICE_LINK),
+                name="one_link_objection_per_signup_and_change",
+                violation_error_message=(
+                    "This address has already objected to this change through the Notice's "
+                    "link (S4)."
+                ),
             ),
         ]
 

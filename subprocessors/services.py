@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -39,25 +39,48 @@ from subprocessors.models import (
     SubProcessorStatus,
 )
 
+LINK_REPLACED = (
+    "This confirmation link belongs to an earlier sign-up of this address and no longer "
+    "works. Sign up again to get a new one, or use the link in the newest email."
+)
+
+
+def _existing_signup(email: str) -> Signup | None:
+    return Signup.objects.filter(email__iexact=email).first()
+
+
+def _new_signup(email: str, ip: str | None) -> Signup:
+    """The address's signup, created now, or the one a concurrent post created first: the
+    unique constraint on the address decides, and the loser reads the winner's row."""
+    signup = Signup(email=email, signup_ip=ip)
+    signup.match_customer()
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction survives a refusal
+            signup.save()
+    except IntegrityError:
+        existing = _existing_signup(email)
+        if existing is None:  # not a duplicate address: a real error
+            raise
+        return existing
+    return signup
+
 
 @transaction.atomic
 def signup_request(*, email: str, ip: str | None) -> Signup:
     """S2: record a Notice Form signup and email the owner a confirmation link.
 
     The caller answers the same page whatever happens here, so nobody can learn whether an
-    address is subscribed. An active address is told it already is; nothing changes.
+    address is subscribed. An active address is told it already is; nothing changes. Safe
+    against concurrent posts of one new address (the same outcome for each of them).
     """
     email = email.strip().lower()
     with acting_as(PUBLIC_FORM, reason="Notice Form signup"):
-        signup = Signup.objects.filter(email__iexact=email).first()
-        if signup is None:
-            signup = Signup(email=email, signup_ip=ip)
-            signup.match_customer()
-            signup.save()
-        elif signup.status == SignupStatus.UNSUBSCRIBED:
+        signup = _existing_signup(email) or _new_signup(email, ip)
+        if signup.status == SignupStatus.UNSUBSCRIBED:
             signup.status = SignupStatus.PENDING
             signup.signup_ip = ip
             signup.confirmed_at = None
+            signup.link_version += 1
             signup.match_customer()
             signup.save()
     if signup.status == SignupStatus.ACTIVE:
@@ -74,15 +97,21 @@ def signup_request(*, email: str, ip: str | None) -> Signup:
             subject="Confirm your sign-up to Harmonyze sub-processor notices",
             template="subprocessors/emails/confirm.txt",
             confirm_url=absolute_url(
-                "subprocessors:confirm", tokens.confirm_token(signup.pk, signup.email)
+                "subprocessors:confirm",
+                tokens.confirm_token(signup.pk, signup.email, signup.link_version),
             ),
         )
     return signup
 
 
 @transaction.atomic
-def signup_confirm(*, signup: Signup, ip: str | None) -> Signup:
-    """S2: the owner confirmed from the email; from now on every Notice reaches them."""
+def signup_confirm(*, signup: Signup, version: int, ip: str | None) -> Signup:
+    """S2: the owner confirmed from the email; from now on every Notice reaches them.
+    ``version`` is the link's: a link from an earlier round of the address is refused."""
+    Signup.objects.select_for_update().filter(pk=signup.pk).first()
+    signup.refresh_from_db()
+    if signup.link_version != version:
+        raise ValidationError(LINK_REPLACED, code="replaced")
     if signup.status == SignupStatus.ACTIVE:
         raise ValidationError("This sign-up is already confirmed.", code="used")
     if signup.status == SignupStatus.UNSUBSCRIBED:
@@ -108,6 +137,7 @@ def signup_unsubscribe(*, signup: Signup) -> Signup:
     with acting_as(PUBLIC_FORM, reason="Unsubscribed"):
         signup.status = SignupStatus.UNSUBSCRIBED
         signup.unsubscribed_at = timezone.now()
+        signup.link_version += 1  # S2: every confirmation link sent so far stops working
         signup.save()
     return signup
 
@@ -250,20 +280,47 @@ def _objection(
     return objection
 
 
+def objection_already_received(earlier: Objection) -> ValidationError:
+    return ValidationError(
+        f"Your objection to this change was already received on {earlier.received_on}, and "
+        "it stands as you sent it. To add to it or withdraw it, write to "
+        f"{settings.LEGAL_INBOX_EMAIL}.",
+        code="already_received",
+    )
+
+
 @transaction.atomic
 def objection_record(*, change: Change, signup: Signup, reason: str) -> Objection:
     """S4: an objection through the link in the Notice, received today. A late objection is
-    recorded too, marked out of time. The legal inbox is emailed at once."""
-    with acting_as(PUBLIC_FORM, reason="Objection received"):
-        objection = _objection(
-            change=change,
-            signup=signup,
-            customer=None,
-            channel=ObjectionChannel.NOTICE_LINK,
-            received_on=legal_today(),
-            reason=reason,
-            history_reason="Objection received",
-        )
+    recorded too, marked out of time. The legal inbox is emailed at once.
+
+    One per address and change: a later post of the same link is refused, not merged, so the
+    objection on record (its text and the date that made it in or out of time) is what the
+    legal team was first sent; anything further goes to the legal inbox."""
+    earlier = Objection.objects.filter(
+        change=change, signup=signup, channel=ObjectionChannel.NOTICE_LINK
+    ).first()
+    if earlier is not None:
+        raise objection_already_received(earlier)
+    try:
+        with transaction.atomic(), acting_as(PUBLIC_FORM, reason="Objection received"):
+            objection = _objection(
+                change=change,
+                signup=signup,
+                customer=None,
+                channel=ObjectionChannel.NOTICE_LINK,
+                received_on=legal_today(),
+                reason=reason,
+                history_reason="Objection received",
+            )
+    except (IntegrityError, ValidationError) as exc:
+        # A concurrent post of the same link won the unique constraint.
+        earlier = Objection.objects.filter(
+            change=change, signup=signup, channel=ObjectionChannel.NOTICE_LINK
+        ).first()
+        if earlier is None:
+            raise
+        raise objection_already_received(earlier) from exc
     _notify_legal_inbox(objection)
     return objection
 

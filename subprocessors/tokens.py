@@ -22,15 +22,24 @@ class ObjectionToken:
     change_id: int
 
 
-def confirm_token(signup_id: int, email: str) -> str:
-    return make_link_token({"s": signup_id, "e": email.lower()}, salt=CONFIRM)
+@dataclass(frozen=True)
+class ConfirmToken:
+    signup_id: int
+    email: str
+    version: int  # the signup's ``link_version`` when the link was sent
 
 
-def read_confirm_token(token: str) -> tuple[int, str]:
+def confirm_token(signup_id: int, email: str, version: int) -> str:
+    return make_link_token({"s": signup_id, "e": email.lower(), "v": version}, salt=CONFIRM)
+
+
+def read_confirm_token(token: str) -> ConfirmToken:
     return read_link_token(
         token,
         salt=CONFIRM,
-        parse=lambda data: (int(data["s"]), str(data["e"])),
+        parse=lambda data: ConfirmToken(
+            signup_id=int(data["s"]), email=str(data["e"]), version=int(data["v"])
+        ),
         max_age=settings.NOTICE_CONFIRM_HOURS * 3600,
         expired=(
             f"This confirmation link has expired (links are valid for "

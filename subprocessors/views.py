@@ -25,7 +25,7 @@ from harmonyze_portal.pagecache import public_page
 from harmonyze_portal.pdf import render_pdf
 from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
 from harmonyze_portal.ratelimit import public_post_rate_limit
-from subprocessors import services, tokens
+from subprocessors import public_tasks, services, tokens
 from subprocessors.forms import NoticeSignupForm, ObjectionForm
 from subprocessors.models import Change, Signup, SignupStatus, SubProcessor
 
@@ -196,8 +196,11 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = NoticeSignupForm(request.POST)
         if form.is_valid():
-            services.signup_request(email=form.cleaned_data["email"], ip=client_ip(request))
-            # Whatever the address's state: the same page, so nobody learns who subscribes.
+            # Whatever the address's state: the same work now and the same page, so nobody
+            # learns who subscribes; what differs (a new row or none) waits for the queue.
+            public_tasks.request_signup.enqueue(
+                email=form.cleaned_data["email"], ip=client_ip(request)
+            )
             return redirect("subprocessors:signup_sent")
         return render(request, "subprocessors/signup.html", {"form": form}, status=400)
     return render(request, "subprocessors/signup.html", {"form": NoticeSignupForm()})
@@ -214,14 +217,16 @@ def signup_sent(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """A GET only shows the button (mail scanners open links); the POST confirms."""
     try:
-        signup_id, email = tokens.read_confirm_token(token)
+        link = tokens.read_confirm_token(token)
     except LinkError as exc:
         return FLOW.link_refused(request, exc)
-    signup = get_object_or_404(Signup, pk=signup_id)
-    if signup.email.lower() != email:
+    signup = get_object_or_404(Signup, pk=link.signup_id)
+    if signup.email.lower() != link.email:
         return FLOW.link_problem(
             request, "This confirmation link was made for another address.", status=400
         )
+    if signup.link_version != link.version:
+        return FLOW.link_problem(request, services.LINK_REPLACED, status=410)
     if signup.status == SignupStatus.ACTIVE:
         return FLOW.link_problem(
             request, "This address is already confirmed: it receives every Notice.", status=410
@@ -234,7 +239,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         )
     if request.method == "POST":
         try:
-            services.signup_confirm(signup=signup, ip=client_ip(request))
+            services.signup_confirm(signup=signup, version=link.version, ip=client_ip(request))
         except ValidationError as exc:
             return FLOW.link_problem(request, " ".join(exc.messages), status=410)
         return render(request, "subprocessors/confirm_done.html", {"signup": signup})
@@ -287,23 +292,22 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
     signup = get_object_or_404(Signup.objects.select_related("customer"), pk=parsed.signup_id)
     deadline = change.objection_deadline_for(signup=signup)
     form = ObjectionForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                objection = services.objection_record(
-                    change=change, signup=signup, reason=form.cleaned_data["reason"]
-                )
-            except ValidationError as exc:
-                apply_validation_error(form, exc)
-            else:
-                return render(
-                    request,
-                    "subprocessors/object_done.html",
-                    {"change": change, "objection": objection},
-                )
-        status = 400
-    else:
-        status = 200
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            objection = services.objection_record(
+                change=change, signup=signup, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            if getattr(exc, "code", None) == "already_received":
+                status = 409  # S4: one objection per address and change, kept as sent
+        else:
+            return render(
+                request,
+                "subprocessors/object_done.html",
+                {"change": change, "objection": objection},
+            )
     return render(
         request,
         "subprocessors/object.html",

@@ -23,6 +23,14 @@ from customers.models import Customer
 from subprocessors import tokens
 from tests.audits.builders import make_audit_request
 from tests.customers.builders import make_breach, make_contact, make_customer
+from tests.harmonyze_portal.answers import (
+    QUEUED,
+    answer,
+    indistinguishable,
+    medians_ms,
+    run_queued,
+    work_before_the_answer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -466,7 +474,7 @@ def test_a_forged_token_gets_400(client: Client, acme: Customer) -> None:
     request = make_audit_request(acme, received=None)
     token = services.plan_confirm_token(request)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    other_purpose = tokens.confirm_token(request.pk, "dana@acme.com")
+    other_purpose = tokens.confirm_token(request.pk, "dana@acme.com", 0)
     for bad in (forged, other_purpose, "nonsense"):
         for response in (
             client.get(f"/audits/plan/confirm/{bad}/"),
@@ -529,3 +537,154 @@ def test_a_withdrawn_plan_cannot_be_confirmed(client: Client, acme: Customer) ->
     assert "withdrawn" in response.content.decode()
     request.refresh_from_db()
     assert request.status == AuditStatus.WITHDRAWN
+
+
+def test_the_confirmation_email_echoes_nothing_typed(
+    client: Client, acme: Customer, django_capture_on_commit_callbacks
+) -> None:
+    """The address is not confirmed yet: no typed free text in the email (the name, the
+    scope, the auditor), known customer or not."""
+    name = "Win a prize at https://evil.example " + "x" * 164
+    typed = {
+        "name": name,
+        "scope": "Call +1 555 0100 now",
+        "auditor_firm": "Totally Real Bank",
+        "auditor_lead": "Mallory Lead",
+    }
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        send_plan(client, email="dana@acme.com", **typed)
+        send_plan(client, email="dana@stranger.example", **typed)
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        for text in ("evil.example", "x" * 20, "555 0100", "Totally Real Bank", "Mallory"):
+            assert text not in message.body
+            assert text not in message.subject
+
+
+# --- Known and unknown senders are indistinguishable --------------------------------------
+
+
+SENDERS = {
+    "customer domain": "dana@acme.com",
+    "customer contact": "counsel@outside-law.example",
+    "unknown": "dana@stranger.example",
+}
+
+
+def test_known_and_unknown_senders_get_the_very_same_answer(
+    acme: Customer, media: Path, django_capture_on_commit_callbacks
+) -> None:
+    """Status, every header but Date (no Vary: Cookie for the known one only), cookies and
+    body, each from a fresh client; the known sender's plan is still recorded."""
+    answers = {}
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        for who, email in SENDERS.items():
+            plan = SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf")
+            answers[who] = answer(send_plan(Client(), email=email, plan_file=plan))
+    assert answers["customer domain"] == answers["unknown"] == answers["customer contact"]
+    assert "Vary" not in dict(answers["unknown"][1])
+    assert AuditRequest.objects.count() == 2
+    assert len(stored_files(media)) == 2  # the unknown sender's file was not kept
+    assert len(mail.outbox) == 3
+
+
+def test_the_page_is_answered_before_any_sender_dependent_work(
+    acme: Customer, media: Path, settings: Any
+) -> None:
+    """With the production task queue: the view runs the same statements for every sender
+    (it queues the work; it does not match or save), and the worker then records the known
+    sender's plan and answers the unknown one."""
+    settings.TASKS = QUEUED
+    work = {}
+    with time_machine.travel(MARCH_2, tick=False):
+        for n, (who, email) in enumerate(SENDERS.items()):
+            response, work[who] = work_before_the_answer(
+                lambda email=email, n=n: send_plan(Client(), ip=f"198.51.100.{n}", email=email)
+            )
+            assert response.status_code == 302
+        assert work["customer domain"] == work["unknown"] == work["customer contact"]
+        assert not AuditRequest.objects.exists()
+        assert run_queued() == 3
+    assert sorted(AuditRequest.objects.values_list("submitted_by_email", flat=True)) == [
+        "counsel@outside-law.example",
+        "dana@acme.com",
+    ]
+
+
+def test_known_and_unknown_senders_take_the_same_time(acme: Customer, settings: Any) -> None:
+    """A loose check (the statements above are the proof): median of 25 interleaved posts."""
+    settings.TASKS = QUEUED
+    settings.PUBLIC_POST_RATE = "100000/h"
+    with time_machine.travel(MARCH_2, tick=True):
+        medians = medians_ms(
+            {
+                who: lambda email=email: send_plan(Client(), email=email)
+                for who, email in SENDERS.items()
+            },
+            rounds=25,
+        )
+    assert indistinguishable(medians), medians
+
+
+# --- Plans never confirmed are purged, with their files (A2, PP 4) -------------------------
+
+
+def test_an_unconfirmed_plan_is_purged_with_its_files_when_its_link_expires(
+    acme: Customer, media: Path, django_capture_on_commit_callbacks, settings: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def purge() -> str:
+        out = StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("purge_unconfirmed_plans", stdout=out)
+        return out.getvalue()
+
+    files = {
+        "plan_file": SimpleUploadedFile("plan.pdf", PDF),
+        "supporting_document": SimpleUploadedFile("evidence.pdf", PDF),
+    }
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        send_plan(Client(), **files)
+        send_plan(Client(), email="other@acme.com")
+    confirmed = AuditRequest.objects.get(submitted_by_email="other@acme.com")
+    services.plan_confirm(request=confirmed)
+    unconfirmed = AuditRequest.objects.get(submitted_by_email="dana@acme.com")
+    assert len(stored_files(media)) == 2
+    hours = settings.NOTICE_CONFIRM_HOURS
+
+    with time_machine.travel(MARCH_2 + timedelta(hours=hours) - timedelta(seconds=1)):
+        assert purge() == "0 unconfirmed audit plan(s) purged.\n"
+    with time_machine.travel(MARCH_2 + timedelta(hours=hours, seconds=1)):
+        assert purge() == "1 unconfirmed audit plan(s) purged.\n"
+
+    assert list(AuditRequest.objects.all()) == [confirmed]
+    assert stored_files(media) == []
+    deleted = AuditRequest.history.filter(id=unconfirmed.pk).latest("history_date")
+    assert deleted.history_type == "-"
+    assert deleted.history_actor == services.PURGE_ACTOR
+
+
+@pytest.mark.parametrize("field", ["plan_file", "supporting_document"])
+def test_an_active_pdf_is_refused_with_a_message_and_nothing_is_kept(
+    acme: Customer, media: Path, django_capture_on_commit_callbacks, field: str
+) -> None:
+    active = b"%PDF-1.7\n1 0 obj<</Type/Page/AA<</O<</S/J#61vaScript/JS(x)>>>>>>endobj\n%%EOF"
+    upload = SimpleUploadedFile("plan.pdf", active, content_type="application/pdf")
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        response = send_plan(Client(), **{field: upload})
+    assert response.status_code == 400
+    assert "could run when it is opened" in response.content.decode()
+    assert not AuditRequest.objects.exists()
+    assert stored_files(media) == []
+    assert mail.outbox == []
+
+
+def test_a_model_save_refuses_an_active_pdf_too(acme: Customer, media: Path) -> None:
+    """The validator is the model field's: the admin and the shell meet it as the form does."""
+    plan = make_audit_request(acme, received=None)
+    plan.plan_file = SimpleUploadedFile("plan.pdf", b"%PDF-1.7\n<</S/Launch/F(cmd.exe)>>")
+    with pytest.raises(ValidationError, match="could run when it is opened"):
+        plan.full_clean()

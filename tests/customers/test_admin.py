@@ -355,8 +355,14 @@ def dpa_form(customer: Customer, upload: SimpleUploadedFile | None) -> dict[str,
             SimpleUploadedFile("signed.pdf", b"%PDF-1.4\n" + b"0" * int(1.1 * 1024 * 1024)),
             "The file is 1.1 MB; the limit is 1 MB.",
         ),
+        (
+            SimpleUploadedFile("signed.pdf", b"%PDF-1.7\n<</OpenAction<</S/JavaScript/JS(x)>>>>"),
+            "This PDF contains JavaScript, which could run when it is opened, so it cannot be "
+            "accepted. Save or print it to a plain PDF (without scripts, actions or attachments) "
+            "and upload that.",
+        ),
     ],
-    ids=["wrong-bytes", "docx", "too-large"],
+    ids=["wrong-bytes", "docx", "too-large", "javascript"],
 )
 def test_a_signed_dpa_that_is_not_an_acceptable_pdf_is_refused(
     media: Path,

@@ -19,6 +19,7 @@ from django.test import Client
 from customers.models import Customer
 from requests import services
 from requests.models import DataSubjectRequest, DSRStatus, Right
+from tests.harmonyze_portal.answers import answer
 from tests.requests.builders import make_dsr, make_submission
 
 pytestmark = pytest.mark.django_db
@@ -372,3 +373,58 @@ def test_a_token_for_a_purged_request_gets_410_expired(client: Client) -> None:
     ):
         assert response.status_code == 410
         assert "expired" in response.content.decode()
+
+
+def test_the_verification_email_echoes_nothing_typed(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    """It goes to an address nobody has confirmed yet: a stranger's text must not reach any
+    inbox from privacy@ (a 200-character name, the details, the service named)."""
+    name = "Win a prize at https://evil.example " + "x" * 164
+    with django_capture_on_commit_callbacks(execute=True):
+        send_request(
+            client,
+            email="victim@example.org",
+            name=name,
+            details="Call +1 555 0100 now",
+            service_named="Totally Real Bank",
+        )
+    [message] = mail.outbox
+    assert len(name) == 200
+    for typed in ("evil.example", "x" * 20, "555 0100", "Totally Real Bank"):
+        assert typed not in message.body
+        assert typed not in message.subject
+
+
+def test_known_and_unknown_senders_get_the_very_same_answer(
+    acme: Customer, django_capture_on_commit_callbacks
+) -> None:
+    """Status, every header but Date, cookies and body, each from a fresh client: a customer's
+    domain, an address already used, a stranger (every submission is recorded alike)."""
+    make_dsr(email="old@example.org")
+    senders = ("dana@acme.com", "old@example.org", "nobody@nowhere.example")
+    with time_machine.travel(MARCH_2, tick=False), django_capture_on_commit_callbacks(execute=True):
+        answers = [answer(send_request(Client(), email=email)) for email in senders]
+    assert answers[0] == answers[1] == answers[2]
+    assert DataSubjectRequest.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n1 0 obj<</OpenAction<</S/JavaScript/JS(app.alert(1))>>>>endobj\n%%EOF",
+        b"%PDF-1.4\n<html><script>alert(document.cookie)</script></html>\n%%EOF",
+    ],
+    ids=["auto-run javascript", "pdf/html polyglot"],
+)
+def test_an_active_pdf_is_refused_with_a_message_and_nothing_is_kept(
+    client: Client, media: Path, django_capture_on_commit_callbacks, data: bytes
+) -> None:
+    proof = SimpleUploadedFile("proof.pdf", data, content_type="application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send_request(client, agent_name="Alex Agent", agent_proof=proof)
+    assert response.status_code == 400
+    assert "could run when it is opened" in response.content.decode()
+    assert not DataSubjectRequest.objects.exists()
+    assert stored_files(media) == []
+    assert mail.outbox == []

@@ -20,6 +20,7 @@ from subprocessors.models import (
     Delivery,
     DeliveryStatus,
     Objection,
+    Signup,
     SignupStatus,
     SubProcessorStatus,
 )
@@ -361,3 +362,42 @@ def test_h1_a_retry_asked_by_the_analyst_is_the_analysts(
     assert failed.status == DeliveryStatus.SENT
     sent = failed.history.first()
     assert (sent.history_user, sent.history_actor) == (analyst, f"{ACTOR} for staff: analyst")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_six_concurrent_signups_of_one_new_address_make_one_row() -> None:
+    """S2, the race from the fuzzing: six threads, six connections, one new address. Each
+    gets the signup; one row exists. Needs a database with concurrent writers."""
+    import threading
+
+    from django.db import connection, connections
+
+    from subprocessors import services
+
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "SQLite serialises writers, so no race happens; "
+            "test_six_posts_of_one_new_address_racing_get_the_same_answer simulates it"
+        )
+    barrier = threading.Barrier(6)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            results.append(services.signup_request(email="race@acme.com", ip=None).pk)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(results) == 6
+    assert len(set(results)) == 1
+    assert Signup.objects.filter(email="race@acme.com").count() == 1

@@ -13,6 +13,14 @@ from django.test import Client
 
 from subprocessors import tokens
 from subprocessors.models import Signup, SignupStatus
+from tests.harmonyze_portal.answers import (
+    QUEUED,
+    answer,
+    indistinguishable,
+    medians_ms,
+    run_queued,
+    work_before_the_answer,
+)
 from tests.subprocessors.builders import make_signup
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +39,8 @@ def link_in(message, kind: str) -> str:
 
 
 def confirm_path(signup: Signup) -> str:
-    return f"/sub-processors/notices/confirm/{tokens.confirm_token(signup.pk, signup.email)}/"
+    token = tokens.confirm_token(signup.pk, signup.email, signup.link_version)
+    return f"/sub-processors/notices/confirm/{token}/"
 
 
 def unsubscribe_path(signup: Signup) -> str:
@@ -259,3 +268,146 @@ def test_signing_up_again_after_unsubscribing_needs_a_new_confirmation(
     assert client.post(link_in(mail.outbox[0], "confirm")).status_code == 200
     signup.refresh_from_db()
     assert signup.status == SignupStatus.ACTIVE
+
+
+def test_rule_s2_an_old_link_does_not_confirm_after_unsubscribe_and_a_new_signup(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    """The link is bound to the signup's round: after an unsubscribe and a fresh signup, the
+    first email's link is refused with a 410, and only the newest link confirms."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "dpo@acme.com")
+    old_link = link_in(mail.outbox[-1], "confirm")
+    assert client.post(old_link).status_code == 200
+    signup = Signup.objects.get()
+    assert client.post(unsubscribe_path(signup)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "dpo@acme.com")
+    new_link = link_in(mail.outbox[-1], "confirm")
+
+    for method in (client.get, client.post):
+        refused = method(old_link)
+        assert refused.status_code == 410
+        assert "belongs to an earlier sign-up" in refused.content.decode()
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+
+    assert client.post(new_link).status_code == 200
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.ACTIVE
+
+
+def test_rule_s2_an_unconfirmed_link_dies_with_an_unsubscribe(client: Client) -> None:
+    """A pending signup's link, then an unsubscribe from a Notice-less link: the old link is
+    refused by the service too (a shell or task call cannot bypass the view's check)."""
+    from django.core.exceptions import ValidationError
+
+    from subprocessors import services
+
+    signup = make_signup("dpo@acme.com", status=SignupStatus.ACTIVE)
+    version = signup.link_version
+    services.signup_unsubscribe(signup=signup)
+    services.signup_request(email="dpo@acme.com", ip=IP)
+    signup.refresh_from_db()
+    with pytest.raises(ValidationError, match="earlier sign-up"):
+        services.signup_confirm(signup=signup, version=version, ip=IP)
+    signup.refresh_from_db()
+    assert signup.status == SignupStatus.PENDING
+
+
+def test_six_posts_of_one_new_address_racing_get_the_same_answer(
+    client: Client, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race: each of six concurrent posts looks the address up before any has saved, so
+    each tries to create the row. Simulated deterministically (SQLite has no concurrent
+    writers): every first lookup misses though the row exists, as it would for a post that
+    lost the race; the unique constraint decides. No 500, one row, the same answer to all."""
+    from subprocessors import services
+
+    make_signup("dpo@acme.com")
+    real_lookup = services._existing_signup
+    calls: list[str] = []
+
+    def lookup_that_lost_the_race(email: str) -> Signup | None:
+        calls.append(email)
+        return None if len(calls) % 2 else real_lookup(email)
+
+    monkeypatch.setattr(services, "_existing_signup", lookup_that_lost_the_race)
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [sign_up(client, "dpo@acme.com", ip=f"198.51.100.{n}") for n in range(6)]
+
+    assert len(calls) == 12  # each post missed, hit the constraint, and read the winner's row
+    assert [r.status_code for r in responses] == [302] * 6
+    assert {r["Location"] for r in responses} == {"/sub-processors/notices/sent/"}
+    assert Signup.objects.count() == 1
+    assert len(mail.outbox) == 6
+
+
+@pytest.mark.parametrize("state", ["new", "pending", "active", "unsubscribed"])
+def test_the_signup_emails_echo_nothing_typed_but_the_address(
+    client: Client, django_capture_on_commit_callbacks, state: str
+) -> None:
+    """The form's one field is the address; any other posted text never reaches the email."""
+    if state != "new":
+        make_signup("dpo@acme.com", status=state)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/sub-processors/notices/",
+            {"email": "dpo@acme.com", "name": "Win at https://evil.example"},
+            REMOTE_ADDR=IP,
+        )
+    [message] = mail.outbox
+    assert "evil.example" not in message.body
+
+
+# --- New, pending, active or unsubscribed: indistinguishable -------------------------------
+
+STATES = ("new", "pending", "active", "unsubscribed")
+
+
+def _address_in(state: str) -> str:
+    email = f"{state}@acme.com"
+    if state != "new":
+        make_signup(email, status=state)
+    return email
+
+
+def test_every_state_gets_the_very_same_answer(django_capture_on_commit_callbacks) -> None:
+    """Status, every header but Date (no Vary: Cookie for a new address only), cookies and
+    body, each from a fresh client; the new address is still recorded."""
+    addresses = {state: _address_in(state) for state in STATES}
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = {state: answer(sign_up(Client(), email)) for state, email in addresses.items()}
+    assert len(set(answers.values())) == 1, answers
+    assert "Vary" not in dict(answers["new"][1])
+    assert Signup.objects.filter(email="new@acme.com", status=SignupStatus.PENDING).exists()
+    assert len(mail.outbox) == 4
+
+
+def test_the_page_is_answered_before_any_state_dependent_work(settings) -> None:
+    """With the production task queue: the view runs the same statements for every address
+    (it queues the work); the worker then records the new address and emails each one."""
+    settings.TASKS = QUEUED
+    addresses = {state: _address_in(state) for state in STATES}
+    work = {}
+    for n, (state, email) in enumerate(addresses.items()):
+        response, work[state] = work_before_the_answer(
+            lambda email=email, n=n: sign_up(Client(), email, ip=f"198.51.100.{n}")
+        )
+        assert response.status_code == 302
+    assert len({tuple(shape) for shape in work.values()}) == 1, work
+    assert not Signup.objects.filter(email="new@acme.com").exists()
+    assert run_queued() == 4
+    assert Signup.objects.filter(email="new@acme.com", status=SignupStatus.PENDING).exists()
+
+
+def test_every_state_takes_the_same_time(settings) -> None:
+    """A loose check (the statements above are the proof): median of 25 interleaved posts."""
+    settings.TASKS = QUEUED
+    settings.PUBLIC_POST_RATE = "100000/h"
+    addresses = {state: _address_in(state) for state in STATES}
+    medians = medians_ms(
+        {state: lambda email=email: sign_up(Client(), email) for state, email in addresses.items()},
+        rounds=25,
+    )
+    assert indistinguishable(medians), medians

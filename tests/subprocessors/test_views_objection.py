@@ -163,3 +163,56 @@ def test_a_refusal_about_the_change_is_shown_on_the_form_not_a_500(
     assert "Only a published change can be objected to." in response.content.decode()
     assert not Objection.objects.exists()
     assert not mail.outbox
+
+
+def test_rule_s4_one_link_posted_three_times_is_one_objection_and_one_email(
+    client: Client, change, django_capture_on_commit_callbacks
+) -> None:
+    """The first post is the objection on record; the later ones are refused with a 409 that
+    says it was received and where to write more; the legal inbox hears once."""
+    alice = make_signup("alice@acme.com", status=SignupStatus.ACTIVE)
+    make_delivery(change, alice, delivered_on=date(2026, 3, 2))
+    with at_noon_new_york(date(2026, 3, 5)), django_capture_on_commit_callbacks(execute=True):
+        first = client.post(object_path(change, alice), {"reason": "Not in the EU."})
+        again = [client.post(object_path(change, alice), {"reason": f"Try {n}."}) for n in (2, 3)]
+    assert first.status_code == 200
+    assert [r.status_code for r in again] == [409, 409]
+    page = " ".join(again[0].content.decode().split())
+    assert "already received on 2026-03-05" in page
+    assert "legal@harmonyze.com" in page
+    assert Objection.objects.get().reason == "Not in the EU."
+    assert len(mail.outbox) == 1
+
+
+def test_rule_s4_the_database_refuses_a_second_link_objection(change) -> None:
+    """A save from the shell or any other path meets the unique constraint; staff may still
+    enter a letter from the same address."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from subprocessors.models import ObjectionChannel
+
+    alice = make_signup("alice@acme.com", status=SignupStatus.ACTIVE)
+    first = services.objection_record(change=change, signup=alice, reason="No.")
+    duplicate = Objection(
+        change=change,
+        signup=alice,
+        channel=ObjectionChannel.NOTICE_LINK,
+        received_at=first.received_at,
+        in_time=True,
+        reason="Again.",
+    )
+    with pytest.raises(ValidationError, match="already objected"):
+        duplicate.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+    with pytest.raises(ValidationError, match="already received"):
+        services.objection_record(change=change, signup=alice, reason="Again.")
+    services.objection_enter(
+        change=change,
+        channel=ObjectionChannel.LETTER,
+        received_on=first.received_on,
+        reason="By letter too.",
+        signup=alice,
+    )
+    assert Objection.objects.count() == 2
