@@ -175,7 +175,10 @@ def _dump_database(alias: str, dump: Path) -> None:
     connection = connections[alias]
     if connection.vendor == "sqlite":
         # SQLite's online backup API copies every page in one step: a single snapshot, even
-        # while the portal writes.
+        # while the portal writes. From inside this connection's own write transaction it
+        # would wait for that transaction for ever.
+        if connection.in_atomic_block:
+            raise BackupError("Run the backup outside a transaction (SQLite would wait for it).")
         connection.ensure_connection()
         target = sqlite3.connect(dump)
         try:
@@ -516,6 +519,8 @@ def _extract(tar: tarfile.TarFile, member: Member, destination: Path) -> None:
 def _restore_database(alias: str, dump: Path) -> None:
     connection = connections[alias]
     if connection.vendor == "sqlite":
+        if connection.in_atomic_block:
+            raise BackupError("Run the restore outside a transaction (SQLite would wait for it).")
         connection.ensure_connection()
         source = sqlite3.connect(dump)
         try:
