@@ -139,6 +139,9 @@ def _archive_path(target: Path, stamp: str) -> Path:
             raise BackupError(f"The folder {archive.parent} does not exist; create it first.")
     if archive.exists() or archive.is_symlink():
         raise BackupError(f"{archive} already exists; a backup is never overwritten.")
+    # A backup inside MEDIA_ROOT would copy itself, and the next one would hold the last.
+    if archive.parent.resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve()):
+        raise BackupError(f"{archive} is inside MEDIA_ROOT; write backups somewhere else.")
     return archive
 
 

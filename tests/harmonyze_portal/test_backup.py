@@ -180,6 +180,13 @@ def test_backup_into_a_missing_folder_says_so(media: Path, tmp_path: Path) -> No
         run_backup(tmp_path / "nowhere" / "portal.tar")
 
 
+def test_backup_refuses_to_write_inside_media_root(media: Path) -> None:
+    with pytest.raises(CommandError, match="is inside MEDIA_ROOT; write backups somewhere else"):
+        run_backup(media / "portal.tar")
+
+    assert files_under(media) == {}
+
+
 def test_the_database_password_goes_in_the_environment_not_on_the_command_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
