@@ -5,15 +5,22 @@ The NUL-byte cases matter on PostgreSQL, which refuses NUL in text; run this mod
 
 from __future__ import annotations
 
+import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 
 from harmonyze_portal import views
+from harmonyze_portal.clock import legal_today
+from harmonyze_portal.dates import add_days
+from tests.customers.builders import make_assistance, make_customer
 from tests.harmonyze_portal.test_security import assert_strict_csp
+from tests.requests.builders import make_dsr
 
 ROLES = ["counsel", "analyst", "viewer"]
 
@@ -193,3 +200,44 @@ def test_a_nul_byte_in_an_admin_query_is_a_400(
     assert response.status_code == 400
     assert "NUL character" in response.content.decode()
     assert_strict_csp(response)
+
+
+# --- XLSX exports: control characters typed into a public form.
+
+ESCAPED = "\x1b[31mJane\x00 Subject\x07"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_control_characters_do_not_break_the_dsr_log_xlsx(
+    request: pytest.FixtureRequest, role: str, signed_in: Any
+) -> None:
+    make_dsr(email="esc@example.org", requester_name=ESCAPED)
+    make_dsr(email="formula@example.org", requester_name="\x1b=HYPERLINK(evil)")
+    client = staff_client(request, role, signed_in)
+
+    response = client.post("/admin/requests/datasubjectrequest/export/", {"format": "1"})
+
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert names == {"[31mJane Subject", "'=HYPERLINK(evil)"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_control_characters_do_not_break_the_dashboard_xlsx(
+    request: pytest.FixtureRequest, role: str, signed_in: Any
+) -> None:
+    customer = make_customer("\x1b=Acme\x0b", effective=date(2024, 1, 1))
+    make_assistance(customer, received=add_days(legal_today(), -30))  # due today
+    client = staff_client(request, role, signed_in)
+
+    response = client.get("/admin/deadlines.xlsx")
+
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    customers = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert customers == ["'=Acme"]
