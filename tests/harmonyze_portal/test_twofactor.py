@@ -491,7 +491,8 @@ def test_backup_codes_page_is_never_cached() -> None:
 
 def assert_key_rotated_and_old_key_dead(client: Client, before: str) -> None:
     after = client.session.session_key
-    assert after and after != before
+    assert after
+    assert after != before
     assert client.get("/admin/").status_code == 200
     old = Client()
     old.cookies[settings.SESSION_COOKIE_NAME] = before
