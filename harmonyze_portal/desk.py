@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import django_filters
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.db.models import F, Model, QuerySet
@@ -374,6 +375,26 @@ def _customers(request: Any) -> QuerySet[Any]:
     return customer_model()._default_manager.all()
 
 
+# Dashboard dates outside these bounds mean nothing and overflow date arithmetic near 9999.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+class DeadlineFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        window = data.get("due")
+        for bound in (window.start, window.stop) if window else ():
+            if bound is not None and not EARLIEST_DAY <= bound.date() <= LATEST_DAY:
+                self.add_error(
+                    "due",
+                    f"Choose dates between {EARLIEST_DAY.isoformat()} "
+                    f"and {LATEST_DAY.isoformat()}.",
+                )
+                break
+        return data
+
+
 class DeadlineFilter(django_filters.FilterSet):
     """The dashboard's filters; the same form drives the page and its CSV/XLSX export."""
 
@@ -389,6 +410,9 @@ class DeadlineFilter(django_filters.FilterSet):
         label="Rule", choices=lambda: [(rule, rule) for rule in rules()], empty_label="All rules"
     )
     due = django_filters.DateFromToRangeFilter(label="Due between")
+
+    class Meta:
+        form = DeadlineFilterForm
 
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         # The list is built by deadline_items(), not by filtering one queryset.

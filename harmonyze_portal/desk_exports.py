@@ -11,7 +11,7 @@ from typing import Any
 import openpyxl
 
 from harmonyze_portal.desk import Desk
-from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.exports import neutralise_formula, spreadsheet_cell
 
 EXPORT_HEADERS = ("Due", "Days left", "Rule", "Area", "What", "Customer", "Link")
 
@@ -50,7 +50,7 @@ def export_xlsx(desk: Desk, base_url: str = "") -> bytes:
     sheet.title = "deadlines"
     sheet.append(EXPORT_HEADERS)
     for row in export_rows(desk, base_url):
-        sheet.append([neutralise_formula(value) for value in row])
+        sheet.append([spreadsheet_cell(value) for value in row])
     for cell in sheet["A"][1:]:
         cell.number_format = "yyyy-mm-dd"
     buffer = io.BytesIO()

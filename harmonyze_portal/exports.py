@@ -14,6 +14,7 @@ from import_export import widgets
 from import_export.admin import ExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ExportForm
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -24,6 +25,15 @@ def neutralise_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A value an XLSX cell can hold and will not run: control characters XML forbids (ESC,
+    NUL… typed into a public form) are dropped, else openpyxl refuses the whole file; then the
+    formula guard, since dropping them can bring an ``=`` to the front."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return neutralise_formula(value)
 
 
 class ReportExportMixin(ExportMixin):
@@ -48,8 +58,9 @@ class ReportExportMixin(ExportMixin):
         native = isinstance(file_format, base_formats.XLSX)
         data = self.get_data_for_export(request, queryset, force_native_type=native, **kwargs)
         if isinstance(file_format, base_formats.CSV | base_formats.XLSX):
+            cell = spreadsheet_cell if native else neutralise_formula
             data = tablib.Dataset(
-                *[[neutralise_formula(value) for value in row] for row in data],
+                *[[cell(value) for value in row] for row in data],
                 headers=data.headers,
                 title=self.report_name,  # the XLSX sheet's name
             )

@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.conf import settings
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+_warned_about_depth = False
+
+
+def _warn_once_about_depth(found: int, hops: int) -> None:
+    """TRUSTED_PROXY_COUNT set without that many proxies in front lets every client write its
+    own address into X-Forwarded-For, and so dodge lockouts and rate limits: say so, once per
+    process, the first time a request shows it."""
+    global _warned_about_depth
+    if _warned_about_depth:
+        return
+    _warned_about_depth = True
+    logger.warning(
+        "TRUSTED_PROXY_COUNT is %d but a request arrived with %d X-Forwarded-For entries: "
+        "if no proxy sits in front of the portal, clients choose the address lockouts and "
+        "rate limits count. Set TRUSTED_PROXY_COUNT to the number of proxies (0 for none).",
+        hops,
+        found,
+    )
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -26,6 +47,7 @@ def client_ip(request: HttpRequest) -> str | None:
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < hops:
         # Fewer entries than proxies: the request did not come through all of them.
+        _warn_once_about_depth(len(forwarded), hops)
         return remote
     candidate = forwarded[-hops]
     try:

@@ -16,14 +16,12 @@ ANALYST = "Privacy analyst"
 VIEWER = "Viewer"
 ROLES = (COUNSEL, ANALYST, VIEWER)
 
-# The core's own permissions that only counsel holds: staff accounts are counsel's. The areas
-# declare theirs on their AppConfig (restricted models, counsel-only permissions), read by
+# The core's own tables about staff are counsel's, with their history: accounts, calendar
+# feeds (token hashes), digest subscriptions and the digests sent. The areas declare theirs on
+# their AppConfig (restricted models, counsel-only permissions), read by
 # harmonyze_portal.restricted.
-_CORE_COUNSEL_ONLY = frozenset(
-    {
-        ("harmonyze_portal", "view_historicaluser"),
-        ("harmonyze_portal", "view_historicaluser_groups"),
-    }
+_CORE_STAFF_ONLY_MODELS = frozenset(
+    {"user", "user_groups", "calendarfeed", "staffpreference", "digestsent"}
 )
 
 # Outside the portal's own apps, counsel administers staff accounts (never deletes them:
@@ -60,7 +58,11 @@ def grants(role: str, app_label: str, codename: str) -> bool:
         return app_label in portal_apps() or (app_label, codename) in _COUNSEL_EXTRA
     if app_label not in portal_apps():
         return False
-    if (app_label, codename) in _CORE_COUNSEL_ONLY | counsel_only_permissions():
+    if app_label == "harmonyze_portal" and model.removeprefix("historical") in (
+        _CORE_STAFF_ONLY_MODELS
+    ):
+        return False
+    if (app_label, codename) in counsel_only_permissions():
         return False
     if role == ANALYST:
         if app_label == "harmonyze_portal":

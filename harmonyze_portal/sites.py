@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, path, reverse
@@ -11,16 +16,56 @@ from django.urls import URLPattern, URLResolver, path, reverse
 from harmonyze_portal import desk, desk_exports
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.twofactor import second_factor_satisfied
+from harmonyze_portal.views import RefusedInput
+
+# A changelist's date hierarchy turns ``?received_on__year=`` into datetime(); a number too
+# big for C overflows there, and Django catches only ValueError.
+DATE_PART = re.compile(r"__(year|month|day)$")
+
+
+def refuse_bad_parameters(request: HttpRequest) -> None:
+    """Query parameters no admin page can use, refused before any view reads them (400).
+
+    PostgreSQL refuses a NUL byte in text (filters, search, autocomplete); a date part is a
+    number of at most four digits.
+    """
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            raise RefusedInput("The address contains a NUL character (%00); remove it.")
+        if DATE_PART.search(key) and any(
+            not (value.isascii() and value.isdigit() and len(value) <= 4) for value in values
+        ):
+            raise RefusedInput(f"{key} must be a number of at most four digits.")
+
+
+class PortalLoginForm(AdminAuthenticationForm):
+    """Django sets the username's max length only on the widget; a longer name went on to
+    django-axes, whose record of the failure cannot hold it (a DataError on PostgreSQL)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = self.username_field.max_length or 254
+        self.fields["username"].validators.append(MaxLengthValidator(limit))
 
 
 class PortalAdminSite(admin.AdminSite):
     site_header = "Harmonyze Portal"
     site_title = "Harmonyze Portal"
     index_title = "Privacy & legal workspace"
+    login_form = PortalLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         # A password alone is not enough: every admin page needs the second factor too.
         return super().has_permission(request) and second_factor_satisfied(request)
+
+    def admin_view(self, view: Callable[..., Any], cacheable: bool = False) -> Any:
+        # Every admin URL (changelists, autocomplete, the dashboard and its export) passes here.
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            refuse_bad_parameters(request)
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(checked, cacheable)
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -21,6 +21,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -131,7 +132,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         already_waiting = _waiting(user)  # type: ignore[arg-type]
         device = match_token(user, form.cleaned_data["token"])
         if device is not None:
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             return redirect(_next_url(request))
         form.add_error(
             "token",
@@ -141,6 +142,15 @@ def verify(request: HttpRequest) -> HttpResponse:
             else "That code did not match. Check the time on your phone, or use a backup code.",
         )
     return render(request, "staff/2fa_verify.html", _context(request, form=form), status=200)
+
+
+def _second_factor_passed(request: HttpRequest, device: Any) -> None:
+    """A new session key for the verified session, as Django gives one at the password step:
+    a key seen before the second factor (a shared machine, a log) never becomes a verified
+    session."""
+    request.session.cycle_key()
+    rotate_token(request)
+    otp_login(request, device)
 
 
 def _waiting(user: AbstractBaseUser) -> bool:
@@ -165,7 +175,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save()
                 codes = _new_backup_codes(user)  # type: ignore[arg-type]
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             request.session[_NEW_CODES] = codes
             return redirect(_with_next("twofactor:backup_codes", request))
         form.add_error("token", "That code did not match. Scan the QR code again and retry.")

@@ -5,6 +5,11 @@ from django.urls import include, path
 
 from harmonyze_portal import calendar_feed, history_export, twofactor, views
 
+handler400 = "harmonyze_portal.views.bad_request"
+handler403 = "harmonyze_portal.views.permission_denied"
+handler404 = "harmonyze_portal.views.page_not_found"
+handler500 = "harmonyze_portal.views.server_error"
+
 twofactor_patterns = (
     [
         path("", twofactor.start, name="start"),

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from customers.models import DPA
 from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.history_export import HEADER, stream_csv
-from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.models import CalendarFeed, PublicHoliday
 from tests.customers.builders import make_customer, make_dpa
 from tests.requests.builders import make_demand
 
@@ -268,3 +268,37 @@ def test_bad_requests_say_what_is_wrong(
 
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+# --- Staff-only tables are counsel's (issue 13): calendar feeds hold token hashes.
+
+STAFF_ONLY = [
+    "harmonyze_portal.calendarfeed",
+    "harmonyze_portal.staffpreference",
+    "harmonyze_portal.digestsent",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["analyst", "viewer"])
+@pytest.mark.parametrize("label", STAFF_ONLY)
+def test_staff_only_history_is_refused_to_analysts_and_viewers(
+    request: pytest.FixtureRequest, role: str, label: str, counsel: Any, signed_in: SignIn
+) -> None:
+    CalendarFeed.issue(counsel)
+    client = signed_in(request.getfixturevalue(role))
+
+    response = client.get(EXPORT, {"model": label})
+    form = client.get(EXPORT)
+
+    assert response.status_code == 403
+    assert label not in form.content.decode()
+
+
+@pytest.mark.django_db
+def test_counsel_exports_the_calendar_feed_history(counsel: Any, signed_in: SignIn) -> None:
+    feed, _ = CalendarFeed.issue(counsel)
+
+    rows = export(signed_in(counsel), model="harmonyze_portal.calendarfeed")
+
+    assert feed.token_hash in {cell for row in rows for cell in row}

@@ -3,6 +3,7 @@ client writes into X-Forwarded-For."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.test import Client, RequestFactory
 
+from harmonyze_portal import network
 from harmonyze_portal.network import client_ip
 from tests.conftest import PASSWORD
 
@@ -248,3 +250,34 @@ def test_a_garbage_entry_falls_back_to_the_socket_address(
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.1, {garbage}")
 
     assert client_ip(request) == "10.0.0.1"
+
+
+# --- A proxy count without the proxies (issue 13).
+
+
+def test_too_few_forwarded_entries_are_warned_about_once_per_process(
+    rf: RequestFactory, settings: Any, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(network, "_warned_about_depth", False)
+    settings.TRUSTED_PROXY_COUNT = 1
+    caplog.set_level(logging.WARNING, logger="harmonyze_portal.network")
+
+    client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1"))
+    client_ip(rf.get("/", REMOTE_ADDR="10.0.0.2"))
+
+    warnings = [r for r in caplog.records if r.name == "harmonyze_portal.network"]
+    assert len(warnings) == 1
+    assert "TRUSTED_PROXY_COUNT is 1" in warnings[0].getMessage()
+    assert "clients choose the address" in warnings[0].getMessage()
+
+
+def test_the_expected_forwarded_depth_is_not_warned_about(
+    rf: RequestFactory, settings: Any, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(network, "_warned_about_depth", False)
+    settings.TRUSTED_PROXY_COUNT = 1
+    caplog.set_level(logging.WARNING, logger="harmonyze_portal.network")
+
+    client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7"))
+
+    assert not [r for r in caplog.records if r.name == "harmonyze_portal.network"]

@@ -417,6 +417,13 @@ RESERVED_BEFORE_THE_DECLARATIONS = frozenset(
             f"{action}_{model}"
             for action in ("add", "change", "delete", "view")
             for model in (
+                # Staff-only tables of the core (issue 13): calendar feeds hold token hashes.
+                "calendarfeed",
+                "historicalcalendarfeed",
+                "staffpreference",
+                "historicalstaffpreference",
+                "digestsent",
+                "historicaldigestsent",
                 "lawenforcementdemand",
                 "historicallawenforcementdemand",
                 "demandview",

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.oath import totp
@@ -485,3 +486,47 @@ def test_backup_codes_page_is_never_cached() -> None:
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert "Content-Security-Policy" in response
+
+
+# --- The session key changes at the second step too (issue 13).
+
+
+def assert_key_rotated_and_old_key_dead(client: Client, before: str) -> None:
+    after = client.session.session_key
+    assert after
+    assert after != before
+    assert client.get("/admin/").status_code == 200
+    old = Client()
+    old.cookies[settings.SESSION_COOKIE_NAME] = before
+    response = old.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    assert "_auth_user_id" not in old.session
+
+
+@pytest.mark.django_db
+def test_verifying_the_code_gives_the_session_a_new_key(counsel: Any) -> None:
+    client = password_only(counsel)
+    before = client.session.session_key
+
+    response = client.post(
+        "/staff/2fa/verify/", {"token": current_code(counsel), "next": "/admin/"}
+    )
+
+    assert response.status_code == 302
+    assert_key_rotated_and_old_key_dead(client, before)
+
+
+@pytest.mark.django_db
+def test_enrolling_gives_the_session_a_new_key() -> None:
+    newcomer = make_staff("newcomer", ANALYST, with_device=False)
+    client = password_only(newcomer)
+    client.get("/staff/2fa/setup/")
+    before = client.session.session_key
+    device = TOTPDevice.objects.get(user=newcomer)
+
+    response = client.post("/staff/2fa/setup/", {"token": current_code_of(device)})
+
+    assert response.status_code == 302
+    assert client.get(response["Location"]).status_code == 200  # the codes survive the new key
+    assert_key_rotated_and_old_key_dead(client, before)
