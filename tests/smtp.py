@@ -26,7 +26,9 @@ from aiosmtpd.smtp import SMTP
 class Faults:
     """What the server does to the n-th message (1-based) and to new connections."""
 
+    temporary_first: int = 0  # the first k messages get 451
     temporary_every: int = 0  # every k-th message gets 451 (0: never)
+    permanent_every: int = 0  # every k-th message gets 550
     drop_every: int = 0  # every k-th message: the socket closes mid-DATA, no reply
     temporary_share: float = 0.0  # or a seeded random share of messages gets 451
     drop_share: float = 0.0  # and a seeded random share is dropped mid-DATA
@@ -42,6 +44,7 @@ class FaultySMTP:
     on_accepted: Callable[[int], None] | None = None  # called with the accepted count
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (recipient, Message-ID)
     temporary: int = 0
+    permanent: int = 0
     dropped: int = 0
     refused: int = 0
     _seen: int = 0
@@ -61,8 +64,10 @@ class FaultySMTP:
 
     def _fault(self) -> str | None:
         f, n = self.faults, self._seen
-        if f.temporary_every and n % f.temporary_every == 0:
+        if n <= f.temporary_first or (f.temporary_every and n % f.temporary_every == 0):
             return "451"
+        if f.permanent_every and n % f.permanent_every == 0:
+            return "550"
         if f.drop_every and n % f.drop_every == 0:
             return "drop"
         roll = self._random.random()
@@ -79,6 +84,9 @@ class FaultySMTP:
             if fault == "451":
                 self.temporary += 1
                 return "451 4.3.0 Try again later"
+            if fault == "550":
+                self.permanent += 1
+                return "550 5.7.1 Message rejected"
             if fault == "drop":
                 self.dropped += 1
                 self._refusing = self._random.random() < self.faults.refuse_after_drop

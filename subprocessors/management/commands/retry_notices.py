@@ -19,6 +19,7 @@ lease (see ``subprocessors.delivery.CLAIM_SIZE``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,7 +65,9 @@ def stale_tasks_pick_up(now: datetime) -> tuple[int, int]:
             )
             marked += 1
             if result.task_path in RERUN:
-                result.task.enqueue(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
+                # Now, not at the row's original run_after.
+                job = replace(result.task, run_after=None)
+                job.enqueue(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
                 rerun += 1
     return marked, rerun
 
