@@ -3,6 +3,17 @@
 Both the task and the services call this module; it imports neither. The services ask for a
 sending with :func:`request_sending`, whose signal ``tasks.py`` answers by enqueuing the task,
 so the task module is the only one that knows the task queue.
+
+Exactly once (S6), and the crash window. The state of each delivery is committed around its
+own SMTP exchange, never one transaction around a batch: claimed ("sending", the attempt
+counted) before the exchange, in commits of up to CLAIM_SIZE; "sent" in its own commit right
+after the server's 250; queued again or failed for good in its own commit after a failure,
+including a failed reconnect, which happens outside any transaction. So an accepted message is
+recorded and every attempt counted, whatever fails afterwards. The one window: a worker killed
+(SIGKILL, a lost machine or database) after the 250 and before the "sent" commit. That delivery
+stays "sending" until its lease (NOTICE_LEASE_MINUTES) runs out; the cron's ``retry_notices``
+then has it sent again, once, with the same Message-ID, as a further attempt, so
+NOTICE_MAX_ATTEMPTS still ends it: at most one duplicate per delivery per crash, never a loop.
 """
 
 from __future__ import annotations
