@@ -37,7 +37,11 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import bulk_create_with_history, record_history
+from harmonyze_portal.history import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    record_history,
+)
 from harmonyze_portal.public_flow import absolute_url
 from subprocessors import deadlines, tokens
 from subprocessors.models import Change, Delivery, DeliveryStatus, Signup
@@ -192,8 +196,12 @@ def deliveries_claim(*, change: Change, after_pk: int, now: datetime) -> list[De
             delivery.status = DeliveryStatus.SENDING
             delivery.attempts += 1
             delivery.last_attempt_at = now
+        for delivery in deliveries:
+            # bulk_update skips save(), which derives the next attempt time (the lease).
+            delivery.next_attempt_at = delivery.scheduled_attempt()
         if deliveries:
-            _save(deliveries)
+            # One UPDATE for the batch and one INSERT of its history rows (H1).
+            bulk_update_with_history(deliveries, Delivery, [*_RECORDED, "next_attempt_at"])
     return [d for d in deliveries if d.status == DeliveryStatus.SENDING]
 
 
