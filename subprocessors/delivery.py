@@ -164,7 +164,9 @@ def _save(deliveries: list[Delivery]) -> None:
         record_history(deliveries, Delivery)
 
 
-def deliveries_claim(*, change: Change, after_pk: int, now: datetime) -> list[Delivery]:
+def deliveries_claim(
+    *, change: Change, after_pk: int, now: datetime
+) -> tuple[list[Delivery], int | None]:
     """S6: claim the change's next deliveries for sending, in one commit: queued ones, and
     claimed ones whose worker died (lease run out). Each attempt is counted here, before the
     SMTP exchange, so no failure afterwards can lose it; a claim that was already the last
@@ -172,7 +174,8 @@ def deliveries_claim(*, change: Change, after_pk: int, now: datetime) -> list[De
 
     ``after_pk`` keeps one run moving forward: a delivery that fails in this run waits for its
     back-off rather than being claimed again at once. A second worker skips rows being claimed
-    and finds the rest "sending" under an unexpired lease.
+    and finds the rest "sending" under an unexpired lease. Returns the claimed deliveries and
+    the last primary key looked at (None when there was none left).
     """
     with transaction.atomic():
         claimable = Q(status=DeliveryStatus.QUEUED) | Q(
@@ -202,7 +205,8 @@ def deliveries_claim(*, change: Change, after_pk: int, now: datetime) -> list[De
         if deliveries:
             # One UPDATE for the batch and one INSERT of its history rows (H1).
             bulk_update_with_history(deliveries, Delivery, [*_RECORDED, "next_attempt_at"])
-    return [d for d in deliveries if d.status == DeliveryStatus.SENDING]
+    claimed = [d for d in deliveries if d.status == DeliveryStatus.SENDING]
+    return claimed, deliveries[-1].pk if deliveries else None
 
 
 def _close_quietly(connection: BaseEmailBackend) -> None:
@@ -246,15 +250,17 @@ def send_notices(*, change_id: int) -> tuple[int, int]:
     sent = failed = 0
     change = Change.objects.get(pk=change_id)
     connection = mailers.default
-    after_pk = 0
+    after_pk: int | None = 0
     try:
-        while claimed := deliveries_claim(change=change, after_pk=after_pk, now=timezone.now()):
+        while after_pk is not None:
+            claimed, after_pk = deliveries_claim(
+                change=change, after_pk=after_pk, now=timezone.now()
+            )
             for delivery in claimed:
                 if _send_one(delivery, change, connection):
                     sent += 1
                 else:
                     failed += 1
-            after_pk = claimed[-1].pk
     finally:
         _close_quietly(connection)
     with transaction.atomic():

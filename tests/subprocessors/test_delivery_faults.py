@@ -240,3 +240,24 @@ def test_rule_s6_a_worker_killed_mid_fan_out_leaves_at_most_one_duplicate(
     assert twice == in_flight.signup.email
     in_flight.refresh_from_db()
     assert in_flight.attempts == 2  # the lost attempt is counted: the cap still ends it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rule_s6_a_claim_left_at_the_last_attempt_fails_for_good_and_is_not_sent_again(
+    settings: Any,
+) -> None:
+    active_signups(2)
+    change = publish(send=False)
+    lost, waiting = Delivery.objects.filter(change=change).order_by("pk")
+    lost.status, lost.attempts = DeliveryStatus.SENDING, settings.NOTICE_MAX_ATTEMPTS
+    lost.last_attempt_at = timezone.now() - timedelta(minutes=settings.NOTICE_LEASE_MINUTES)
+    lost.save()
+    server = FaultySMTP()
+    with smtp_server(server) as port:
+        settings.MAILERS = smtp_mailers(port)
+        call_command("retry_notices", stdout=io.StringIO())
+
+    lost.refresh_from_db()
+    assert (lost.status, lost.attempts) == (DeliveryStatus.FAILED, settings.NOTICE_MAX_ATTEMPTS)
+    assert "may have been sent" in lost.last_error
+    assert server.count() == {waiting.signup.email: 1}
