@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from harmonyze_portal.history import task_acting_as
-from harmonyze_portal.mail import send_email
+from harmonyze_portal.mail import retry_later, send_now
 
 
 @task()
 def send_breach_notice(
-    *, notice_id: int, subject: str, body: str, staff_id: int | None = None
+    *, notice_id: int, subject: str, body: str, staff_id: int | None = None, attempt: int = 1
 ) -> str:
     """Send one customer's breach notice and record when and to whom (C5).
 
     Idempotent: a notice already recorded as sent is not sent again, so a retried or
-    duplicated job cannot notify a customer twice. ``staff_id``: the staff member who queued
-    it, whose work the history row records (H1).
+    duplicated job cannot notify a customer twice. A temporary SMTP failure is retried with
+    back-off (``harmonyze_portal.mail``), every attempt with the notice's own Message-ID.
+    ``staff_id``: the staff member who queued it, whose work the history row records (H1).
     """
     from customers.models import BreachNotice
 
@@ -36,7 +38,15 @@ def send_breach_notice(
         contact = notice.customer.notice_contact
         if contact is None:
             return "no notice contact"
-        message_id: str = send_email.call(to=[contact.email], subject=subject, body=body)
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">")
+        message_id = f"<breach-notice-{notice.pk}@{domain}>"
+        try:
+            send_now(to=[contact.email], subject=subject, body=body, message_id=message_id)
+        except Exception as exc:
+            fields = {"notice_id": notice_id, "subject": subject, "body": body}
+            if retry_later(send_breach_notice, exc, attempt=attempt, staff_id=staff_id, **fields):
+                return "retrying"
+            raise
         notice.notified_at = timezone.now()
         notice.notified_to = contact.email
         notice.message_id = message_id

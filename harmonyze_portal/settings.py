@@ -178,6 +178,13 @@ NOTICE_CONFIRM_HOURS = env.number("NOTICE_CONFIRM_HOURS", 48, minimum=1)
 # (doubled after each further failure).
 NOTICE_MAX_ATTEMPTS = env.number("NOTICE_MAX_ATTEMPTS", 5, minimum=1)
 NOTICE_RETRY_MINUTES = env.number("NOTICE_RETRY_MINUTES", 5, minimum=1)
+# S6: how long a worker's claim on a delivery ("sending") lasts; a claim left by a dead worker is
+# retried after it, as a further attempt (one duplicate at most, same Message-ID).
+NOTICE_LEASE_MINUTES = env.number("NOTICE_LEASE_MINUTES", 15, minimum=1)
+# Every other email: attempts on a temporary SMTP error (4xx, lost connection), and the first
+# retry delay in seconds, doubled after each further failure.
+MAIL_MAX_ATTEMPTS = env.number("MAIL_MAX_ATTEMPTS", 5, minimum=1)
+MAIL_RETRY_SECONDS = env.number("MAIL_RETRY_SECONDS", 60, minimum=1)
 # Uploaded documents (signed DPAs, letters, reports): PDFs up to this size.
 MAX_UPLOAD_MB = env.number("MAX_UPLOAD_MB", 20, minimum=1)
 

@@ -132,3 +132,14 @@ def next_attempt(
     if attempts == 0 or last_attempt_at is None:
         return queued_at + timedelta(minutes=retry_minutes)
     return last_attempt_at + timedelta(minutes=retry_minutes * 2 ** (attempts - 1))
+
+
+def claim_expires(*, claimed_at: datetime, lease_minutes: int) -> datetime:
+    """S6 (each Notice exactly once): when a worker's claim on a delivery lapses.
+
+    A worker marks a delivery "sending", its attempt counted, before the SMTP exchange. If the
+    worker dies (SIGKILL, a lost machine) the claim lapses ``lease_minutes`` later and the
+    delivery is tried again as a further attempt: at most one duplicate per crash, carrying the
+    same Message-ID, and the attempt cap still ends it. The lease must outlast a claimed batch.
+    """
+    return claimed_at + timedelta(minutes=lease_minutes)

@@ -3,11 +3,24 @@
 Both the task and the services call this module; it imports neither. The services ask for a
 sending with :func:`request_sending`, whose signal ``tasks.py`` answers by enqueuing the task,
 so the task module is the only one that knows the task queue.
+
+Exactly once (S6), and the crash window. The state of each delivery is committed around its
+own SMTP exchange, never one transaction around a batch: claimed ("sending", the attempt
+counted) before the exchange, in commits of up to CLAIM_SIZE; "sent" in its own commit right
+after the server's 250; queued again or failed for good in its own commit after a failure,
+including a failed reconnect, which happens outside any transaction. So an accepted message is
+recorded and every attempt counted, whatever fails afterwards. The one window: a worker killed
+(SIGKILL, a lost machine or database) after the 250 and before the "sent" commit. That delivery
+stays "sending" until its lease (NOTICE_LEASE_MINUTES) runs out; the cron's ``retry_notices``
+then has it sent again, once, with the same Message-ID, as a further attempt, so
+NOTICE_MAX_ATTEMPTS still ends it: at most one duplicate per delivery per crash, never a loop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.policy
+import smtplib
 from collections.abc import Iterable
 from datetime import datetime
 from email.message import EmailMessage as MIMEMessage
@@ -19,12 +32,16 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
 from harmonyze_portal.dates import legal_date
-from harmonyze_portal.history import bulk_create_with_history, record_history
+from harmonyze_portal.history import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    record_history,
+)
 from harmonyze_portal.public_flow import absolute_url
 from subprocessors import deadlines, tokens
 from subprocessors.models import Change, Delivery, DeliveryStatus, Signup
@@ -105,17 +122,25 @@ def _record_sent(delivery: Delivery, message: EmailMessage, now: datetime) -> No
     delivery.objection_deadline = deadlines.objection_deadline(legal_date(now, settings.TIME_ZONE))
 
 
-def _record_failure(delivery: Delivery, exc: Exception) -> None:
-    delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+def _record_failure(delivery: Delivery, error: str) -> None:
+    delivery.last_error = error[:2000]
+    # Out of attempts: failed for good, for the team (S3). Otherwise queued again; save()
+    # stores its next attempt after the back-off (S6).
     if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
-    # Otherwise it stays queued; save() stores its next attempt after the back-off (S6).
+    else:
+        delivery.status = DeliveryStatus.QUEUED
 
 
-# Deliveries are locked, sent and recorded a batch at a time: one commit per batch instead of
-# per message. A crash before the commit re-sends at most this many on the next run, with the
-# same Message-ID (receiving servers and clients treat it as the same message).
-BATCH_SIZE = 25
+# The crash window (S6). A worker claims CLAIM_SIZE deliveries in one commit: each is marked
+# "sending" with its attempt counted, before any SMTP exchange. Each accepted message is then
+# recorded "sent" in its own commit, right after the server's 250. A worker killed between the
+# server's 250 and that commit leaves exactly one delivery that the server accepted but the
+# portal does not know about; when its lease (NOTICE_LEASE_MINUTES) runs out it is claimed again
+# and re-sent with the same Message-ID (receiving servers and clients treat it as the same
+# message): at most one duplicate per delivery per crash, and the attempt cap ends it. The other
+# claimed deliveries of the batch were never sent; they wait for the lease, then go out once.
+CLAIM_SIZE = 50
 _RECORDED = [
     "status",
     "attempts",
@@ -124,77 +149,120 @@ _RECORDED = [
     "message_id",
     "last_error",
     "objection_deadline",
-    "next_attempt_at",
 ]
+_LOST_CLAIM = (
+    "The worker stopped during this attempt (its claim ran out): the message may have been "
+    "sent; attempt {attempts} of {maximum}."
+)
 
 
-def send_batch(ids: list[int], change: Change, connection: BaseEmailBackend) -> tuple[int, int]:
-    """Lock the batch, send each delivery that is still queued, record them all in one
-    commit. A second worker waits on the lock, then finds them sent and skips them."""
-    sent = failed = 0
+def _save(deliveries: list[Delivery]) -> None:
+    """One UPDATE per row and one INSERT of their history rows (H1), in one commit."""
     with transaction.atomic():
+        for delivery in deliveries:
+            delivery.save_without_historical_record(update_fields=_RECORDED)  # type: ignore[attr-defined]
+        record_history(deliveries, Delivery)
+
+
+def deliveries_claim(
+    *, change: Change, after_pk: int, now: datetime
+) -> tuple[list[Delivery], int | None]:
+    """S6: claim the change's next deliveries for sending, in one commit: queued ones, and
+    claimed ones whose worker died (lease run out). Each attempt is counted here, before the
+    SMTP exchange, so no failure afterwards can lose it; a claim that was already the last
+    allowed attempt fails for good instead of sending again (never a loop).
+
+    ``after_pk`` keeps one run moving forward: a delivery that fails in this run waits for its
+    back-off rather than being claimed again at once. A second worker skips rows being claimed
+    and finds the rest "sending" under an unexpired lease. Returns the claimed deliveries and
+    the last primary key looked at (None when there was none left).
+    """
+    with transaction.atomic():
+        claimable = Q(status=DeliveryStatus.QUEUED) | Q(
+            status=DeliveryStatus.SENDING, next_attempt_at__lte=now
+        )
         deliveries = list(
-            Delivery.objects.select_for_update(of=("self",))
+            Delivery.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("signup")
-            .filter(pk__in=ids, status=DeliveryStatus.QUEUED)
-            .order_by("pk")
+            .filter(claimable, change=change, pk__gt=after_pk)
+            .order_by("pk")[:CLAIM_SIZE]
         )
         for delivery in deliveries:
             delivery.change = change  # already loaded: its history row names it without a query
-            message = notice_message(delivery, change)
-            now = timezone.now()
+            if delivery.status == DeliveryStatus.SENDING:
+                delivery.last_error = _LOST_CLAIM.format(
+                    attempts=delivery.attempts, maximum=settings.NOTICE_MAX_ATTEMPTS
+                )
+                if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
+                    delivery.status = DeliveryStatus.FAILED
+                    continue
+            delivery.status = DeliveryStatus.SENDING
             delivery.attempts += 1
             delivery.last_attempt_at = now
-            try:
-                # Through the task's one connection: get_connection() and
-                # EmailMessage.connection are deprecated in Django 6.1.
-                if connection.send_messages([message]) != 1:
-                    raise RuntimeError("The mail backend did not accept the message.")
-            except Exception as exc:  # any SMTP or network failure is retried
-                failed += 1
-                _record_failure(delivery, exc)
-                # A broken connection is reopened for the next recipient.
-                connection.close()
-                connection.open()
-                continue
-            sent += 1
-            _record_sent(delivery, message, now)
-        # One UPDATE per row and one INSERT of their history rows for the whole batch.
         for delivery in deliveries:
-            delivery.save_without_historical_record(update_fields=_RECORDED)  # type: ignore[attr-defined]
+            # bulk_update skips save(), which derives the next attempt time (the lease).
+            delivery.next_attempt_at = delivery.scheduled_attempt()
         if deliveries:
-            record_history(deliveries, Delivery)
-    return sent, failed
+            # One UPDATE for the batch and one INSERT of its history rows (H1).
+            bulk_update_with_history(deliveries, Delivery, [*_RECORDED, "next_attempt_at"])
+    claimed = [d for d in deliveries if d.status == DeliveryStatus.SENDING]
+    return claimed, deliveries[-1].pk if deliveries else None
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    # A broken connection may fail to say QUIT; the next send opens a new one.
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        connection.close()
+
+
+def _send_one(delivery: Delivery, change: Change, connection: BaseEmailBackend) -> bool:
+    """One SMTP exchange for a claimed delivery, then its outcome in its own commit. The
+    (re)opening of a broken connection is part of the exchange: outside any transaction, and
+    its failure is this attempt's failure, never a rollback of what was recorded."""
+    message = notice_message(delivery, change)
+    try:
+        # Through the task's one connection: get_connection() and EmailMessage.connection
+        # are deprecated in Django 6.1. open() is a no-op while the connection is up.
+        connection.open()
+        if connection.send_messages([message]) != 1:
+            raise RuntimeError("The mail backend did not accept the message.")
+    except Exception as exc:  # any SMTP or network failure is retried
+        _close_quietly(connection)
+        _record_failure(delivery, f"{type(exc).__name__}: {exc}")
+        _save([delivery])
+        return False
+    _record_sent(delivery, message, timezone.now())
+    _save([delivery])
+    return True
 
 
 def send_notices(*, change_id: int) -> tuple[int, int]:
     """Send every queued delivery of the change over one SMTP connection, then refresh its
     Notice date (S3). Returns how many were sent and how many attempts failed.
 
-    Idempotent: each delivery is locked and checked before sending, so a re-run, a second
-    worker or a retry never sends a signup the same Notice twice, and every queued one is
-    attempted (see BATCH_SIZE for the one window a crash leaves). A failure leaves the
-    delivery queued (with its error and its next attempt time) up to NOTICE_MAX_ATTEMPTS,
-    then marks it failed for the team. The caller names the actor (H1).
+    Exactly once (S6): each delivery is claimed (attempt counted, committed) before its SMTP
+    exchange and recorded sent in its own commit right after the server accepts it, so a
+    re-run, a second worker or a retry never re-sends a recorded delivery; the one window a
+    crash leaves is described at CLAIM_SIZE. A failure leaves the delivery queued (with its
+    error and its next attempt time) up to NOTICE_MAX_ATTEMPTS, then marks it failed for the
+    team. Must not run inside a transaction. The caller names the actor (H1).
     """
     sent = failed = 0
-    ids = list(
-        Delivery.objects.filter(change_id=change_id, status=DeliveryStatus.QUEUED)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     change = Change.objects.get(pk=change_id)
     connection = mailers.default
+    after_pk: int | None = 0
     try:
-        connection.open()
-        for start in range(0, len(ids), BATCH_SIZE):
-            batch_sent, batch_failed = send_batch(
-                ids[start : start + BATCH_SIZE], change, connection
+        while after_pk is not None:
+            claimed, after_pk = deliveries_claim(
+                change=change, after_pk=after_pk, now=timezone.now()
             )
-            sent += batch_sent
-            failed += batch_failed
+            for delivery in claimed:
+                if _send_one(delivery, change, connection):
+                    sent += 1
+                else:
+                    failed += 1
     finally:
-        connection.close()
+        _close_quietly(connection)
     with transaction.atomic():
         change_refresh_notice_date(Change.objects.select_for_update().get(pk=change_id))
     return sent, failed

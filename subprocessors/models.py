@@ -452,8 +452,15 @@ class Signup(TrackedModel):
 
 class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # Claimed by a worker: the attempt is counted and committed before the SMTP exchange, so a
+    # crash cannot hide it. Claimed again once its lease has run out (S6).
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+
+
+# S6: a delivery still to be sent, with a next attempt time (the back-off or the lease).
+UNFINISHED = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 
 
 class DeliveryQuerySet(TrackedQuerySet["Delivery"]):
@@ -461,20 +468,21 @@ class DeliveryQuerySet(TrackedQuerySet["Delivery"]):
         return self.exclude(status=DeliveryStatus.SENT)
 
     def awaiting_attempt(self) -> DeliveryQuerySet:
-        """S6: queued deliveries, each with its stored next attempt time."""
-        return self.filter(status=DeliveryStatus.QUEUED)
+        """S6: queued deliveries and those a worker has claimed, each with its stored next
+        attempt time (the back-off, or the end of the claim's lease)."""
+        return self.filter(status__in=UNFINISHED)
 
     def due_for_attempt(self, now: datetime) -> DeliveryQuerySet:
-        """S6: queued deliveries whose back-off has passed: the cron's retries, and what the
-        desk counts as late. One indexed filter (``delivery_due_for_attempt``)."""
+        """S6: queued deliveries whose back-off has passed and claimed ones whose worker died
+        (lease run out): the cron's retries, and what the desk counts as late. One indexed
+        filter (``delivery_due_for_attempt``)."""
         return self.awaiting_attempt().filter(next_attempt_at__lte=now)
 
     def holding_the_gate(self) -> DeliveryQuerySet:
         """S3: deliveries without which the Notice date cannot be set: still queued (being
         retried), or failed for good with no decision by counsel to proceed without them."""
         return self.filter(
-            Q(status=DeliveryStatus.QUEUED)
-            | Q(status=DeliveryStatus.FAILED, waived_at__isnull=True)
+            Q(status__in=UNFINISHED) | Q(status=DeliveryStatus.FAILED, waived_at__isnull=True)
         )
 
 
@@ -521,21 +529,21 @@ class Delivery(TrackedModel):
             ("waive_delivery", "Can proceed without an address the Notice could not reach"),
         ]
         indexes = [
-            # Matches DeliveryQuerySet.due_for_attempt: only queued rows are ever due.
+            # Matches DeliveryQuerySet.due_for_attempt: only unfinished rows are ever due.
             models.Index(
                 fields=["next_attempt_at"],
-                condition=Q(status=DeliveryStatus.QUEUED),
+                condition=Q(status__in=UNFINISHED),
                 name="delivery_due_for_attempt",
             ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["change", "signup"], name="one_delivery_per_signup"),
             models.CheckConstraint(
-                condition=Q(status=DeliveryStatus.QUEUED, next_attempt_at__isnull=False)
-                | (~Q(status=DeliveryStatus.QUEUED) & Q(next_attempt_at__isnull=True)),
+                condition=Q(status__in=UNFINISHED, next_attempt_at__isnull=False)
+                | (~Q(status__in=UNFINISHED) & Q(next_attempt_at__isnull=True)),
                 name="queued_delivery_has_next_attempt",
-                violation_error_message="A queued delivery has a next attempt time; a sent or "
-                "failed one has none (S6).",
+                violation_error_message="A queued or sending delivery has a next attempt time; "
+                "a sent or failed one has none (S6).",
             ),
             models.CheckConstraint(
                 condition=~Q(status=DeliveryStatus.SENT)
@@ -555,7 +563,13 @@ class Delivery(TrackedModel):
         return f"{self.change} → {self.signup}"
 
     def scheduled_attempt(self) -> datetime | None:
-        """S6: when this delivery is tried again, with back-off; None unless queued."""
+        """S6: when this delivery is tried again: after the back-off when queued, when its
+        lease runs out when claimed; None once sent or failed for good."""
+        if self.status == DeliveryStatus.SENDING:
+            return deadlines.claim_expires(
+                claimed_at=self.last_attempt_at or timezone.now(),
+                lease_minutes=settings.NOTICE_LEASE_MINUTES,
+            )
         if self.status != DeliveryStatus.QUEUED:
             return None
         return deadlines.next_attempt(
