@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subprocessors', '0009_change_s3_access_dated_objection_s4_objection_due'),
+        ('subprocessors', '0010_signup_link_version_one_link_objection'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
