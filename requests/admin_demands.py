@@ -79,6 +79,69 @@ def shown_context(response: HttpResponse) -> dict[str, Any]:
     return {}
 
 
+class LogsDemandViews(TrackedAdmin):
+    """R6: every page of this admin that shows a demand's data logs a view of it. Subclasses
+    say which demand a listed row, or the page's own record, shows."""
+
+    def demand_of_row(self, row: Any) -> int:
+        raise NotImplementedError
+
+    def demand_of_page(self, request: HttpRequest, object_id: str) -> int | None:
+        raise NotImplementedError
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        context = shown_context(response)
+        if "cl" in context:
+            log_views(request, [self.demand_of_row(row) for row in context["cl"].result_list])
+        elif "queryset" in context:
+            # An action's confirmation page (delete selected) lists the rows it acts on.
+            log_views(request, [self.demand_of_row(row) for row in context["queryset"]])
+        return response
+
+    def _logged(self, response: HttpResponse, request: HttpRequest, object_id: str) -> Any:
+        # Any rendered page, a form posted back with errors included; a redirect shows nothing.
+        if response.status_code == 200:
+            demand = self.demand_of_page(request, object_id)
+            if demand is not None:
+                log_view(request, demand)
+        return response
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        return self._logged(response, request, object_id)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().delete_view(request, object_id, extra_context)
+        return self._logged(response, request, object_id)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        return self._logged(response, request, object_id)
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        return self._logged(response, request, object_id)
+
+
 @dataclass(frozen=True)
 class LinkedChange:
     """One change to a record linked to the demand, as its History page lists it (H1)."""
@@ -148,7 +211,7 @@ class TransparencyForm(forms.Form):
 
 
 @admin.register(LawEnforcementDemand)
-class LawEnforcementDemandAdmin(TrackedAdmin):
+class LawEnforcementDemandAdmin(LogsDemandViews):
     list_display = [
         "received_on",
         "agency",
@@ -236,62 +299,19 @@ class LawEnforcementDemandAdmin(TrackedAdmin):
         with acting_as(current_actor(request.user), reason=reason):
             super().save_formset(request, form, formset, change)
 
-    # --- Every view is logged (R6).
+    # --- Every view is logged (R6): the pages are LogsDemandViews'.
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        context = shown_context(response)
-        if "cl" in context:
-            log_views(request, [demand.pk for demand in context["cl"].result_list])
-        elif "queryset" in context:
-            # An action's confirmation page (delete selected) lists the demands it acts on.
-            log_views(request, [demand.pk for demand in context["queryset"]])
-        return response
+    def demand_of_row(self, row: LawEnforcementDemand) -> int:
+        return row.pk
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        # A form posted back with errors shows the demand as the GET does.
-        if response.status_code == 200:
-            log_view(request, object_id)
-        return response
-
-    def delete_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        # The confirmation page shows the demand and names the customers it concerns.
-        response = super().delete_view(request, object_id, extra_context)
-        if response.status_code == 200:
-            log_view(request, object_id)
-        return response
+    def demand_of_page(self, request: HttpRequest, object_id: str) -> int | None:
+        return int(object_id) if object_id.isdigit() else None
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         context = {"linked_history": linked_history(int(object_id)) if object_id.isdigit() else []}
-        response = super().history_view(request, object_id, {**context, **(extra_context or {})})
-        if response.status_code == 200:
-            log_view(request, object_id)
-        return response
-
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        response = super().history_form_view(request, object_id, version_id, extra_context)
-        if response.status_code == 200:
-            log_view(request, object_id)
-        return response
+        return super().history_view(request, object_id, {**context, **(extra_context or {})})
 
     # --- The transparency report (R5).
 
@@ -346,7 +366,7 @@ def default_half_year(today: date) -> dict[str, int]:
 
 
 @admin.register(DemandView)
-class DemandViewAdmin(TrackedAdmin):
+class DemandViewAdmin(LogsDemandViews):
     """The access log is evidence: read-only for everyone."""
 
     list_display = ["viewed_at", "user", "demand", "path"]
@@ -356,51 +376,12 @@ class DemandViewAdmin(TrackedAdmin):
 
     # --- The log names the demands it records views of: reading it is a view too (R6).
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        context = shown_context(response)
-        if "cl" in context:
-            log_views(request, [view.demand_id for view in context["cl"].result_list])
-        return response
+    def demand_of_row(self, row: DemandView) -> int:
+        return row.demand_id
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if response.status_code == 200:
-            self._log_view_of(request, object_id)
-        return response
-
-    def history_view(
-        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        response = super().history_view(request, object_id, extra_context)
-        if response.status_code == 200:
-            self._log_view_of(request, object_id)
-        return response
-
-    def history_form_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        version_id: str,
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        response = super().history_form_view(request, object_id, version_id, extra_context)
-        if response.status_code == 200:
-            self._log_view_of(request, object_id)
-        return response
-
-    def _log_view_of(self, request: HttpRequest, object_id: str) -> None:
+    def demand_of_page(self, request: HttpRequest, object_id: str) -> int | None:
         view = self.get_object(request, object_id)
-        if isinstance(view, DemandView):
-            log_view(request, view.demand_id)
+        return view.demand_id if isinstance(view, DemandView) else None
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
