@@ -10,7 +10,7 @@ _ready = False
 
 
 def django_with_fresh_database() -> Path:
-    """Configure Django on a new SQLite file (or $BENCH_DATABASE_URL) and migrate it."""
+    """Configure Django on a new SQLite file (or $BENCH_DATABASE_URL, emptied) and migrate it."""
     global _ready
     folder = Path(tempfile.mkdtemp(prefix="harmonyze-bench-"))
     if not _ready:
@@ -25,5 +25,8 @@ def django_with_fresh_database() -> Path:
 
         call_command("migrate", verbosity=0)
         call_command("createcachetable", verbosity=0)
+        if "BENCH_DATABASE_URL" in os.environ:
+            # A PostgreSQL database outlives the run: start from empty tables every time.
+            call_command("flush", interactive=False, verbosity=0)
         _ready = True
     return folder

@@ -21,7 +21,8 @@ from __future__ import annotations
 import contextlib
 import email.policy
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage as MIMEMessage
 from email.policy import Policy
@@ -31,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.dispatch import Signal
 from django.utils import timezone
@@ -41,6 +42,7 @@ from harmonyze_portal.history import (
     bulk_create_with_history,
     record_history,
 )
+from harmonyze_portal.history_rows import update_with_history
 from harmonyze_portal.public_flow import absolute_url
 from subprocessors import deadlines, tokens
 from subprocessors.models import Change, Delivery, DeliveryStatus, Signup
@@ -163,6 +165,36 @@ def _save(deliveries: list[Delivery]) -> None:
         record_history(deliveries, Delivery)
 
 
+def _write_outcome(delivery: Delivery) -> None:
+    """The outcome of one SMTP exchange, in its own commit (S6): the row and its history row
+    (H1) in one statement where the database allows it. ``save()`` would derive the next
+    attempt time from the status; so does this."""
+    delivery.next_attempt_at = delivery.scheduled_attempt()
+    update_with_history(delivery, [*_RECORDED, "next_attempt_at"])
+
+
+@contextmanager
+def _outcomes_committed_asynchronously() -> Iterator[None]:
+    """On PostgreSQL, the fan-out's outcome commits do not wait for the disk flush
+    (``synchronous_commit = off`` for this connection while it runs; claims still wait, see
+    :func:`deliveries_claim`). A worker killed at any point loses nothing by this: the
+    database has the commit. Only a crash of the database server itself within its WAL writer
+    delay (a fraction of a second) can lose the last outcomes; those deliveries are then
+    still "sending" with their attempt counted, and go out once more when their lease runs
+    out, with the same Message-ID — the crash window described at CLAIM_SIZE, no wider.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def deliveries_claim(
     *, change: Change, after_pk: int, now: datetime
 ) -> tuple[list[Delivery], int | None]:
@@ -177,6 +209,11 @@ def deliveries_claim(
     the last primary key looked at (None when there was none left).
     """
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A claim counts the attempt before the SMTP exchange: it waits for the disk even
+            # while the fan-out's outcomes do not (_outcomes_committed_asynchronously).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = on")
         claimable = Q(status=DeliveryStatus.QUEUED) | Q(
             status=DeliveryStatus.SENDING, next_attempt_at__lte=now
         )
@@ -206,13 +243,13 @@ def deliveries_claim(
     return claimed, deliveries[-1].pk if deliveries else None
 
 
-def _close_quietly(connection: BaseEmailBackend) -> None:
+def _close_quietly(mailer: BaseEmailBackend) -> None:
     # A broken connection may fail to say QUIT; the next send opens a new one.
     with contextlib.suppress(OSError, smtplib.SMTPException):
-        connection.close()
+        mailer.close()
 
 
-def _send_one(delivery: Delivery, change: Change, connection: BaseEmailBackend) -> bool:
+def _send_one(delivery: Delivery, change: Change, mailer: BaseEmailBackend) -> bool:
     """One SMTP exchange for a claimed delivery, then its outcome in its own commit. The
     (re)opening of a broken connection is part of the exchange: outside any transaction, and
     its failure is this attempt's failure, never a rollback of what was recorded."""
@@ -220,16 +257,16 @@ def _send_one(delivery: Delivery, change: Change, connection: BaseEmailBackend) 
     try:
         # Through the task's one connection: get_connection() and EmailMessage.connection
         # are deprecated in Django 6.1. open() is a no-op while the connection is up.
-        connection.open()
-        if connection.send_messages([message]) != 1:
+        mailer.open()
+        if mailer.send_messages([message]) != 1:
             raise RuntimeError("The mail backend did not accept the message.")
     except Exception as exc:  # any SMTP or network failure is retried
-        _close_quietly(connection)
+        _close_quietly(mailer)
         _record_failure(delivery, f"{type(exc).__name__}: {exc}")
-        _save([delivery])
+        _write_outcome(delivery)
         return False
     _record_sent(delivery, message, timezone.now())
-    _save([delivery])
+    _write_outcome(delivery)
     return True
 
 
@@ -246,20 +283,21 @@ def send_notices(*, change_id: int) -> tuple[int, int]:
     """
     sent = failed = 0
     change = Change.objects.get(pk=change_id)
-    connection = mailers.default
+    mailer = mailers.default
     after_pk: int | None = 0
     try:
-        while after_pk is not None:
-            claimed, after_pk = deliveries_claim(
-                change=change, after_pk=after_pk, now=timezone.now()
-            )
-            for delivery in claimed:
-                if _send_one(delivery, change, connection):
-                    sent += 1
-                else:
-                    failed += 1
+        with _outcomes_committed_asynchronously():
+            while after_pk is not None:
+                claimed, after_pk = deliveries_claim(
+                    change=change, after_pk=after_pk, now=timezone.now()
+                )
+                for delivery in claimed:
+                    if _send_one(delivery, change, mailer):
+                        sent += 1
+                    else:
+                        failed += 1
     finally:
-        _close_quietly(connection)
+        _close_quietly(mailer)
     with transaction.atomic():
         change_refresh_notice_date(Change.objects.select_for_update().get(pk=change_id))
     return sent, failed
