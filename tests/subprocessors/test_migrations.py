@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from subprocessors.models import Delivery
+from subprocessors.models import Delivery, Objection, ObjectionChannel
 
 BEFORE = [("subprocessors", "0006_delivery_next_attempt_at")]
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -73,5 +73,68 @@ def test_rule_s6_queued_deliveries_get_the_time_the_cron_computed(settings: Any)
             [rows["never@acme.com"], rows["twice@acme.com"]]
         )
         assert {h.history_actor for h in history} == {"migration: next attempt time (issue 12)"}
+    finally:
+        _migrate(latest)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rule_s4_repeated_posts_of_one_link_are_merged_before_the_constraint() -> None:
+    """A database holding the same link posted three times (the bug migration 0010 closes) is
+    upgraded: one objection stays, the first, with every distinct reason; the later rows are
+    deleted with a history row naming the one they were merged into."""
+    before = [("subprocessors", "0009_change_s3_access_dated_objection_s4_objection_due")]
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("subprocessors")
+    try:
+        executor = _migrate(before)
+        old = executor.loader.project_state(before).apps
+        subprocessor = old.get_model("subprocessors", "SubProcessor").objects.create(
+            name="Mailgun", purpose="Email", locations="United States", data_categories="Emails"
+        )
+        change = old.get_model("subprocessors", "Change").objects.create(
+            kind="addition",
+            subprocessor=subprocessor,
+            summary="Harmonyze intends to add Mailgun.",
+            status="published",
+            published_at=T0,
+        )
+        signup = old.get_model("subprocessors", "Signup").objects.create(
+            email="dpo@acme.com", status="active", confirmed_at=T0
+        )
+        objection_model = old.get_model("subprocessors", "Objection")
+        posts = []
+        for minutes, reason in [(0, "We object."), (1, "We object."), (2, "Also: data in the EU.")]:
+            posts.append(
+                objection_model.objects.create(
+                    change=change,
+                    signup=signup,
+                    channel="notice link",
+                    received_at=T0 + timedelta(minutes=minutes),
+                    in_time=True,
+                    reason=reason,
+                ).pk
+            )
+        by_email = objection_model.objects.create(
+            change=change,
+            signup=signup,
+            channel="email",
+            received_at=T0,
+            in_time=True,
+            reason="Sent by email as well.",
+        ).pk
+
+        _migrate(latest)
+
+        kept = Objection.objects.get(channel=ObjectionChannel.NOTICE_LINK)
+        assert kept.pk == posts[0]
+        assert kept.reason.startswith("We object.")
+        assert kept.reason.count("We object.") == 1
+        assert "Also: data in the EU." in kept.reason
+        assert Objection.objects.filter(pk=by_email).exists()
+        gone = Objection.history.filter(history_type="-").order_by("id")
+        assert [row.id for row in gone] == posts[1:]
+        assert {row.history_change_reason for row in gone} == {
+            f"Repeated post of the same Notice link: merged into #{posts[0]}"
+        }
+        assert gone[1].reason == "Also: data in the EU."  # what was said is kept
     finally:
         _migrate(latest)
