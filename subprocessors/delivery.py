@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -42,7 +42,7 @@ from harmonyze_portal.history import (
     bulk_create_with_history,
     record_history,
 )
-from harmonyze_portal.history_rows import update_with_history
+from harmonyze_portal.history_rows import update_all, update_with_history
 from harmonyze_portal.public_flow import absolute_url
 from subprocessors import deadlines, tokens
 from subprocessors.models import Change, Delivery, DeliveryStatus, Signup
@@ -157,14 +157,6 @@ _LOST_CLAIM = (
 )
 
 
-def _save(deliveries: list[Delivery]) -> None:
-    """One UPDATE per row and one INSERT of their history rows (H1), in one commit."""
-    with transaction.atomic():
-        for delivery in deliveries:
-            delivery.save_without_historical_record(update_fields=_RECORDED)  # type: ignore[attr-defined]
-        record_history(deliveries, Delivery)
-
-
 def _write_outcome(delivery: Delivery) -> None:
     """The outcome of one SMTP exchange, in its own commit (S6): the row and its history row
     (H1) in one statement where the database allows it. ``save()`` would derive the next
@@ -223,22 +215,39 @@ def deliveries_claim(
             .filter(claimable, change=change, pk__gt=after_pk)
             .order_by("pk")[:CLAIM_SIZE]
         )
+        fresh, lost = [], []
         for delivery in deliveries:
             delivery.change = change  # already loaded: its history row names it without a query
             if delivery.status == DeliveryStatus.SENDING:
+                lost.append(delivery)
                 delivery.last_error = _LOST_CLAIM.format(
                     attempts=delivery.attempts, maximum=settings.NOTICE_MAX_ATTEMPTS
                 )
                 if delivery.attempts >= settings.NOTICE_MAX_ATTEMPTS:
                     delivery.status = DeliveryStatus.FAILED
                     continue
+            else:
+                fresh.append(delivery)
             delivery.status = DeliveryStatus.SENDING
             delivery.attempts += 1
             delivery.last_attempt_at = now
+        if fresh:
+            # Queued rows (locked above) all take the same claim: one UPDATE for the batch,
+            # with the values set on each object above; the lease as save() derives it.
+            lease = fresh[0].scheduled_attempt()
+            for delivery in fresh:
+                delivery.next_attempt_at = lease
+            update_all(
+                fresh,
+                status=DeliveryStatus.SENDING,
+                attempts=F("attempts") + 1,
+                last_attempt_at=now,
+                next_attempt_at=lease,
+            )
+        for delivery in lost:  # rare: a worker died; each row keeps its own error
+            delivery.save_without_historical_record(update_fields=_RECORDED)  # type: ignore[attr-defined]
         if deliveries:
-            # A plain UPDATE per row (save() derives the lease) and one INSERT of their history
-            # rows (H1): Django's bulk_update writes a CASE per field and row, slower here.
-            _save(deliveries)
+            record_history(deliveries, Delivery)  # one INSERT of their history rows (H1)
     claimed = [d for d in deliveries if d.status == DeliveryStatus.SENDING]
     return claimed, deliveries[-1].pk if deliveries else None
 
