@@ -15,7 +15,17 @@ from harmonyze_portal.desk import Desk
 from harmonyze_portal.exports import neutralise_formula, spreadsheet_cell
 
 # A file carries each rule's meaning beside its ID (T5): the reader has no tooltip.
-EXPORT_HEADERS = ("Due", "Days left", "Rule", "Rule meaning", "Area", "What", "Customer", "Link")
+EXPORT_HEADERS = (
+    "Due",
+    "Days left",
+    "Rule",
+    "Rule meaning",
+    "Area",
+    "What",
+    "How the date was computed",
+    "Customer",
+    "Link",
+)
 
 
 def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
@@ -28,6 +38,7 @@ def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
             rules.explain(item.rule) if item.rule else "",
             item.area_label,
             item.what,
+            item.how,
             item.customer,
             base_url + item.url,
         ]
