@@ -30,6 +30,7 @@ from customers.models import (
 )
 from customers.models.accounts import CustomerQuerySet
 from customers.resources import CustomerImportResource
+from harmonyze_portal import customer_page
 from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import add_months
@@ -112,6 +113,7 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
         "termination_date",
         "deletion_due_display",
         "purge_due_display",
+        "full_picture",
     ]
     list_filter = [
         "status",
@@ -171,6 +173,12 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
             )
             return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         return super().process_result(result, request)
+
+    @admin.display(description="Full picture")
+    def full_picture(self, obj: Customer) -> str:
+        return format_html(
+            '<a href="{}">Where we stand with {}</a>', customer_page.url(obj), obj.legal_name
+        )
 
     @admin.display(description="Deletion due (C3)", ordering="deletion_due")
     def deletion_due_display(self, obj: Customer) -> str:
