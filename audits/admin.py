@@ -31,6 +31,7 @@ from audits.models import (
 from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.dates import legal_date
 from harmonyze_portal.exports import ReportExportMixin
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 
 
 @admin.register(AuditReport)
@@ -80,7 +81,7 @@ def ruled(value: object, rule: str) -> str:
     """A computed value with the rule that computed it (T5)."""
     if value is None:
         return "–"
-    return format_html("{} <small>({})</small>", value, rule)
+    return format_html("{} <small>({})</small>", value, rule_filter(rule))
 
 
 def report_link(report: AuditReport | None) -> str:
@@ -220,9 +221,10 @@ class AuditRequestAdmin(ReportExportMixin, TrackedAdmin):
         if obj.lead_time_met is None:
             return "–"
         if obj.lead_time_met:
-            return format_html("{} <small>(A2)</small>", "met")
+            return format_html("{} <small>({})</small>", "met", rule_filter("A2"))
         return format_html(
-            '<strong class="overdue">missed <small>(A2)</small></strong> earliest {}',
+            '<strong class="overdue">missed <small>({})</small></strong> earliest {}',
+            rule_filter("A2"),
             obj.earliest_compliant_start,
         )
 
@@ -231,18 +233,20 @@ class AuditRequestAdmin(ReportExportMixin, TrackedAdmin):
         if obj.entitled is None:
             return "–"
         if obj.entitled:
-            return format_html("{} <small>(A1)</small>", "entitled")
+            return format_html("{} <small>({})</small>", "entitled", rule_filter("A1"))
         previous = obj.previous_audit.proposed_start if obj.previous_audit else None
         if obj.needs_exception_ground:
             return format_html(
-                '<strong class="overdue">yearly audit started {} <small>(A1)</small>, '
+                '<strong class="overdue">yearly audit started {} <small>({})</small>, '
                 "no exception ground</strong> earliest {}",
                 previous,
+                rule_filter("A1"),
                 obj.next_yearly_start,
             )
         return format_html(
-            "yearly audit started {} <small>(A1)</small>, ground: {}",
+            "yearly audit started {} <small>({})</small>, ground: {}",
             previous,
+            rule_filter("A1"),
             obj.get_ground_display(),
         )
 
@@ -251,11 +255,12 @@ class AuditRequestAdmin(ReportExportMixin, TrackedAdmin):
         if obj.received_on is None:
             return "–"
         if obj.type2_report is None:
-            return format_html("{} <small>(A5)</small>", "none")
+            return format_html("{} <small>({})</small>", "none", rule_filter("A5"))
         return format_html(
-            "{} ending {} <small>(A5)</small>",
+            "{} ending {} <small>({})</small>",
             obj.type2_report.get_kind_display(),
             obj.type2_report.period_end,
+            rule_filter("A5"),
         )
 
     @admin.display(description="Lead time (A2)")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from harmonyze_portal.dates import add_months, latest_day_before, subtract_months
+from harmonyze_portal.dates import (
+    Computation,
+    add_months,
+    latest_day_before,
+    period_explained,
+    subtract_months,
+    unit_text,
+)
 
 LEAD_MONTHS = 1
 FINAL_PLAN_DAYS = 14
@@ -71,3 +78,38 @@ def type2_coverage_ends(latest_period_end: date) -> date:
     while report_qualifies(latest_period_end, last + timedelta(days=1)):
         last += timedelta(days=1)
     return last
+
+
+def earliest_start_explained(received: date) -> Computation:
+    """A2 (DPA 10.2): "plan received 5 Nov 2026 + 1 month = 5 Dec 2026"."""
+    return period_explained(
+        "A2",
+        start_label="plan received",
+        start=received,
+        amount=unit_text(LEAD_MONTHS, "months"),
+        result=earliest_start(received),
+    )
+
+
+def final_plan_latest_explained(start: date) -> Computation:
+    """A4 (DPA 10.2): "proposed start 1 Jun 2026 − 14 days = 18 May 2026"."""
+    return period_explained(
+        "A4",
+        start_label="proposed start",
+        start=start,
+        amount=unit_text(FINAL_PLAN_DAYS, "days"),
+        result=final_plan_latest(start),
+        sign="−",
+    )
+
+
+def next_yearly_start_explained(previous_start: date) -> Computation:
+    """A1 (DPA 10.1): "previous yearly audit started 29 Feb 2024 + 12 months = 28 Feb 2025"."""
+    return period_explained(
+        "A1",
+        start_label="previous yearly audit started",
+        start=previous_start,
+        amount=unit_text(ENTITLEMENT_MONTHS, "months"),
+        result=next_yearly_start(previous_start),
+        note="T3",
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from audits import deadlines
 from audits.coverage import type2_coverage
 from audits.models import AuditRequest
 from harmonyze_portal import desk
@@ -36,11 +37,12 @@ desk.register(
             AuditRequest,
             "earliest_compliant_start",
             "lead_time_missed",
-            ("proposed_start",),
+            ("proposed_start", "received_on"),
             lambda row: (
                 f"The plan missed the one-month lead time: proposed start "
                 f"{row['proposed_start']}, earliest compliant start this date"
             ),
+            explain=lambda row: deadlines.earliest_start_explained(row["received_on"]),
         ),
         desk.Source(
             "A4",
@@ -49,6 +51,7 @@ desk.register(
             "final_plan_open",
             ("proposed_start",),
             lambda row: f"Agree the final audit plan (start {row['proposed_start']})",
+            explain=lambda row: deadlines.final_plan_latest_explained(row["proposed_start"]),
         ),
     ],
     warnings=[type2_coverage_ending],

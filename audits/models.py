@@ -12,6 +12,7 @@ from django.dispatch import receiver
 
 from audits import deadlines
 from customers.models import Breach, BreachNotice, Customer
+from harmonyze_portal.dates import Computation
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
 
@@ -319,6 +320,17 @@ class AuditRequest(TrackedModel):
 
     def __str__(self) -> str:
         return f"Audit request by {self.customer} ({self.received_on or 'unconfirmed'})"
+
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how the A1 entitlement, A2 lead time and A4 final-plan dates were computed."""
+        lines = []
+        if self.ground == AuditGround.ANNUAL and self.previous_audit is not None:
+            lines.append(deadlines.next_yearly_start_explained(self.previous_audit.proposed_start))
+        if self.received_on is not None:
+            lines.append(deadlines.earliest_start_explained(self.received_on))
+        if self.final_plan_due is not None:
+            lines.append(deadlines.final_plan_latest_explained(self.proposed_start))
+        return lines
 
     def clean(self) -> None:
         super().clean()

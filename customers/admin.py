@@ -30,10 +30,12 @@ from customers.models import (
 )
 from customers.models.accounts import CustomerQuerySet
 from customers.resources import CustomerImportResource
+from harmonyze_portal import customer_page
 from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import add_months
 from harmonyze_portal.exports import ReportExportMixin
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 
 
 def due_cell(due: date | None, done: date | None, rule: str) -> str:
@@ -41,16 +43,16 @@ def due_cell(due: date | None, done: date | None, rule: str) -> str:
     if due is None:
         return "–"
     if done is not None:
-        return format_html("{} <small>({}) done {}</small>", due, rule, done)
+        return format_html("{} <small>({}) done {}</small>", due, rule_filter(rule), done)
     days = (due - legal_today()).days
     if days < 0:
         return format_html(
             '<strong class="overdue">{} <small>({}) overdue by {} days</small></strong>',
             due,
-            rule,
+            rule_filter(rule),
             -days,
         )
-    return format_html("{} <small>({}) in {} days</small>", due, rule, days)
+    return format_html("{} <small>({}) in {} days</small>", due, rule_filter(rule), days)
 
 
 class DeletionDueFilter(admin.SimpleListFilter):
@@ -112,6 +114,7 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
         "termination_date",
         "deletion_due_display",
         "purge_due_display",
+        "full_picture",
     ]
     list_filter = [
         "status",
@@ -172,6 +175,12 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
             return HttpResponseRedirect(reverse("admin:customers_customer_import"))
         return super().process_result(result, request)
 
+    @admin.display(description="Full picture")
+    def full_picture(self, obj: Customer) -> str:
+        return format_html(
+            '<a href="{}">Where we stand with {}</a>', customer_page.url(obj), obj.legal_name
+        )
+
     @admin.display(description="Deletion due (C3)", ordering="deletion_due")
     def deletion_due_display(self, obj: Customer) -> str:
         return due_cell(obj.deletion_due, obj.deletion_completed_on, "C3")
@@ -223,7 +232,9 @@ class BreachNoticeInline(admin.TabularInline):
 
     @admin.display(description="Target (C5)")
     def notice_due_display(self, obj: BreachNotice) -> str:
-        return format_html("{} <small>(C5)</small>", obj.notice_due_at) if obj.pk else "–"
+        if not obj.pk:
+            return "–"
+        return format_html("{} <small>({})</small>", obj.notice_due_at, rule_filter("C5"))
 
     @admin.display(description="State")
     def state(self, obj: BreachNotice) -> str:

@@ -6,8 +6,9 @@ Contractual periods are calendar days and never move off weekends (T2).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from harmonyze_portal.dates import add_days
+from harmonyze_portal.dates import Computation, add_days, day_text, period_explained, unit_text
 
 DELETION_DAYS = 90
 CREDENTIAL_PURGE_DAYS = 30
@@ -40,3 +41,53 @@ def breach_notice_due(aware_at: datetime, target_hours: int) -> datetime:
 def assistance_due(received: date, target_days: int) -> date:
     """C6: the service target for an assistance request."""
     return add_days(received, target_days)
+
+
+# How each deadline was computed (T5), for the deadline line on the desk and the pages.
+
+
+def deletion_due_explained(termination: date) -> Computation:
+    """C3 (DPA 9): "terminated 5 Nov 2026 + 90 days = 3 Feb 2027"."""
+    return period_explained(
+        "C3",
+        start_label="terminated",
+        start=termination,
+        amount=unit_text(DELETION_DAYS, "days"),
+        result=deletion_due(termination),
+    )
+
+
+def credential_purge_due_explained(
+    termination: date, earlier_deletion_requested: date | None
+) -> Computation:
+    """C4 (PP 4): the 30 days, and the earlier deletion request that shortens them."""
+    latest = period_explained(
+        "C4",
+        start_label="terminated",
+        start=termination,
+        amount=unit_text(CREDENTIAL_PURGE_DAYS, "days"),
+        result=add_days(termination, CREDENTIAL_PURGE_DAYS),
+    )
+    due = credential_purge_due(termination, earlier_deletion_requested)
+    if earlier_deletion_requested is None or due == latest.result:
+        return latest
+    asked = day_text(earlier_deletion_requested)
+    step = (
+        f"deletion asked earlier, on {asked} → {day_text(due)}"
+        if due == earlier_deletion_requested
+        else f"deletion asked on {asked}, before termination → {day_text(due)} "
+        "(never before termination)"
+    )
+    return Computation("C4", due, (*latest.steps, step))
+
+
+def breach_notice_due_explained(aware_at: datetime, due_at: datetime, tz: ZoneInfo) -> Computation:
+    """C5 (DPA 7): "aware 5 Nov 2026 14:00 EST + 72 hours = 8 Nov 2026 14:00 EST (house
+    target)"; the hours are elapsed hours, so the zone names may differ across a clock change."""
+    hours = round((due_at - aware_at).total_seconds() / 3600)
+    aware, due = aware_at.astimezone(tz), due_at.astimezone(tz)
+    step = (
+        f"aware {day_text(aware.date())} {aware:%H:%M %Z} + {hours} hours = "
+        f"{day_text(due.date())} {due:%H:%M %Z} (house target; DPA 7 says without undue delay)"
+    )
+    return Computation("C5", due.date(), (step,))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Min
 from django.urls import reverse
 
+from customers import deadlines
 from customers.models import AssistanceRequest, BreachNotice, Customer, ProhibitedDataFinding
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
 from harmonyze_portal import desk
@@ -44,29 +45,36 @@ desk.register(
             Customer,
             "deletion_due",
             "deletion_open",
-            (),
+            ("termination_date",),
             lambda row: "Delete the customer's personal data (90 days after termination)",
             customer="pk",
             customer_name="legal_name",
+            explain=lambda row: deadlines.deletion_due_explained(row["termination_date"]),
         ),
         desk.Source(
             "C4",
             Customer,
             "credential_purge_due",
             "purge_open",
-            (),
+            ("termination_date", "earlier_deletion_requested_on"),
             lambda row: "Purge the customer's data and credentials",
             customer="pk",
             customer_name="legal_name",
+            explain=lambda row: deadlines.credential_purge_due_explained(
+                row["termination_date"], row["earlier_deletion_requested_on"]
+            ),
         ),
         desk.Source(
             "C5",
             BreachNotice,
             "notice_due_at",
             "pending",
-            ("breach__title",),
+            ("breach__title", "breach__aware_at"),
             lambda row: f"Notify the customer of the breach: {row['breach__title']}",
             due_is_datetime=True,
+            explain=lambda row: deadlines.breach_notice_due_explained(
+                row["breach__aware_at"], row["notice_due_at"], ZoneInfo(settings.TIME_ZONE)
+            ),
         ),
         desk.Source(
             "C6",

@@ -12,6 +12,7 @@ from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,6 +20,7 @@ from harmonyze_portal.history import person_name
 from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
 from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 
 REASON_FIELD = "change_reason"
 
@@ -51,6 +53,12 @@ def without_reason(fields: Any) -> list[Any]:
     return kept
 
 
+def explains_deadlines(obj: Model | None) -> bool:
+    """A saved record whose model says how its deadlines were computed (``deadline_lines()``,
+    a list of :class:`~harmonyze_portal.dates.Computation`)."""
+    return obj is not None and obj.pk is not None and callable(getattr(obj, "deadline_lines", None))
+
+
 class TrackedAdmin(SimpleHistoryAdmin):
     """Admin for history-tracked models: the change form asks why, and the history says it."""
 
@@ -68,9 +76,28 @@ class TrackedAdmin(SimpleHistoryAdmin):
             fields = without_reason(options.get("fields", ()))
             if fields:
                 fieldsets.append((name, {**options, "fields": fields}))
+        if explains_deadlines(obj):
+            fieldsets.append(("Deadlines", {"fields": ["deadline_lines_display"]}))
         if self.asks_for_reason(request, obj):
             fieldsets.append(("History", {"fields": [REASON_FIELD]}))
         return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if explains_deadlines(obj):
+            fields.append("deadline_lines_display")
+        return fields
+
+    @admin.display(description="How the deadlines were computed")
+    def deadline_lines_display(self, obj: Any) -> str:
+        """T5: each deadline of the record with the rule and the arithmetic that gave it
+        ("terminated 5 Nov 2026 + 90 days = 3 Feb 2027"), from the model's ``deadline_lines``."""
+        lines = obj.deadline_lines()
+        if not lines:
+            return "No deadline runs yet."
+        return format_html_join(
+            "", "<p>{}: {}</p>", ((rule_filter(line.rule), rule_filter(line)) for line in lines)
+        )
 
     def asks_for_reason(self, request: HttpRequest, obj: Model | None) -> bool:
         if obj is None:

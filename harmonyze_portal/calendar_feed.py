@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from harmonyze_portal import rules
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.desk import DeadlineItem, deadline_items, sealed
 from harmonyze_portal.models import CalendarFeed, StaffPreference
@@ -66,7 +67,7 @@ def build_calendar(user: Any, today: date) -> bytes:
         if item.restricted:
             event.add("description", f"{item.what}.\n{link}")
         else:
-            event.add("description", f"{item.area_label}, rule {item.rule}.\n{link}")
+            event.add("description", f"{item.area_label}, rule {rules.explain(item.rule)}.\n{link}")
         event.add("categories", [item.area_label])
         calendar.add_component(event)
     return calendar.to_ical()

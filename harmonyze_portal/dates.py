@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import functools
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -101,3 +102,60 @@ def add_working_days(day: date, days: int, holidays: Collection[date] = ()) -> d
         if is_working_day(current, holidays):
             remaining -= 1
     return current
+
+
+def day_text(day: date) -> str:
+    """A legal date as the explanations write it: "5 Nov 2026"."""
+    return f"{day.day} {day:%b %Y}"
+
+
+def unit_text(value: int, unit: str) -> str:
+    """ "1 month", "45 days", "10 business days"."""
+    name = unit.replace("_", " ")
+    if value == 1 and name.endswith("s"):
+        name = name[:-1]
+    return f"{value} {name}"
+
+
+@dataclass(frozen=True)
+class Computation:
+    """How a deadline was computed (T5), as the deadline line says it: "received 5 Nov 2026
+    + 1 month = 5 Dec 2026, a Saturday → 7 Dec 2026 (T4, Ireland calendar)".
+
+    Built from the inputs and the stored result by the ``*_explained`` functions of each area's
+    ``deadlines.py``; pure like them.
+    """
+
+    rule: str
+    result: date
+    steps: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ", ".join(self.steps)
+
+
+def period_explained(
+    rule: str,
+    *,
+    start_label: str,
+    start: date,
+    amount: str,
+    result: date,
+    sign: str = "+",
+    note: str = "",
+) -> Computation:
+    """ "terminated 5 Nov 2026 + 90 days = 3 Feb 2027" (T2, T3): a contractual period that
+    never moves off weekends."""
+    step = f"{start_label} {day_text(start)} {sign} {amount} = {day_text(result)}"
+    return Computation(rule, result, (step + (f" ({note})" if note else ""),))
+
+
+def moved_explained(computation: Computation, moved_to: date, calendar_name: str) -> Computation:
+    """T4: a statutory end moved off a weekend or holiday to ``moved_to``; unchanged when it
+    did not move."""
+    end = computation.result
+    if moved_to == end:
+        return computation
+    why = f"a {end:%A}" if end.weekday() >= 5 else "a public holiday or closure day"
+    step = f"{why} → {day_text(moved_to)} (T4, {calendar_name} calendar)"
+    return Computation(computation.rule, moved_to, (*computation.steps, step))

@@ -65,6 +65,8 @@ class Source:
     # ``export_permission``; inside, each showing is announced by ``restricted_items_shown``.
     restricted: bool = False
     export_permission: str | None = None
+    # How the due date was computed, from the row (its ``fields``): the deadline line (T5).
+    explain: Callable[[dict[str, Any]], Any] | None = None
     area: str = ""  # the registering area's app label, set by register()
 
     def open_queryset(self) -> QuerySet[Any]:
@@ -158,6 +160,7 @@ class DeadlineItem:
     record: int = 0  # the pk of the record the deadline belongs to (0: a sealed line)
     restricted: bool = False  # R6: counsel's alone (law-enforcement demands)
     count: int = 1  # items it stands for: a sealed line counts every restricted item it hides
+    how: str = ""  # how the due date was computed: "terminated 5 Nov 2026 + 90 days = ..."
     source: Source | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -306,6 +309,13 @@ def _rows(source: Source, query: Query, limit: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _how(source: Source, row: dict[str, Any]) -> str:
+    if source.explain is None:
+        return ""
+    computation = source.explain(row)
+    return str(computation) if computation is not None else ""
+
+
 def deadline_items(
     user: Any,
     today: date,
@@ -359,6 +369,7 @@ def deadline_items(
             record=row["pk"],
             restricted=source.restricted,
             source=source,
+            how=_how(source, row),
         )
         for source, row in collected
     ]

@@ -10,10 +10,22 @@ from typing import Any
 
 import openpyxl
 
+from harmonyze_portal import rules
 from harmonyze_portal.desk import Desk
 from harmonyze_portal.exports import neutralise_formula, spreadsheet_cell
 
-EXPORT_HEADERS = ("Due", "Days left", "Rule", "Area", "What", "Customer", "Link")
+# A file carries each rule's meaning beside its ID (T5): the reader has no tooltip.
+EXPORT_HEADERS = (
+    "Due",
+    "Days left",
+    "Rule",
+    "Rule meaning",
+    "Area",
+    "What",
+    "How the date was computed",
+    "Customer",
+    "Link",
+)
 
 
 def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
@@ -23,8 +35,10 @@ def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
             item.due,
             item.days_left,
             item.rule,
+            rules.explain(item.rule) if item.rule else "",
             item.area_label,
             item.what,
+            item.how,
             item.customer,
             base_url + item.url,
         ]

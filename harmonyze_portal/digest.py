@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
+from harmonyze_portal import rules
 from harmonyze_portal.desk import DeadlineItem, deadline_items, sealed
 from harmonyze_portal.history import acting_as
 from harmonyze_portal.mail import queue_email
@@ -56,6 +57,11 @@ class Digest:
         parts += [line(i) + f" ({i.days_overdue} days overdue)" for i in self.overdue] or ["None."]
         parts += ["", f"Due this week ({this_week}):"]
         parts += [line(i) for i in self.this_week] or ["None."]
+        cited = dict.fromkeys(i.rule for i in [*self.overdue, *self.this_week] if i.rule)
+        if cited:  # T5: an email has no tooltip; each rule cited is explained once
+            parts += ["", "Rules cited:"]
+            parts += [f"- {rules.explain(rule)}" for rule in cited]
+            parts.append(f"  {settings.PORTAL_BASE_URL}/staff/rules/")
         parts += ["", f"The desk: {settings.PORTAL_BASE_URL}/admin/"]
         return "\n".join(parts) + "\n"
 

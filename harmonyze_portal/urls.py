@@ -3,7 +3,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from harmonyze_portal import calendar_feed, history_export, twofactor, views
+from harmonyze_portal import (
+    calendar_feed,
+    customer_page,
+    history_export,
+    rules,
+    twofactor,
+    views,
+)
 
 handler400 = "harmonyze_portal.views.bad_request"
 handler403 = "harmonyze_portal.views.permission_denied"
@@ -28,6 +35,12 @@ urlpatterns = [
     path("staff/2fa/", include(twofactor_patterns)),
     path("staff/calendar.ics", calendar_feed.feed, name="calendar_feed"),
     path("staff/calendar/", admin.site.admin_view(calendar_feed.manage), name="calendar_manage"),
+    path(
+        "staff/customers/<int:pk>/",
+        admin.site.admin_view(customer_page.customer_page),
+        name="customer_page",
+    ),
+    path("staff/rules/", admin.site.admin_view(rules.rules_page), name="rules"),
     path("staff/files/<path:path>", views.staff_file, name="staff_file"),
     path("", include("subprocessors.urls")),
     path("", include("audits.urls")),

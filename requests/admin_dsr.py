@@ -20,6 +20,7 @@ from customers.admin import due_cell
 from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import ReportExportMixin
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 from requests import services
 from requests.admin_dsr_forms import DSRForm, MetricsForm, RedirectForm
 from requests.models import Channel, DataSubjectRequest, DSRStatus, PeriodUnit, Regime
@@ -93,8 +94,8 @@ def acknowledge_rule(regime: Regime) -> str:
 
 def clock_line(value: object, rule: str) -> str:
     if value is None:
-        return format_html("– <small>({})</small>", rule)
-    return format_html("{} <small>({})</small>", value, rule)
+        return format_html("– <small>({})</small>", rule_filter(rule))
+    return format_html("{} <small>({})</small>", value, rule_filter(rule))
 
 
 # --- Regimes -----------------------------------------------------------------------------------
@@ -303,7 +304,9 @@ class DataSubjectRequestAdmin(ReportExportMixin, TrackedAdmin):
     @admin.display(description="Due (R3)", ordering="respond_by")
     def due_display(self, obj: DataSubjectRequest) -> str:
         if obj.status != DSRStatus.OPEN and responded_on(obj) is None and obj.due:
-            return format_html("{} <small>(R3) {}</small>", obj.due, obj.get_status_display())
+            return format_html(
+                "{} <small>({}) {}</small>", obj.due, rule_filter("R3"), obj.get_status_display()
+            )
         return due_cell(obj.due, responded_on(obj), "R3")
 
     @admin.display(description="Acknowledge by (R3)", ordering="acknowledge_by")

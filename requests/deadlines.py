@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from harmonyze_portal.dates import add_days, add_months, add_working_days, next_working_day
+from harmonyze_portal.dates import (
+    Computation,
+    add_days,
+    add_months,
+    add_working_days,
+    moved_explained,
+    next_working_day,
+    period_explained,
+    unit_text,
+)
 
 DAYS = "days"
 MONTHS = "months"
@@ -126,3 +135,37 @@ def order_review_due(
         return None
     since = max(order_starts, last_review) if last_review else order_starts
     return add_days(since, review_days)
+
+
+def respond_by_explained(
+    *, rule: str, label: str, received: date, value: int, unit: str, due: date, calendar: str
+) -> Computation:
+    """R3 (T3, T4): how a stored statutory deadline ``due`` was reached: "received 5 Nov 2026
+    + 1 month = 5 Dec 2026, a Saturday → 7 Dec 2026 (T4, IE calendar)". Pure: the move is read
+    from ``due`` itself (the holidays that made it are in the regime's calendar)."""
+    if unit == BUSINESS_DAYS:  # counted on working days already (CCPA's "10 business days")
+        return period_explained(
+            rule,
+            start_label=label,
+            start=received,
+            amount=unit_text(value, unit),
+            result=due,
+            note=f"{calendar} calendar",
+        )
+    end = add_period(received, value, unit)
+    counted = period_explained(
+        rule, start_label=label, start=received, amount=unit_text(value, unit), result=end
+    )
+    return moved_explained(counted, due, calendar)
+
+
+def dsr_customer_notice_explained(received: date, due: date) -> Computation:
+    """R1 (SCC Clause 10(a)): "received 5 Nov 2026 + 3 days = 8 Nov 2026 (house target)"."""
+    return period_explained(
+        "R1",
+        start_label="received",
+        start=received,
+        amount=unit_text((due - received).days, DAYS),
+        result=due,
+        note="house target",
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from harmonyze_portal import desk
+from requests import deadlines
 from requests.models import DataSubjectRequest, DemandCustomer, DemandView, LawEnforcementDemand
 from requests.models.demands import EXPORT_PERMISSION, LegalProcess
 from requests.models.dsr import Right
@@ -32,6 +33,43 @@ def log_desk_views(sender: Any, *, user: Any, pks: list[int], path: str, **kwarg
     DemandView.log(user=user, demand_ids=pks, path=path)
 
 
+REGIME = (
+    "received_on",
+    "regime__response_value",
+    "regime__response_unit",
+    "regime__extension_value",
+    "regime__extension_unit",
+    "regime__acknowledge_business_days",
+    "regime__holiday_country",
+)
+
+
+def _explain_r3(due_field: str) -> Any:
+    """The deadline line of an R3 clock (T3, T4), from the row's regime."""
+
+    def explain(row: dict[str, Any]) -> deadlines.Computation | None:
+        value, unit = row["regime__response_value"], row["regime__response_unit"]
+        if due_field == "acknowledge_by":
+            value, unit = row["regime__acknowledge_business_days"], deadlines.BUSINESS_DAYS
+        elif due_field == "extended_to":
+            if row["regime__extension_unit"] != unit:
+                return None
+            value += row["regime__extension_value"]
+        if row["received_on"] is None or not value:
+            return None
+        return deadlines.respond_by_explained(
+            rule="R3",
+            label="received",
+            received=row["received_on"],
+            value=value,
+            unit=unit,
+            due=row[due_field],
+            calendar=row["regime__holiday_country"],
+        )
+
+    return explain
+
+
 def _right(row: dict[str, Any]) -> str:
     return desk.label(Right, row["right"]).lower()
 
@@ -50,10 +88,17 @@ desk.register(
             DataSubjectRequest,
             "customer_notice_due",
             "customer_notice_open",
-            ("right", "requester_email"),
+            ("right", "requester_email", "received_on"),
             lambda row: (
                 f"Notify the customer of the {_right(row)} request from "
                 f"{row['requester_email']} (SCC Clause 10(a))"
+            ),
+            explain=lambda row: (
+                deadlines.dsr_customer_notice_explained(
+                    row["received_on"], row["customer_notice_due"]
+                )
+                if row["received_on"]
+                else None
             ),
         ),
         desk.Source(
@@ -61,28 +106,31 @@ desk.register(
             DataSubjectRequest,
             "acknowledge_by",
             "acknowledgement_open",
-            ("right", "requester_email"),
+            ("right", "requester_email", *REGIME),
             lambda row: (
                 f"Confirm receipt of the {_right(row)} request from {row['requester_email']}"
             ),
+            explain=_explain_r3("acknowledge_by"),
         ),
         desk.Source(
             "R3",
             DataSubjectRequest,
             "respond_by",
             "response_open",
-            ("right", "requester_email"),
+            ("right", "requester_email", *REGIME),
             lambda row: f"Answer the {_right(row)} request from {row['requester_email']}",
+            explain=_explain_r3("respond_by"),
         ),
         desk.Source(
             "R3",
             DataSubjectRequest,
             "extended_to",
             "extended_response_open",
-            ("right", "requester_email"),
+            ("right", "requester_email", *REGIME),
             lambda row: (
                 f"Answer the {_right(row)} request from {row['requester_email']} (extended)"
             ),
+            explain=_explain_r3("extended_to"),
         ),
         # R4: a compelled demand's customer is told, unless an order forbids it: then the day
         # after its last binding day, or, for an order without an end date, its review instead.

@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from harmonyze_portal.templatetags.portal_rules import rule_filter
+
 
 def ruled(value: object, rule: str) -> str:
     """A computed date with the rule that computed it (T5)."""
     if value is None:
         return "–"
-    return format_html("{} <small>({})</small>", value, rule)
+    return format_html("{} <small>({})</small>", value, rule_filter(rule))
 
 
 def error_messages(

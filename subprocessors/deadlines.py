@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from harmonyze_portal.dates import add_days
+from harmonyze_portal.dates import Computation, add_days, period_explained, unit_text
 
 NOTICE_DAYS = 15
 OBJECTION_DAYS = 7
@@ -143,3 +143,30 @@ def claim_expires(*, claimed_at: datetime, lease_minutes: int) -> datetime:
     same Message-ID, and the attempt cap still ends it. The lease must outlast a claimed batch.
     """
     return claimed_at + timedelta(minutes=lease_minutes)
+
+
+def earliest_access_explained(notice_date: date) -> Computation:
+    """S3 (DPA 5.1): "Notice date 1 Mar 2026 + 15 days = 16 Mar 2026"."""
+    return period_explained(
+        "S3",
+        start_label="Notice date",
+        start=notice_date,
+        amount=unit_text(NOTICE_DAYS, "days"),
+        result=earliest_access(notice_date),
+    )
+
+
+def delivered_on(deadline: date) -> date:
+    """S4: the delivery date a stored objection deadline was counted from."""
+    return add_days(deadline, -OBJECTION_DAYS)
+
+
+def objection_deadline_explained(delivered_on: date) -> Computation:
+    """S4 (DPA 5.1): "Notice delivered 1 Mar 2026 + 7 days = 8 Mar 2026"."""
+    return period_explained(
+        "S4",
+        start_label="Notice delivered",
+        start=delivered_on,
+        amount=unit_text(OBJECTION_DAYS, "days"),
+        result=objection_deadline(delivered_on),
+    )

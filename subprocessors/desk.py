@@ -8,6 +8,7 @@ from typing import Any
 from django.urls import reverse
 
 from harmonyze_portal import desk
+from subprocessors import deadlines
 from subprocessors.models import Change, DeliveryStatus, Objection
 
 
@@ -47,10 +48,15 @@ desk.register(
             Change,
             "earliest_access_on",
             "access_pending",
-            ("subprocessor__name",),
+            ("subprocessor__name", "notice_date"),
             lambda row: f"{row['subprocessor__name']} may access customer data from this date",
             customer=None,
             customer_name=None,
+            explain=lambda row: (
+                deadlines.earliest_access_explained(row["notice_date"])
+                if row["notice_date"]
+                else None
+            ),
         ),
         desk.Source(
             "S4",
@@ -62,6 +68,11 @@ desk.register(
             lambda row: f"Resolve the objection from {row['signup__email'] or row['customer']}",
             link_field="change_id",
             link_model=Change,
+            explain=lambda row: (
+                deadlines.objection_deadline_explained(deadlines.delivered_on(row["deadline"]))
+                if row["deadline"]
+                else None
+            ),
         ),
     ],
     warnings=[held_gates],

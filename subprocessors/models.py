@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.dates import legal_date
+from harmonyze_portal.dates import Computation, legal_date
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from subprocessors import deadlines
 
@@ -271,6 +271,12 @@ class Change(TrackedModel):
         if self.kind == ChangeKind.REPLACEMENT and self.replaces:
             return f"Replacement of {self.replaces} by {who}"
         return f"Addition of {who}"
+
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how the S3 earliest access date was computed, for the change page."""
+        if self.notice_date is None:
+            return []
+        return [deadlines.earliest_access_explained(self.notice_date)]
 
     def clean(self) -> None:
         super().clean()
@@ -562,6 +568,13 @@ class Delivery(TrackedModel):
     def __str__(self) -> str:
         return f"{self.change} → {self.signup}"
 
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how this delivery's S4 objection deadline was computed."""
+        if self.objection_deadline is None:
+            return []
+        delivered = deadlines.delivered_on(self.objection_deadline)
+        return [deadlines.objection_deadline_explained(delivered)]
+
     def scheduled_attempt(self) -> datetime | None:
         """S6: when this delivery is tried again: after the back-off when queued, when its
         lease runs out when claimed; None once sent or failed for good."""
@@ -710,3 +723,9 @@ class Objection(TrackedModel):
     def __str__(self) -> str:
         who = self.customer or self.signup
         return f"Objection by {who} to {self.change}"
+
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how the S4 deadline this objection is judged by was computed."""
+        if self.deadline is None:
+            return []
+        return [deadlines.objection_deadline_explained(deadlines.delivered_on(self.deadline))]

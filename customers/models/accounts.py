@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from customers import deadlines
+from harmonyze_portal.dates import Computation
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -210,6 +211,17 @@ class Customer(TrackedModel):
         self._follow_termination()
         if errors:
             raise ValidationError(errors)
+
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how the C3 and C4 dates were computed, for the change page."""
+        if self.termination_date is None:
+            return []
+        return [
+            deadlines.deletion_due_explained(self.termination_date),
+            deadlines.credential_purge_due_explained(
+                self.termination_date, self.earlier_deletion_requested_on
+            ),
+        ]
 
     def deletion_overdue(self, today: date) -> bool:
         return bool(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +10,7 @@ from django.db.models import Q
 
 from customers import deadlines
 from customers.models.accounts import Customer
+from harmonyze_portal.dates import Computation
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 
 
@@ -98,6 +100,15 @@ class BreachNotice(TrackedModel):
             self.breach.aware_at, settings.BREACH_NOTICE_TARGET_HOURS
         )
         super().save(*args, **kwargs)
+
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how the C5 target was computed, for the change page."""
+        if self.notice_due_at is None or self.breach_id is None:
+            return []
+        zone = ZoneInfo(settings.TIME_ZONE)
+        return [
+            deadlines.breach_notice_due_explained(self.breach.aware_at, self.notice_due_at, zone)
+        ]
 
     @property
     def is_late(self) -> bool:

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from customers.models import DPA, Contact, Customer
 from customers.models.accounts import ContactRole
-from harmonyze_portal.dates import calendar_holidays, holiday_calendars
+from harmonyze_portal.dates import Computation, calendar_holidays, holiday_calendars
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from harmonyze_portal.models import PublicHoliday
 from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
@@ -383,6 +383,39 @@ class DataSubjectRequest(TrackedModel):
     @property
     def due(self) -> date | None:
         return self.extended_to or self.respond_by
+
+    def deadline_lines(self) -> list[Computation]:
+        """T5: how the R1 customer notice and the R3 clocks were computed, for the change page."""
+        received = self.received_on
+        if received is None:
+            return []
+        regime = self.regime
+        lines = []
+        if self.customer_notice_due is not None:
+            lines.append(
+                deadlines.dsr_customer_notice_explained(received, self.customer_notice_due)
+            )
+        clocks = [
+            (self.acknowledge_by, regime.acknowledge_business_days, deadlines.BUSINESS_DAYS),
+            (self.respond_by, regime.response_value, regime.response_unit),
+        ]
+        if regime.extension_unit == regime.response_unit:
+            total = regime.response_value + regime.extension_value
+            clocks.append((self.extended_to, total, regime.response_unit))
+        for due, value, unit in clocks:
+            if due is not None and value:
+                lines.append(
+                    deadlines.respond_by_explained(
+                        rule="R3",
+                        label="received",
+                        received=received,
+                        value=value,
+                        unit=unit,
+                        due=due,
+                        calendar=regime.holiday_country,
+                    )
+                )
+        return lines
 
     def holidays(self) -> set[date]:
         """T4: the regime's calendar and closure days from receipt to the end of next year

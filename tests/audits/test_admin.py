@@ -32,8 +32,12 @@ from audits.models import (
     ReportKind,
 )
 from customers.models import Customer
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 from tests.audits.builders import make_audit_request, make_report
 from tests.customers.builders import make_breach, make_customer
+
+# A rule ID shown in a list explains itself (T5).
+R = {rule: rule_filter(rule) for rule in ("A1", "A2", "A5")}
 
 pytestmark = pytest.mark.django_db
 
@@ -252,12 +256,12 @@ def test_staff_enter_a_request_received_by_email_and_the_checks_are_computed(
     assert record.history_change_reason == "Plan received by email"
 
     listing = counsel_client.get(REQUESTS).content.decode()
-    assert "missed <small>(A2)</small></strong> earliest 2026-04-15" in listing
+    assert f"missed <small>({R['A2']})</small></strong> earliest 2026-04-15" in listing
     assert (
-        "yearly audit started 2025-07-15 <small>(A1)</small>, no exception ground</strong> "
+        f"yearly audit started 2025-07-15 <small>({R['A1']})</small>, no exception ground</strong> "
         "earliest 2026-07-15" in listing
     )
-    assert "SOC 2 Type 2 / SSAE 18 Type 2 ending 2025-09-30 <small>(A5)</small>" in listing
+    assert f"SOC 2 Type 2 / SSAE 18 Type 2 ending 2025-09-30 <small>({R['A5']})</small>" in listing
 
 
 @time_machine.travel(TODAY, tick=False)

@@ -18,6 +18,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from customers.models import DPA, BreachNotice, Customer, DeletionCertificate
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 from tests.conftest import PASSWORD
 from tests.customers.builders import (
     make_assistance,
@@ -27,6 +28,9 @@ from tests.customers.builders import (
     make_dpa,
     make_finding,
 )
+
+# A rule ID shown in a list explains itself (T5).
+R = {rule: rule_filter(rule) for rule in ("C3", "C4")}
 
 pytestmark = pytest.mark.django_db
 
@@ -160,11 +164,11 @@ def test_rule_t5_the_changelist_shows_each_computed_date_with_its_rule(
 ) -> None:
     page = signed_in(viewer).get("/admin/customers/customer/").content.decode()
 
-    assert "2026-05-01 <small>(C3) overdue by 14 days</small>" in page
-    assert "2026-05-15 <small>(C3) in 0 days</small>" in page
-    assert "2026-06-01 <small>(C3) in 17 days</small>" in page
-    assert "2026-04-05 <small>(C3) done 2026-04-01</small>" in page
-    assert "2026-03-02 <small>(C4) overdue by 74 days</small>" in page
+    assert f"2026-05-01 <small>({R['C3']}) overdue by 14 days</small>" in page
+    assert f"2026-05-15 <small>({R['C3']}) in 0 days</small>" in page
+    assert f"2026-06-01 <small>({R['C3']}) in 17 days</small>" in page
+    assert f"2026-04-05 <small>({R['C3']}) done 2026-04-01</small>" in page
+    assert f"2026-03-02 <small>({R['C4']}) overdue by 74 days</small>" in page
 
 
 # --- The breach "send notices" action (C5).

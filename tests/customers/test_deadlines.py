@@ -119,3 +119,36 @@ def test_rule_c6_assistance_is_due_the_target_days_after_receipt(
     received: date, days: int, due: date
 ) -> None:
     assert deadlines.assistance_due(received, days) == due
+
+
+# --- The deadline line (T5) ------------------------------------------------------------------
+
+
+def test_the_c3_line_counts_90_days_from_termination() -> None:
+    line = deadlines.deletion_due_explained(date(2026, 11, 5))
+    assert line.result == deadlines.deletion_due(date(2026, 11, 5)) == date(2027, 2, 3)
+    assert str(line) == "terminated 5 Nov 2026 + 90 days = 3 Feb 2027"
+
+
+def test_the_c4_line_says_which_date_wins() -> None:
+    termination = date(2026, 3, 1)
+    assert str(deadlines.credential_purge_due_explained(termination, None)) == (
+        "terminated 1 Mar 2026 + 30 days = 31 Mar 2026"
+    )
+    earlier = deadlines.credential_purge_due_explained(termination, date(2026, 3, 10))
+    assert earlier.result == date(2026, 3, 10)
+    assert str(earlier).endswith("deletion asked earlier, on 10 Mar 2026 → 10 Mar 2026")
+    before = deadlines.credential_purge_due_explained(termination, date(2026, 2, 1))
+    assert before.result == termination
+    assert "before termination → 1 Mar 2026 (never before termination)" in str(before)
+    later = deadlines.credential_purge_due_explained(termination, date(2026, 4, 30))
+    assert later.result == date(2026, 3, 31)  # the 30 days end first: the request adds nothing
+
+
+def test_the_c5_line_counts_elapsed_hours_across_the_clock_change() -> None:
+    new_york = ZoneInfo("America/New_York")
+    aware = datetime(2026, 3, 7, 12, tzinfo=new_york)  # EST; DST starts on 8 March
+    due = deadlines.breach_notice_due(aware, 72)
+    line = deadlines.breach_notice_due_explained(aware, due, new_york)
+    assert str(line).startswith("aware 7 Mar 2026 12:00 EST + 72 hours = 10 Mar 2026 13:00 EDT")
+    assert line.result == date(2026, 3, 10)

@@ -525,3 +525,38 @@ def test_the_filter_form_has_readable_labels(signed_in: Any, counsel: Any) -> No
     for label in ("Area", "Customer", "Rule"):
         assert f">{label}:</label>" in html
     assert "Due between" in html  # the date range renders as a labelled group
+
+
+# The deadline line (T5): each item says how its date was computed.
+HOW = {
+    "C3": "terminated 10 Dec 2025 + 90 days = 10 Mar 2026",
+    "C4": "terminated 8 Feb 2026 + 30 days = 10 Mar 2026",
+    "C5": "aware 7 Mar 2026 12:00 EST + 72 hours = 10 Mar 2026 13:00 EDT",
+    "S3": "Notice date 23 Feb 2026 + 15 days = 10 Mar 2026",
+    "S4": "Notice delivered 3 Mar 2026 + 7 days = 10 Mar 2026",
+    "R3": "received 10 Feb 2026 + 1 month = 10 Mar 2026",
+    "A2": "plan received 10 Feb 2026 + 1 month = 10 Mar 2026",
+    "A4": "proposed start 24 Mar 2026 − 14 days = 10 Mar 2026",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(HOW))
+def test_each_item_says_how_its_date_was_computed(rule: str, counsel: Any, acme: Customer) -> None:
+    SOURCES[rule](acme, TODAY, False)
+    items = [i for i in deadline_items(counsel, TODAY, rule=rule).items if i.due == TODAY]
+    assert items, rule
+    assert items[0].how.startswith(HOW[rule])
+
+
+def test_the_page_and_the_export_show_the_deadline_line(
+    signed_in: Any, counsel: Any, acme: Customer
+) -> None:
+    c3(acme, TODAY, False)
+    client = signed_in(counsel)
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/admin/").content.decode()
+        exported = client.get("/admin/deadlines.csv").content.decode()
+    assert '<div class="desk-how help">terminated 10 Dec 2025 + 90 days = 10 Mar 2026</div>' in page
+    header, *rows = list(csv.reader(io.StringIO(exported)))
+    [row] = [row for row in rows if row[header.index("Rule")] == "C3"]
+    assert row[header.index("How the date was computed")] == HOW["C3"]

@@ -15,9 +15,12 @@ from django.test import Client
 
 from customers.models import Customer
 from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.templatetags.portal_rules import rule_filter
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Right, Role
 from tests.customers.builders import make_customer
 from tests.requests.builders import make_dsr, regime
+
+R3 = rule_filter("R3")  # a rule ID in a list explains itself (T5)
 
 pytestmark = pytest.mark.django_db
 
@@ -182,13 +185,13 @@ def test_the_list_shows_each_due_date_with_its_rule(
 ) -> None:
     listing = counsel_client.get(DSRS).content.decode()
 
-    assert "2026-03-23 <small>(R3) overdue by 14 days</small>" in listing
-    assert "2026-04-09 <small>(R3) in 3 days</small>" in listing
-    assert "2026-05-16 <small>(R3) in 40 days</small>" in listing
-    assert "2026-06-09 <small>(R3) in 64 days</small>" in listing
-    assert "2026-03-02 <small>(R3) done 2026-02-20</small>" in listing
+    assert f"2026-03-23 <small>({R3}) overdue by 14 days</small>" in listing
+    assert f"2026-04-09 <small>({R3}) in 3 days</small>" in listing
+    assert f"2026-05-16 <small>({R3}) in 40 days</small>" in listing
+    assert f"2026-06-09 <small>({R3}) in 64 days</small>" in listing
+    assert f"2026-03-02 <small>({R3}) done 2026-02-20</small>" in listing
     # CCPA: confirm receipt within 10 business days of 2026-04-01.
-    assert "2026-04-15 <small>(R3) in 9 days</small>" in listing
+    assert f"2026-04-15 <small>({R3}) in 9 days</small>" in listing
     assert f'href="{DSRS}export/' in listing
     assert f'href="{DSRS}metrics/"' in listing
 
@@ -230,16 +233,21 @@ def test_staff_enter_a_letter_and_the_clocks_are_computed(
     assert record.history_change_reason == "Letter received"
 
     page = counsel_client.get(f"{DSRS}{dsr.pk}/change/").content.decode()
-    assert (
-        "2026-04-02 <small>(GDPR (EU): 1 calendar month from the legal date of receipt, moved "
-        "off weekends and holidays (R3, T3, T4))</small>"
-    ) in page
+    explained = rule_filter(
+        "GDPR (EU): 1 calendar month from the legal date of receipt, moved off weekends and "
+        "holidays (R3, T3, T4)"
+    )
+    assert f"2026-04-02 <small>({explained})</small>" in page
+    assert 'href="/staff/rules/#T4"' in explained
     # R3, T3: the extension counts from receipt, as the date does (three months, then T4 once).
     assert (
-        "GDPR (EU): 1 calendar month + 2 further calendar months, counted from the legal date "
-        "of receipt, if the requester is told by the original deadline, moved off weekends and "
-        "holidays once, at the end (R3, T3, T4)"
-    ) in page
+        rule_filter(
+            "GDPR (EU): 1 calendar month + 2 further calendar months, counted from the legal date "
+            "of receipt, if the requester is told by the original deadline, moved off weekends and "
+            "holidays once, at the end (R3, T3, T4)"
+        )
+        in page
+    )
     assert "GDPR (EU) sets no acknowledgement period (R3)." in page
 
 
@@ -249,10 +257,10 @@ def test_a_ccpa_request_shows_its_acknowledgement_rule(counsel_client: Client) -
 
     page = counsel_client.get(f"{DSRS}{dsr.pk}/change/").content.decode()
 
-    assert (
-        "2026-04-15 <small>(CCPA / CPRA (California): confirm receipt within 10 business days "
-        "(R3))</small>"
-    ) in page
+    explained = rule_filter(
+        "CCPA / CPRA (California): confirm receipt within 10 business days (R3)"
+    )
+    assert f"2026-04-15 <small>({explained})</small>" in page
     assert "45 calendar days from the legal date of receipt" in page
 
 
@@ -409,7 +417,7 @@ def test_rule_r1_the_redirect_tells_the_data_subject_and_the_customer(
     assert record.history_change_reason == "Redirected to Acme Analytics GmbH (R1)"
     listing = counsel_client.get(DSRS).content.decode()
     assert "Told jane@acme.com to submit the request to Acme Analytics GmbH and informed" in listing
-    assert "2026-04-02 <small>(R3) done 2026-04-06</small>" in listing
+    assert f"2026-04-02 <small>({R3}) done 2026-04-06</small>" in listing
 
 
 @time_machine.travel(TODAY, tick=False)

@@ -197,3 +197,50 @@ def test_rule_r4_no_review_for_an_order_with_an_end_date_or_no_order() -> None:
     assert review_due(ends=date(2026, 6, 30)) is None
     assert review_due(order=False) is None
     assert review_due(starts=None) is None
+
+
+# --- The deadline line (T5): how each date was computed --------------------------------------
+
+
+def test_the_deadline_line_names_the_weekend_move_and_the_calendar() -> None:
+    # 2026-11-05 + 1 month = Saturday 2026-12-05, moved to Monday 2026-12-07 (T4).
+    due = gdpr_respond_by(date(2026, 11, 5))
+    line = deadlines.respond_by_explained(
+        rule="R3",
+        label="received",
+        received=date(2026, 11, 5),
+        value=1,
+        unit=MONTHS,
+        due=due,
+        calendar="IE",
+    )
+    assert line.result == due == date(2026, 12, 7)
+    assert str(line) == (
+        "received 5 Nov 2026 + 1 month = 5 Dec 2026, a Saturday → 7 Dec 2026 (T4, IE calendar)"
+    )
+
+
+def test_the_deadline_line_names_a_holiday_move_and_none_on_a_working_day() -> None:
+    holidays = frozenset({MEMORIAL_DAY})
+    due = gdpr_respond_by(date(2026, 4, 25), holidays)  # + 1 month = Memorial Day, a Monday
+    moved = deadlines.respond_by_explained(
+        rule="R3", label="received", received=date(2026, 4, 25), value=1, unit=MONTHS,
+        due=due, calendar="US",
+    )  # fmt: skip
+    assert str(moved).endswith("25 May 2026, a public holiday or closure day → 26 May 2026 "
+                               "(T4, US calendar)")  # fmt: skip
+    kept = deadlines.respond_by_explained(
+        rule="R3", label="received", received=date(2026, 3, 10), value=45, unit=DAYS,
+        due=date(2026, 4, 24), calendar="US",
+    )  # fmt: skip
+    assert str(kept) == "received 10 Mar 2026 + 45 days = 24 Apr 2026"
+
+
+def test_the_deadline_line_of_business_days_and_of_the_r1_notice() -> None:
+    ack = deadlines.respond_by_explained(
+        rule="R3", label="received", received=date(2026, 3, 10), value=10, unit=BUSINESS_DAYS,
+        due=date(2026, 3, 24), calendar="US",
+    )  # fmt: skip
+    assert str(ack) == "received 10 Mar 2026 + 10 business days = 24 Mar 2026 (US calendar)"
+    notice = deadlines.dsr_customer_notice_explained(date(2026, 1, 30), date(2026, 2, 2))
+    assert str(notice) == "received 30 Jan 2026 + 3 days = 2 Feb 2026 (house target)"

@@ -106,3 +106,11 @@ def test_rule_s6_the_back_off_crosses_midnight_and_a_clock_change_in_elapsed_tim
     assert deadlines.next_attempt(
         queued_at=QUEUED, attempts=4, last_attempt_at=last, retry_minutes=5
     ) == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # 03:30 EDT
+
+
+def test_the_s3_and_s4_lines() -> None:
+    access = deadlines.earliest_access_explained(date(2026, 2, 14))
+    assert (access.rule, access.result) == ("S3", date(2026, 3, 1))
+    assert str(access) == "Notice date 14 Feb 2026 + 15 days = 1 Mar 2026"
+    objection = deadlines.objection_deadline_explained(deadlines.delivered_on(date(2026, 3, 3)))
+    assert str(objection) == "Notice delivered 24 Feb 2026 + 7 days = 3 Mar 2026"
