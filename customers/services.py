@@ -92,7 +92,7 @@ def breach_notice_draft(breach: Breach, kind: str = NoticeKind.FIRST) -> tuple[s
     return subject, body
 
 
-def _recipients(breach: Breach, kind: str) -> QuerySet[BreachNotice]:
+def breach_notice_recipients(breach: Breach, kind: str) -> QuerySet[BreachNotice]:
     """Who a notice of this kind goes to: a first notice to each affected customer not yet
     sent one; an update or a closing notice to each customer that had its first notice (a
     closing notice once)."""
@@ -134,7 +134,7 @@ def breach_notices_queue(
     queued: list[BreachMessage] = []
     missing: list[Customer] = []
     staff_id = acting_staff_id()  # the task's rows are the queuing staff member's (H1)
-    for affected in _recipients(breach, kind).order_by("customer__legal_name", "pk"):
+    for affected in breach_notice_recipients(breach, kind).order_by("customer__legal_name", "pk"):
         if affected.customer.notice_contact is None:
             missing.append(affected.customer)
             continue
