@@ -117,7 +117,9 @@ class BreachAdmin(TrackedAdmin):
         kind = request.POST.get("kind", NoticeKind.FIRST)
         kind = kind if kind in NoticeKind.values else NoticeKind.FIRST
         if "confirm" in request.POST:
-            form = BreachNoticeForm(request.POST)
+            data = request.POST.copy()
+            data.setdefault("kind", NoticeKind.FIRST)
+            form = BreachNoticeForm(data)
             if form.is_valid():
                 try:
                     queued, missing = services.breach_notices_queue(
@@ -213,14 +215,10 @@ class BreachMessageAdmin(ReportExportMixin, TrackedAdmin):
     autocomplete_fields = ["affected"]
     readonly_fields = ["queued_at", "message_id", "from_upgrade"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         if isinstance(obj, BreachMessage) and obj.sent_at is not None:
-            return [*self.fields_shown(), "queued_at", "message_id", "from_upgrade"]
-        return super().get_readonly_fields(request, obj)
-
-    @staticmethod
-    def fields_shown() -> list[str]:
-        return ["affected", "kind", "subject", "body", "sent_at", "sent_to"]
+            return False  # the proof of notice (C5): shown, never rewritten
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         if isinstance(obj, BreachMessage) and obj.sent_at is not None:

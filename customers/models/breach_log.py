@@ -24,6 +24,10 @@ NO_FAULT_STATEMENT = (
     "with respect to the Personal Data Breach (section 7 of the Data Processing Addendum)."
 )
 NO_FAULT_PHRASE = "not an acknowledgement or admission by Harmonyze of any fault or liability"
+NO_FAULT_MISSING = (
+    "Every breach notice states that it is not an acknowledgement or admission of fault or "
+    f'liability (DPA 7): include "{NO_FAULT_PHRASE}".'
+)
 
 
 def with_no_fault_statement(body: str) -> str:
@@ -112,8 +116,7 @@ class BreachMessage(TrackedModel):
             models.CheckConstraint(
                 condition=Q(body__contains=NO_FAULT_PHRASE) | Q(from_upgrade=True),
                 name="c5_notice_disclaims_fault",
-                violation_error_message="Every breach notice states that it is not an "
-                "acknowledgement or admission of fault or liability (DPA 7).",
+                violation_error_message=NO_FAULT_MISSING,
             ),
             models.CheckConstraint(
                 condition=Q(sent_at__isnull=True) | ~Q(sent_to=""),
@@ -141,6 +144,10 @@ class BreachMessage(TrackedModel):
 
     def clean(self) -> None:
         super().clean()
+        if not self.from_upgrade and NO_FAULT_PHRASE not in self.body:
+            # The check constraint holds this too, but a form that leaves out ``from_upgrade``
+            # skips it: say it here, on the field.
+            raise ValidationError({"body": NO_FAULT_MISSING})
         if self.affected_id is None:
             return
         others = BreachMessage.objects.filter(affected_id=self.affected_id).exclude(pk=self.pk)
