@@ -24,3 +24,5 @@ class PortalConfig(AppConfig):
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="harmonyze-roles")
         # Each area's deadline sources and coverage warnings, the way the admin finds admin.py.
         autodiscover_modules("desk")
+        # Each area's purge of expired public submissions (PP 4), run by purge_unconfirmed.
+        autodiscover_modules("retention")
