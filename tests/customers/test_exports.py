@@ -36,7 +36,7 @@ REGISTER_COLUMNS = [
     "Deletion due (C3)",
     "Deletion done",
 ]
-CSV, XLSX, PDF = "0", "1", "1"
+CSV, XLSX, PDF = "0", "1", "2"  # the breach log offers CSV, XLSX and PDF
 AWARE = datetime(2026, 1, 31, 15, 0, tzinfo=UTC)
 
 
