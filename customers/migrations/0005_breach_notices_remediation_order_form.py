@@ -343,7 +343,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='breachmessage',
-            constraint=models.CheckConstraint(condition=models.Q(('body__contains', 'not an acknowledgement or admission by Harmonyze of any fault or liability'), ('from_upgrade', True), _connector='OR'), name='c5_notice_disclaims_fault', violation_error_message='Every breach notice states that it is not an acknowledgement or admission of fault or liability (DPA 7).'),
+            constraint=models.CheckConstraint(condition=models.Q(('body__contains', 'not an acknowledgement or admission by Harmonyze of any fault or liability'), ('from_upgrade', True), _connector='OR'), name='c5_notice_disclaims_fault', violation_error_message='Every breach notice states that it is not an acknowledgement or admission of fault or liability (DPA 7): include "not an acknowledgement or admission by Harmonyze of any fault or liability".'),
         ),
         migrations.AddConstraint(
             model_name='breachmessage',
