@@ -302,3 +302,26 @@ def test_rule_c5_the_next_draft_lists_the_steps_taken(acme: Customer) -> None:
 
     assert "Made the bucket private." in body
     assert BreachRemediation.objects.get().history.get().history_type == "+"
+
+
+# --- The dashboard (T5).
+
+
+def test_rule_c5_a_notice_queued_an_hour_ago_and_not_sent_is_flagged(
+    acme: Customer, counsel: object
+) -> None:
+    from customers.desk import unsent_breach_messages
+
+    affected = make_breach(aware_at=AWARE, customers=(acme,)).notices.get()
+    with time_machine.travel(AWARE + timedelta(hours=2), tick=False):
+        make_message(affected)
+
+    with time_machine.travel(AWARE + timedelta(hours=3), tick=False):
+        at_the_hour = unsent_breach_messages(counsel, AWARE.date(), 10)
+    with time_machine.travel(AWARE + timedelta(hours=3, seconds=1), tick=False):
+        (warning,) = unsent_breach_messages(counsel, AWARE.date(), 10)
+
+    assert at_the_hour == []
+    assert warning.rule == "C5"
+    assert warning.text.startswith("1 breach notice(s) queued more than an hour ago")
+    assert warning.url == "/admin/customers/breachmessage/?sent_at__isempty=1"
