@@ -25,6 +25,7 @@ from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
 from harmonyze_portal.public_flow import absolute_url, email_link, record_submission
+from harmonyze_portal.retention import forget
 from harmonyze_portal.uploads import discard_upload
 
 CONFIRM_SALT = "audits.plan.confirm"
@@ -140,14 +141,15 @@ def plan_submit(*, request: AuditRequest) -> AuditRequest:
 def plan_purge_unconfirmed(*, now: datetime) -> int:
     """A2: a plan whose sender never confirmed the email is not a plan Harmonyze received; once
     its link has expired it is deleted with its uploaded files, like an unconfirmed privacy
-    request (R3, PP 4). Each deletion keeps its history row (H1). Returns how many."""
+    request (R3, PP 4). Its history keeps that it was purged, not what the sender wrote
+    (``harmonyze_portal.retention.forget``). Returns how many."""
     cutoff = now - timedelta(hours=settings.NOTICE_CONFIRM_HOURS)
     purged = 0
     with acting_as(PURGE_ACTOR, reason="Email never confirmed: the link expired (A2, PP 4)"):
         for plan in AuditRequest.objects.unconfirmed_before(cutoff).order_by("pk"):
             files = [str(f.name) for f in (plan.supporting_document, plan.plan_file) if f]
             with transaction.atomic():
-                plan.delete()
+                forget(plan)
                 # Only once the row is gone for good: a rollback must not leave a row
                 # pointing at a deleted file.
                 transaction.on_commit(partial(_discard_all, files))

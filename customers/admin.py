@@ -10,18 +10,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 
-from customers import services
-from customers.exports import BreachLogPDF, BreachLogResource, DPARegisterResource
+from customers import (
+    admin_breaches,  # noqa: F401  (registers the breach pages)
+    services,
+)
+from customers.exports import DPARegisterResource
 from customers.models import (
     DPA,
     AssistanceRequest,
-    Breach,
-    BreachNotice,
     Contact,
     Customer,
     CustomerDomain,
@@ -29,6 +29,7 @@ from customers.models import (
     ProhibitedDataFinding,
 )
 from customers.models.accounts import CustomerQuerySet
+from customers.models.assistance import FindingQuerySet
 from customers.resources import CustomerImportResource
 from harmonyze_portal import customer_page
 from harmonyze_portal.admin import TrackedAdmin
@@ -223,122 +224,6 @@ class DPAAdmin(ReportExportMixin, TrackedAdmin):
         return ", ".join(obj.transfer_terms) or "–"
 
 
-class BreachNoticeInline(admin.TabularInline):
-    model = BreachNotice
-    extra = 0
-    fields = ["customer", "notice_due_display", "notified_at", "notified_to", "state"]
-    readonly_fields = ["notice_due_display", "state"]
-    autocomplete_fields = ["customer"]
-
-    @admin.display(description="Target (C5)")
-    def notice_due_display(self, obj: BreachNotice) -> str:
-        if not obj.pk:
-            return "–"
-        return format_html("{} <small>({})</small>", obj.notice_due_at, rule_filter("C5"))
-
-    @admin.display(description="State")
-    def state(self, obj: BreachNotice) -> str:
-        return notice_state(obj)
-
-
-def notice_state(notice: BreachNotice) -> str:
-    if not notice.pk:
-        return "–"
-    if notice.notified_at is not None:
-        if notice.is_late:
-            late_by = (notice.notified_at - notice.notice_due_at).total_seconds() / 3600
-            return format_html('<strong class="overdue">late by {} h</strong>', f"{late_by:.1f}")
-        return "on time"
-    left = notice.hours_left(timezone.now()) or 0.0
-    if left < 0:
-        return format_html('<strong class="overdue">overdue by {} h</strong>', f"{-left:.1f}")
-    return f"pending, {left:.1f} h left"
-
-
-class BreachNoticeForm(forms.Form):
-    subject = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 18, "cols": 90}))
-
-
-@admin.register(Breach)
-class BreachAdmin(TrackedAdmin):
-    list_display = ["title", "aware_at", "status", "notices_summary"]
-    list_filter = ["status", ("aware_at", admin.DateFieldListFilter)]
-    search_fields = ["title", "description", "notices__customer__legal_name"]
-    inlines = [BreachNoticeInline]
-    actions = ["send_notices"]
-
-    @admin.display(description="Notices (C5)")
-    def notices_summary(self, obj: Breach) -> str:
-        notices = list(obj.notices.all())
-        sent = sum(1 for notice in notices if notice.notified_at)
-        late = sum(1 for notice in notices if notice.is_late)
-        return f"{sent}/{len(notices)} sent" + (f", {late} late" if late else "")
-
-    @admin.action(
-        description="Send the breach notice to affected customers", permissions=["change"]
-    )
-    def send_notices(self, request: HttpRequest, queryset: QuerySet[Breach]) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(request, "Select one breach at a time.", messages.ERROR)
-            return None
-        breach = queryset.get()
-        if "confirm" in request.POST:
-            form = BreachNoticeForm(request.POST)
-            if form.is_valid():
-                queued, missing = services.breach_notices_queue(
-                    breach=breach,
-                    subject=form.cleaned_data["subject"],
-                    body=form.cleaned_data["body"],
-                )
-                self.message_user(request, f"Queued {len(queued)} notice(s) for sending.")
-                if missing:
-                    self.message_user(
-                        request,
-                        "No notice contact, nothing sent: "
-                        + ", ".join(str(c) for c in missing)
-                        + ". Add one on the customer and send again.",
-                        messages.WARNING,
-                    )
-                return None
-        else:
-            subject, body = services.breach_notice_draft(breach)
-            form = BreachNoticeForm(initial={"subject": subject, "body": body})
-        pending = breach.notices.pending().select_related("customer")
-        return render(
-            request,
-            "admin/customers/breach/send_notices.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Send breach notice: {breach}",
-                "breach": breach,
-                "form": form,
-                "pending": [(n, n.customer.notice_contact) for n in pending],
-                "opts": self.model._meta,
-                "action_name": "send_notices",
-                "selected": breach.pk,
-            },
-        )
-
-
-@admin.register(BreachNotice)
-class BreachNoticeAdmin(ReportExportMixin, TrackedAdmin):
-    """The changelist, filtered as wanted, exports as the breach notification log."""
-
-    resource_classes = [BreachLogResource]
-    export_formats = [base_formats.CSV, BreachLogPDF]
-    report_name = "breach-notification-log"
-    list_display = ["breach", "customer", "notice_due_at", "notified_at", "notified_to", "state"]
-    list_filter = [("notified_at", admin.EmptyFieldListFilter), "breach"]
-    search_fields = ["customer__legal_name", "breach__title", "notified_to"]
-    readonly_fields = ["notice_due_at", "message_id"]
-    autocomplete_fields = ["customer", "breach"]
-
-    @admin.display(description="State")
-    def state(self, obj: BreachNotice) -> str:
-        return notice_state(obj)
-
-
 @admin.register(AssistanceRequest)
 class AssistanceRequestAdmin(TrackedAdmin):
     list_display = ["customer", "kind", "received_on", "due_display", "status", "completed_on"]
@@ -352,12 +237,52 @@ class AssistanceRequestAdmin(TrackedAdmin):
         return due_cell(obj.due_on if obj.pk else None, obj.completed_on, "C6")
 
 
+class FindingStateFilter(admin.SimpleListFilter):
+    title = "state (C7)"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("open", "Open"),
+            ("deleted", "Deletion confirmed"),
+            ("authorised", "Authorised by the Order Form"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        findings = cast(FindingQuerySet, queryset)
+        if self.value() == "open":
+            return findings.open()
+        if self.value() == "deleted":
+            return queryset.filter(deletion_confirmed_on__isnull=False)
+        if self.value() == "authorised":
+            return findings.authorised()
+        return queryset
+
+
 @admin.register(ProhibitedDataFinding)
 class ProhibitedDataFindingAdmin(TrackedAdmin):
-    list_display = ["category", "customer", "learned_on", "deletion_confirmed_on"]
-    list_filter = [("deletion_confirmed_on", admin.EmptyFieldListFilter), "category"]
-    search_fields = ["customer__legal_name", "location", "notes"]
+    list_display = [
+        "category",
+        "customer",
+        "learned_on",
+        "deletion_confirmed_on",
+        "authorised_on",
+        "order_form_reference",
+    ]
+    list_filter = [FindingStateFilter, "category"]
+    search_fields = ["customer__legal_name", "location", "notes", "order_form_reference"]
     autocomplete_fields = ["customer"]
+    fieldsets = [
+        (None, {"fields": ["customer", "category", "location", "learned_on", "notes"]}),
+        (
+            "Closing the finding (C7, PP 7)",
+            {
+                "fields": ["deletion_confirmed_on", "authorised_on", "order_form_reference"],
+                "description": "Either confirm the deletion, or close the finding as "
+                "authorised by the customer's Order Form and cite it.",
+            },
+        ),
+    ]
 
 
 class IssueCertificateForm(forms.Form):

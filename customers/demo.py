@@ -11,7 +11,9 @@ from customers.models import (
     DPA,
     AssistanceRequest,
     Breach,
+    BreachMessage,
     BreachNotice,
+    BreachRemediation,
     Contact,
     Customer,
     CustomerDomain,
@@ -19,6 +21,7 @@ from customers.models import (
 )
 from customers.models.accounts import ContactRole, TerminatedBy
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
+from customers.models.breach_log import NoticeKind
 from customers.models.breaches import BreachStatus
 from customers.models.dpas import DPAStatus
 
@@ -145,6 +148,18 @@ def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
         location="Imported contact list, free-text field 'notes' (about 40 rows)",
         defaults={"learned_on": today - timedelta(days=3)},
     )
+    # C7: a finding the customer's Order Form turned out to authorise (PP 7).
+    ProhibitedDataFinding.objects.get_or_create(
+        customer=customers["Acme Analytics GmbH"],
+        category=ProhibitedCategory.PHI,
+        location="Workspace 'Clinic partners', uploaded patient appointment lists",
+        defaults={
+            "learned_on": today - timedelta(days=12),
+            "authorised_on": today - timedelta(days=9),
+            "order_form_reference": "Order Form OF-2024-117 (health data add-on), section 3",
+            "notes": "The Order Form allows appointment data for the clinic-partners workspace.",
+        },
+    )
     return f"{len(created_now)} customers added"
 
 
@@ -185,14 +200,34 @@ def _breach(now: datetime, notified: Customer, pending: Customer) -> None:
             "status": BreachStatus.CONTAINED,
         },
     )
-    contact = notified.notice_contact
-    BreachNotice.objects.get_or_create(
-        breach=breach,
-        customer=notified,
-        defaults={
-            "notified_at": breach.aware_at + timedelta(hours=20),
-            "notified_to": contact.email if contact else "",
-            "message_id": f"<demo-breach-{breach.pk}@harmonyze.com>",
-        },
-    )
+    affected, _ = BreachNotice.objects.get_or_create(breach=breach, customer=notified)
     BreachNotice.objects.get_or_create(breach=breach, customer=pending)
+    steps = (
+        (1, "Withdrew the export from the other workspace and revoked its download links.", "SRE"),
+        (4, "Confirmed from the access logs that the file was opened once, by one user.", "SRE"),
+        (18, "Added a check that an export's workspace matches its requester.", "Engineering"),
+    )
+    for hours, action, team in steps:
+        BreachRemediation.objects.get_or_create(
+            breach=breach,
+            action=action,
+            defaults={"taken_at": breach.aware_at + timedelta(hours=hours), "taken_by": team},
+        )
+    contact = notified.notice_contact
+    sent_to = contact.email if contact else "privacy@acme-analytics.com"
+    # C5: a first notice within the target, then an update once the fix was in place.
+    for kind, hours in ((NoticeKind.FIRST, 20), (NoticeKind.UPDATE, 26)):
+        if affected.messages.filter(kind=kind).exists():
+            continue
+        subject, body = services.breach_notice_draft(breach, kind)
+        message = BreachMessage(
+            affected=affected,
+            kind=kind,
+            subject=subject,
+            body=body,
+            sent_at=breach.aware_at + timedelta(hours=hours),
+            sent_to=sent_to,
+            message_id=f"<demo-breach-{affected.pk}-{kind}@harmonyze.com>",
+        )
+        message.full_clean()
+        message.save()

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, Min
 from django.urls import reverse
+from django.utils import timezone
 
 from customers import deadlines
-from customers.models import AssistanceRequest, BreachNotice, Customer, ProhibitedDataFinding
+from customers.models import (
+    AssistanceRequest,
+    BreachMessage,
+    BreachNotice,
+    Customer,
+    ProhibitedDataFinding,
+)
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
 from harmonyze_portal import desk
 from harmonyze_portal.dates import legal_date
@@ -32,6 +39,29 @@ def pending_breach_notices(user: Any, today: date, limit: int) -> list[desk.Cove
             "C5",
             f"{pending['count']} breach notice(s) pending, the first due {first}.",
             reverse("admin:customers_breachnotice_changelist") + "?notified_at__isempty=1",
+        )
+    ]
+
+
+# A notice still queued after this long did not leave: no notice contact, or mail failing for
+# good. Longer than the mail retries' first back-off, so a notice being sent is not flagged.
+UNSENT_AFTER = timedelta(hours=1)
+
+
+def unsent_breach_messages(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]:
+    """C5: notices (first, update or closing) queued and never sent. One query."""
+    if not user.has_perm("customers.view_breachmessage"):
+        return []
+    stuck = BreachMessage.objects.unsent().filter(queued_at__lt=timezone.now() - UNSENT_AFTER)
+    count = stuck.count()
+    if not count:
+        return []
+    return [
+        desk.CoverageWarning(
+            "C5",
+            f"{count} breach notice(s) queued more than an hour ago and not sent: check the "
+            "customer's notice contact, then send again.",
+            reverse("admin:customers_breachmessage_changelist") + "?sent_at__isempty=1",
         )
     ]
 
@@ -95,5 +125,5 @@ desk.register(
             ),
         ),
     ],
-    warnings=[pending_breach_notices],
+    warnings=[pending_breach_notices, unsent_breach_messages],
 )

@@ -1,5 +1,7 @@
 """The area's reports, exported from the admin changelists with their filters: the DPA
-register (C2, C3) as CSV and XLSX, and the breach notification log (C5) as CSV and PDF."""
+register (C2, C3) as CSV and XLSX, the breach notification log (C5: each affected customer with
+its notices and the breach's remediation steps) as CSV, XLSX and PDF, and the notices and the
+remediation log on their own as CSV and XLSX."""
 
 from __future__ import annotations
 
@@ -8,13 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import tablib
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 from import_export.formats import base_formats
 
-from customers.models import DPA, BreachNotice
+from customers.models import DPA, BreachMessage, BreachNotice, BreachRemediation
 from harmonyze_portal.exports import ReportDateWidget, local_time
 from harmonyze_portal.pdf import render_pdf
 
@@ -137,8 +139,21 @@ def notice_outcome(notice: BreachNotice, now: datetime) -> str:
     return f"not notified, {duration(left)} left"
 
 
+def notice_line(message: BreachMessage) -> str:
+    """One notice as the breach log writes it: kind, when sent (or queued) and to whom."""
+    if message.sent_at is None:
+        return f"{message.get_kind_display()}: queued {local_time(message.queued_at)}, not sent"
+    recipients = "; ".join(line.strip() for line in message.sent_to.splitlines() if line.strip())
+    return f"{message.get_kind_display()}: sent {local_time(message.sent_at)} to {recipients}"
+
+
+def step_line(step: BreachRemediation) -> str:
+    return f"{local_time(step.taken_at)} by {step.taken_by}: {' '.join(step.action.split())}"
+
+
 class BreachLogResource(resources.ModelResource):
-    """One row per affected customer of a breach, and how its notice went (C5)."""
+    """One row per affected customer of a breach: how its first notice went against the
+    target, every notice it was sent, and the breach's remediation log (C5)."""
 
     breach = Field(attribute="breach__title", column_name="Breach")
     aware_at = Field(column_name="Aware at")
@@ -147,6 +162,8 @@ class BreachLogResource(resources.ModelResource):
     notified_at = Field(column_name="Notified at")
     notified_to = Field(column_name="Notified to")
     outcome = Field(column_name="On time / late")
+    notices = Field(column_name="Notices sent")
+    remediation = Field(column_name="Remediation steps")
 
     class Meta:
         model = BreachNotice
@@ -158,6 +175,8 @@ class BreachLogResource(resources.ModelResource):
             "notified_at",
             "notified_to",
             "outcome",
+            "notices",
+            "remediation",
         )
         export_order = fields
 
@@ -168,7 +187,12 @@ class BreachLogResource(resources.ModelResource):
     def filter_export(
         self, queryset: QuerySet[BreachNotice], **kwargs: Any
     ) -> QuerySet[BreachNotice]:
-        return queryset.select_related("breach", "customer")
+        notices = Prefetch("messages", BreachMessage.objects.order_by("queued_at", "pk"))
+        steps = Prefetch(
+            "breach__remediation_steps", BreachRemediation.objects.order_by("taken_at", "pk")
+        )
+        related = queryset.select_related("breach", "customer")
+        return related.prefetch_related(notices).prefetch_related(steps)
 
     def dehydrate_aware_at(self, notice: BreachNotice) -> str:
         return local_time(notice.breach.aware_at)
@@ -184,3 +208,77 @@ class BreachLogResource(resources.ModelResource):
 
     def dehydrate_outcome(self, notice: BreachNotice) -> str:
         return notice_outcome(notice, self._now)
+
+    def dehydrate_notices(self, notice: BreachNotice) -> str:
+        return "\n".join(notice_line(message) for message in notice.messages.all())
+
+    def dehydrate_remediation(self, notice: BreachNotice) -> str:
+        return "\n".join(step_line(step) for step in notice.breach.remediation_steps.all())
+
+
+class BreachMessageResource(resources.ModelResource):
+    """One row per notice sent to a customer about a breach (C5)."""
+
+    breach = Field(attribute="affected__breach__title", column_name="Breach")
+    customer = Field(attribute="affected__customer__legal_name", column_name="Customer")
+    kind = Field(column_name="Kind of notice")
+    subject = Field(attribute="subject", column_name="Subject")
+    queued_at = Field(column_name="Queued at")
+    sent_at = Field(column_name="Sent at")
+    sent_to = Field(column_name="Sent to")
+    message_id = Field(attribute="message_id", column_name="Message-ID")
+    body = Field(attribute="body", column_name="Text of the notice")
+
+    class Meta:
+        model = BreachMessage
+        fields = (
+            "breach",
+            "customer",
+            "kind",
+            "subject",
+            "queued_at",
+            "sent_at",
+            "sent_to",
+            "message_id",
+            "body",
+        )
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[BreachMessage], **kwargs: Any
+    ) -> QuerySet[BreachMessage]:
+        return queryset.select_related("affected__breach", "affected__customer")
+
+    def dehydrate_kind(self, message: BreachMessage) -> str:
+        return message.get_kind_display()
+
+    def dehydrate_queued_at(self, message: BreachMessage) -> str:
+        return local_time(message.queued_at)
+
+    def dehydrate_sent_at(self, message: BreachMessage) -> str:
+        return local_time(message.sent_at)
+
+    def dehydrate_sent_to(self, message: BreachMessage) -> str:
+        return "; ".join(line.strip() for line in message.sent_to.splitlines() if line.strip())
+
+
+class BreachRemediationResource(resources.ModelResource):
+    """One row per remediation step (C5, DPA 7)."""
+
+    breach = Field(attribute="breach__title", column_name="Breach")
+    taken_at = Field(column_name="Taken at")
+    taken_by = Field(attribute="taken_by", column_name="Taken by")
+    action = Field(attribute="action", column_name="What was done")
+
+    class Meta:
+        model = BreachRemediation
+        fields = ("breach", "taken_at", "taken_by", "action")
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[BreachRemediation], **kwargs: Any
+    ) -> QuerySet[BreachRemediation]:
+        return queryset.select_related("breach")
+
+    def dehydrate_taken_at(self, step: BreachRemediation) -> str:
+        return local_time(step.taken_at)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 
-from customers.models import Breach, BreachNotice, Customer, DeletionCertificate
+from customers.models import Breach, BreachMessage, BreachNotice, Customer, DeletionCertificate
 from customers.models.accounts import TerminatedBy, TerminationRoute
+from customers.models.breach_log import NO_FAULT_STATEMENT, NoticeKind, with_no_fault_statement
 from harmonyze_portal.history import acting_staff_id
 from harmonyze_portal.pdf import render_pdf
 
@@ -67,36 +70,81 @@ def customer_reopen(*, customer: Customer, reason: str) -> Customer:
     return customer
 
 
-def breach_notice_draft(breach: Breach) -> tuple[str, str]:
-    """The default subject and body of the notice to affected customers (DPA 7)."""
-    subject = f"Notice of a Personal Data Breach: {breach.title}"
-    body = render_to_string("customers/emails/breach_notice.txt", {"breach": breach})
+def breach_notice_draft(breach: Breach, kind: str = NoticeKind.FIRST) -> tuple[str, str]:
+    """The default subject and body of a notice to affected customers (C5, DPA 7): the first
+    notice, an update or the closing notice, each with the remediation steps logged so far and
+    the statement that it admits no fault or liability."""
+    titles = {
+        NoticeKind.FIRST: "Notice of a Personal Data Breach",
+        NoticeKind.UPDATE: "Update on a Personal Data Breach",
+        NoticeKind.CLOSING: "Closing notice on a Personal Data Breach",
+    }
+    subject = f"{titles[NoticeKind(kind)]}: {breach.title}"
+    body = render_to_string(
+        "customers/emails/breach_notice.txt",
+        {
+            "breach": breach,
+            "kind": kind,
+            "steps": list(breach.remediation_steps.all()),
+            "no_fault": NO_FAULT_STATEMENT,
+        },
+    )
     return subject, body
+
+
+def breach_notice_recipients(breach: Breach, kind: str) -> QuerySet[BreachNotice]:
+    """Who a notice of this kind goes to: a first notice to each affected customer not yet
+    sent one; an update or a closing notice to each customer that had its first notice (a
+    closing notice once)."""
+    affected = breach.notices.select_related("customer")
+    sent = BreachMessage.objects.sent()
+    if kind == NoticeKind.FIRST:
+        return affected.exclude(pk__in=sent.filter(kind=kind).values("affected"))
+    told = affected.filter(pk__in=sent.filter(kind=NoticeKind.FIRST).values("affected"))
+    if kind == NoticeKind.CLOSING:
+        return told.exclude(pk__in=sent.filter(kind=kind).values("affected"))
+    return told
+
+
+def _message(affected: BreachNotice, kind: str) -> BreachMessage:
+    """The notice to record: a first or closing notice queued earlier and never sent (its
+    customer had no notice contact, say) is queued again with the new text, not doubled."""
+    if kind != NoticeKind.UPDATE:
+        unsent = affected.messages.unsent().filter(kind=kind).first()
+        if unsent is not None:
+            return unsent
+    return BreachMessage(affected=affected, kind=kind)
 
 
 @transaction.atomic
 def breach_notices_queue(
-    *, breach: Breach, subject: str, body: str
-) -> tuple[list[BreachNotice], list[Customer]]:
-    """Queue the notice to every affected customer not yet notified. Returns the notices
-    queued and the customers that have no notice contact (nothing is sent to those)."""
-    from customers.tasks import send_breach_notice
+    *, breach: Breach, subject: str, body: str, kind: str = NoticeKind.FIRST
+) -> tuple[list[BreachMessage], list[Customer]]:
+    """Record a notice of ``kind`` for each affected customer it is due to and queue it
+    (C5). Returns the notices queued and the customers that have no notice contact (nothing
+    is recorded or sent for those). The body is sent with the DPA 7 statement that the
+    notice admits no fault or liability, added when the text lacks it."""
+    from customers.tasks import send_breach_message
 
+    if kind not in NoticeKind.values:
+        raise ValidationError(f"Unknown kind of notice: {kind!r}.")
     if not subject.strip() or not body.strip():
         raise ValidationError("The notice needs a subject and a body.")
-    queued: list[BreachNotice] = []
+    body = with_no_fault_statement(body)
+    queued: list[BreachMessage] = []
     missing: list[Customer] = []
     staff_id = acting_staff_id()  # the task's rows are the queuing staff member's (H1)
-    for notice in breach.notices.pending().select_related("customer"):
-        if notice.customer.notice_contact is None:
-            missing.append(notice.customer)
+    for affected in breach_notice_recipients(breach, kind).order_by("customer__legal_name", "pk"):
+        if affected.customer.notice_contact is None:
+            missing.append(affected.customer)
             continue
-        queued.append(notice)
-        notice_id = notice.pk
+        message = _message(affected, kind)
+        message.subject, message.body = subject, body
+        message.full_clean()
+        message.save()
+        queued.append(message)
         transaction.on_commit(
-            lambda notice_id=notice_id: send_breach_notice.enqueue(  # type: ignore[misc]
-                notice_id=notice_id, subject=subject, body=body, staff_id=staff_id
-            )
+            partial(send_breach_message.enqueue, message_id=message.pk, staff_id=staff_id)
         )
     return queued, missing
 

@@ -26,3 +26,5 @@ class PortalConfig(AppConfig):
         autodiscover_modules("desk")
         # Each area's sections of the customer page (customer_page.py).
         autodiscover_modules("hub")
+        # Each area's purge of expired public submissions (PP 4), run by purge_unconfirmed.
+        autodiscover_modules("retention")

@@ -17,6 +17,7 @@ from harmonyze_portal.history import PUBLIC_FORM, acting_as
 from harmonyze_portal.links import make_link_token, read_link_token
 from harmonyze_portal.mail import queue_email
 from harmonyze_portal.public_flow import absolute_url, email_link, record_submission
+from harmonyze_portal.retention import forget
 from requests.models import Channel, DataSubjectRequest, DSRStatus, Role
 
 VERIFY_SALT = "requests.dsr.verify"
@@ -91,14 +92,14 @@ def unconfirmed_expired(now: datetime) -> QuerySet[DataSubjectRequest]:
 
 def dsr_purge_unconfirmed(*, now: datetime) -> int:
     """R3, PP 4: a submission whose email was never confirmed is not a request; once its link
-    has expired it is deleted, with its uploaded proof. Each deletion keeps its history row (H1).
-    Returns how many were purged."""
+    has expired it is deleted, with its uploaded proof. Its history keeps that it was purged,
+    not what the person sent (``harmonyze_portal.retention.forget``). Returns how many."""
     purged = 0
     with acting_as(PURGE_ACTOR, reason="Email never confirmed: the link expired (R3, PP 4)"):
         for dsr in unconfirmed_expired(now).order_by("pk"):
             with transaction.atomic():
                 proof = dsr.agent_proof
-                dsr.delete()
+                forget(dsr)
                 if proof:
                     proof.delete(save=False)
             purged += 1

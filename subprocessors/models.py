@@ -412,6 +412,20 @@ class SignupQuerySet(TrackedQuerySet["Signup"]):
     def active(self) -> SignupQuerySet:
         return self.filter(status=SignupStatus.ACTIVE)
 
+    def never_confirmed_before(self, cutoff: datetime) -> SignupQuerySet:
+        """S2, PP 4: pending signups that were never active (an address that unsubscribed and
+        signed up again keeps its record, the proof of the notices it received) whose newest
+        confirmation link was sent before ``cutoff``."""
+        sent_before = Q(link_sent_at__lt=cutoff) | Q(
+            link_sent_at__isnull=True, created_at__lt=cutoff
+        )
+        return self.filter(
+            sent_before,
+            status=SignupStatus.PENDING,
+            confirmed_at__isnull=True,
+            unsubscribed_at__isnull=True,
+        )
+
 
 SignupManager = models.Manager.from_queryset(SignupQuerySet)
 
@@ -435,6 +449,11 @@ class Signup(TrackedModel):
     # unsubscribe and each new signup of the address, so a link from an earlier round can
     # never confirm a later one (the owner may have unsubscribed for good reason).
     link_version = models.PositiveIntegerField(default=0, editable=False)
+    # When the newest confirmation link was sent: a pending signup that asks again gets a new
+    # link, and is purged only once that one has expired too (PP 4).
+    link_sent_at = models.DateTimeField(
+        "Confirmation link sent at", null=True, blank=True, editable=False
+    )
 
     objects: ClassVar[SignupManager] = SignupManager()
 

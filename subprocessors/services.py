@@ -52,7 +52,7 @@ def _existing_signup(email: str) -> Signup | None:
 def _new_signup(email: str, ip: str | None) -> Signup:
     """The address's signup, created now, or the one a concurrent post created first: the
     unique constraint on the address decides, and the loser reads the winner's row."""
-    signup = Signup(email=email, signup_ip=ip)
+    signup = Signup(email=email, signup_ip=ip, link_sent_at=timezone.now())
     signup.match_customer()
     try:
         with transaction.atomic():  # a savepoint: the outer transaction survives a refusal
@@ -75,13 +75,19 @@ def signup_request(*, email: str, ip: str | None) -> Signup:
     """
     email = email.strip().lower()
     with acting_as(PUBLIC_FORM, reason="Notice Form signup"):
-        signup = _existing_signup(email) or _new_signup(email, ip)
+        existing = _existing_signup(email)
+        signup = existing or _new_signup(email, ip)
         if signup.status == SignupStatus.UNSUBSCRIBED:
             signup.status = SignupStatus.PENDING
             signup.signup_ip = ip
             signup.confirmed_at = None
             signup.link_version += 1
+            signup.link_sent_at = timezone.now()
             signup.match_customer()
+            signup.save()
+        elif existing is not None and signup.status == SignupStatus.PENDING:
+            # A new link is sent below: the purge waits for it to expire too (PP 4).
+            signup.link_sent_at = timezone.now()
             signup.save()
     if signup.status == SignupStatus.ACTIVE:
         email_link(

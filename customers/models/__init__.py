@@ -1,5 +1,6 @@
 from customers.models.accounts import Contact, Customer, CustomerDomain
 from customers.models.assistance import AssistanceRequest, ProhibitedDataFinding
+from customers.models.breach_log import BreachMessage, BreachRemediation
 from customers.models.breaches import Breach, BreachNotice
 from customers.models.dpas import DPA, DeletionCertificate
 
@@ -7,7 +8,9 @@ __all__ = [
     "DPA",
     "AssistanceRequest",
     "Breach",
+    "BreachMessage",
     "BreachNotice",
+    "BreachRemediation",
     "Contact",
     "Customer",
     "CustomerDomain",

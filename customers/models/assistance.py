@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -102,15 +103,22 @@ class ProhibitedCategory(models.TextChoices):
     GOVERNMENT_ID = "government_id", "Government ID numbers"
     SPECIAL_CATEGORY = "special_category", "GDPR special-category data"
     MINOR = "minor", "Personal data of a minor (under 18)"
+    OTHER = "other", "Other prohibited data"
 
 
-FINDING_OPEN = Q(deletion_confirmed_on__isnull=True)
+# C7: a finding stays open until its deletion is confirmed or it is closed as authorised by the
+# customer's Order Form (PP 7: "unless authorized in an applicable Order Form").
+FINDING_OPEN = Q(deletion_confirmed_on__isnull=True, authorised_on__isnull=True)
 
 
 class FindingQuerySet(TrackedQuerySet["ProhibitedDataFinding"]):
     def open(self) -> FindingQuerySet:
-        """C7: found and not yet confirmed deleted (the partial index ``c7_finding_open``)."""
+        """C7: neither confirmed deleted nor closed as authorised by an Order Form (the
+        partial index ``c7_finding_open``)."""
         return self.filter(FINDING_OPEN)
+
+    def authorised(self) -> FindingQuerySet:
+        return self.filter(authorised_on__isnull=False)
 
 
 FindingManager = models.Manager.from_queryset(FindingQuerySet)
@@ -125,16 +133,40 @@ class ProhibitedDataFinding(TrackedModel):
         related_name="prohibited_findings",
         null=True,
         blank=True,
+        verbose_name="customer",
+        help_text="The customer whose account holds the data, when known.",
     )
-    category = models.CharField(max_length=30, choices=ProhibitedCategory.choices)
+    category = models.CharField(
+        "Category of data", max_length=30, choices=ProhibitedCategory.choices
+    )
     location = models.TextField("Where it was found")
     learned_on = models.DateField("Harmonyze learned of it on")
-    deletion_confirmed_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    deletion_confirmed_on = models.DateField(
+        "Deletion confirmed on",
+        null=True,
+        blank=True,
+        help_text="Closes the finding (PP 7: Harmonyze deletes the data).",
+    )
+    authorised_on = models.DateField(
+        "Closed as authorised on",
+        null=True,
+        blank=True,
+        help_text="Instead of deletion: the customer's Order Form authorises this data (PP 7).",
+    )
+    order_form_reference = models.CharField(
+        "Order Form reference",
+        max_length=200,
+        blank=True,
+        help_text="The Order Form that authorises the data (number, date, or title); required "
+        "when the finding is closed as authorised.",
+    )
+    notes = models.TextField("Notes", blank=True)
 
     objects: ClassVar[FindingManager] = FindingManager()
 
     class Meta:
+        verbose_name = "prohibited data finding"
+        verbose_name_plural = "prohibited data findings"
         ordering = ["deletion_confirmed_on", "-learned_on"]
         indexes = [
             models.Index(fields=["learned_on"], condition=FINDING_OPEN, name="c7_finding_open")
@@ -147,8 +179,40 @@ class ProhibitedDataFinding(TrackedModel):
                 violation_error_message=(
                     "Deletion cannot be confirmed before the finding was learned."
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(authorised_on__isnull=True)
+                | (
+                    ~Q(order_form_reference="")
+                    & Q(customer__isnull=False)
+                    & Q(authorised_on__gte=models.F("learned_on"))
+                ),
+                name="c7_authorised_cites_order_form",
+                violation_error_message="A finding closed as authorised names the customer and "
+                "cites its Order Form, on or after the day it was learned (PP 7).",
+            ),
+            models.CheckConstraint(
+                condition=Q(authorised_on__isnull=True) | Q(deletion_confirmed_on__isnull=True),
+                name="c7_deleted_or_authorised",
+                violation_error_message="A finding is closed either by confirmed deletion or as "
+                "authorised by the Order Form, not both (C7).",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} – learned {self.learned_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        # The constraint's message covers three conditions; say which one is missing.
+        if self.authorised_on is None:
+            return
+        errors = {}
+        if not self.order_form_reference.strip():
+            errors["order_form_reference"] = (
+                "Cite the customer's Order Form that authorises this data (PP 7)."
+            )
+        if self.customer_id is None:
+            errors["customer"] = "Only a customer's Order Form can authorise the data (PP 7)."
+        if errors:
+            raise ValidationError(errors)

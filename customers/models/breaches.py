@@ -23,19 +23,36 @@ class BreachStatus(models.TextChoices):
 class Breach(TrackedModel):
     """A Personal Data Breach affecting Customer Personal Data (C5, DPA 7)."""
 
-    title = models.CharField(max_length=200)
-    aware_at = models.DateTimeField("Harmonyze became aware at")
-    description = models.TextField()
-    data_categories = models.TextField("Categories of data affected")
+    title = models.CharField(
+        "Title", max_length=200, help_text="A short name the team will recognise."
+    )
+    aware_at = models.DateTimeField(
+        "Harmonyze became aware at",
+        help_text="Starts the notice target for every affected customer (C5).",
+    )
+    description = models.TextField(
+        "What happened", help_text="Quoted in the notices to affected customers."
+    )
+    data_categories = models.TextField(
+        "Categories of data affected", help_text="Quoted in the notices to affected customers."
+    )
     status = models.CharField(
-        max_length=20, choices=BreachStatus.choices, default=BreachStatus.INVESTIGATING
+        "Status",
+        max_length=20,
+        choices=BreachStatus.choices,
+        default=BreachStatus.INVESTIGATING,
     )
     customers = models.ManyToManyField(
-        Customer, through="BreachNotice", related_name="breaches", blank=True
+        Customer,
+        through="BreachNotice",
+        related_name="breaches",
+        blank=True,
+        verbose_name="affected customers",
     )
 
     class Meta:
-        verbose_name_plural = "breaches"
+        verbose_name = "personal data breach"
+        verbose_name_plural = "personal data breaches"
         ordering = ["-aware_at"]
 
     def __str__(self) -> str:
@@ -69,19 +86,48 @@ BreachNoticeManager = models.Manager.from_queryset(BreachNoticeQuerySet)
 
 
 class BreachNotice(TrackedModel):
-    """One affected customer of a breach, and when and to whom it was notified (C5)."""
+    """One affected customer of a breach, and when it was first notified (C5).
 
-    breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="notices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="breach_notices")
+    The notices themselves (first notice, updates, closing notice) are
+    :class:`customers.models.breach_log.BreachMessage` rows; ``notified_at`` and
+    ``notified_to`` are the first notice's, copied when it is sent, so the 72-hour target is
+    judged on it and the pending filter stays one indexed column.
+    """
+
+    breach = models.ForeignKey(
+        Breach,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name="breach",
+        help_text="The breach that affects this customer's personal data.",
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="breach_notices",
+        verbose_name="customer",
+        help_text="A customer whose Customer Personal Data the breach affects.",
+    )
     # aware_at + the target (BREACH_NOTICE_TARGET_HOURS), stored when the customer is added.
-    notice_due_at = models.DateTimeField(db_index=True, editable=False)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    notified_to = models.TextField("Notified to", blank=True, help_text="Addresses, one per line.")
-    message_id = models.CharField(max_length=255, blank=True, editable=False)
+    notice_due_at = models.DateTimeField(
+        "Notice target", db_index=True, editable=False, help_text="Awareness + the target (C5)."
+    )
+    notified_at = models.DateTimeField(
+        "First notified at",
+        null=True,
+        blank=True,
+        help_text="When the first notice was sent; judged against the target (C5).",
+    )
+    notified_to = models.TextField(
+        "First notified to", blank=True, help_text="Addresses, one per line."
+    )
+    message_id = models.CharField("Message-ID", max_length=255, blank=True, editable=False)
 
     objects: ClassVar[BreachNoticeManager] = BreachNoticeManager()
 
     class Meta:
+        verbose_name = "affected customer"
+        verbose_name_plural = "affected customers"
         ordering = ["breach", "customer"]
         indexes = [
             models.Index(
@@ -99,6 +145,14 @@ class BreachNotice(TrackedModel):
         self.notice_due_at = deadlines.breach_notice_due(
             self.breach.aware_at, settings.BREACH_NOTICE_TARGET_HOURS
         )
+        if self.pk is not None:
+            # The first notice sent is the source of truth for "notified" (C5): an edit here
+            # cannot make the customer look notified earlier, or to someone else.
+            first = self.messages.filter(kind="first", sent_at__isnull=False).first()
+            if first is not None:
+                self.notified_at = first.sent_at
+                self.notified_to = first.sent_to
+                self.message_id = first.message_id
         super().save(*args, **kwargs)
 
     def deadline_lines(self) -> list[Computation]:

@@ -665,6 +665,10 @@ def test_an_unconfirmed_plan_is_purged_with_its_files_when_its_link_expires(
     deleted = AuditRequest.history.filter(id=unconfirmed.pk).latest("history_date")
     assert deleted.history_type == "-"
     assert deleted.history_actor == services.PURGE_ACTOR
+    # PP 4: no row of its history keeps who sent it, what it said, or its files.
+    for row in AuditRequest.history.filter(id=unconfirmed.pk):
+        assert (row.submitted_by_email, row.submitted_by_name, row.scope) == ("", "", "")
+        assert (row.plan_file, row.supporting_document) == ("", "")
 
 
 @pytest.mark.parametrize("field", ["plan_file", "supporting_document"])

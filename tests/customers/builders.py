@@ -9,7 +9,9 @@ from customers.models import (
     DPA,
     AssistanceRequest,
     Breach,
+    BreachMessage,
     BreachNotice,
+    BreachRemediation,
     Contact,
     Customer,
     CustomerDomain,
@@ -17,6 +19,7 @@ from customers.models import (
     ProhibitedDataFinding,
 )
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
+from customers.models.breach_log import NO_FAULT_STATEMENT
 from customers.models.dpas import DPAStatus
 
 
@@ -141,3 +144,25 @@ def make_certificate(
     )
     certificate.save()
     return certificate
+
+
+def make_message(
+    affected: BreachNotice,
+    *,
+    kind: str = "first",
+    body: str = "A breach affected your data.\n\n" + NO_FAULT_STATEMENT,
+    **fields: Any,
+) -> BreachMessage:
+    message = BreachMessage(
+        affected=affected, kind=kind, subject="Notice of a breach", body=body, **fields
+    )
+    message.save()
+    return message
+
+
+def make_step(
+    breach: Breach, *, taken_at: datetime, action: str, taken_by: str = "SRE"
+) -> BreachRemediation:
+    step = BreachRemediation(breach=breach, taken_at=taken_at, action=action, taken_by=taken_by)
+    step.save()
+    return step

@@ -27,6 +27,8 @@ from tests.customers.builders import (
     make_customer,
     make_dpa,
     make_finding,
+    make_message,
+    make_step,
 )
 
 # A rule ID shown in a list explains itself (T5).
@@ -59,6 +61,8 @@ MODELS = (
     "dpa",
     "breach",
     "breachnotice",
+    "breachmessage",
+    "breachremediation",
     "assistancerequest",
     "prohibiteddatafinding",
     "deletioncertificate",
@@ -72,6 +76,11 @@ def one_of_each(acme: Customer) -> dict[str, int]:
         "dpa": make_dpa(acme).pk,
         "breach": breach.pk,
         "breachnotice": BreachNotice.objects.get(breach=breach).pk,
+        # Not sent yet: a sent notice is the proof of notice and nobody deletes it.
+        "breachmessage": make_message(BreachNotice.objects.get(breach=breach)).pk,
+        "breachremediation": make_step(
+            breach, taken_at=breach.aware_at, action="Closed the bucket."
+        ).pk,
         "assistancerequest": make_assistance(acme).pk,
         "prohibiteddatafinding": make_finding(acme).pk,
         "deletioncertificate": make_certificate(acme).pk,

@@ -13,7 +13,9 @@ from customers.models import (
     DPA,
     AssistanceRequest,
     Breach,
+    BreachMessage,
     BreachNotice,
+    BreachRemediation,
     Contact,
     Customer,
     CustomerDomain,
@@ -21,6 +23,7 @@ from customers.models import (
     ProhibitedDataFinding,
 )
 from customers.models.accounts import CustomerStatus
+from customers.models.breach_log import NO_FAULT_PHRASE
 from customers.models.dpas import DPAStatus
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +102,10 @@ def test_demo_customers_cover_each_rule(settings) -> None:
     assert AssistanceRequest.objects.open().count() == 1
     assert ProhibitedDataFinding.objects.open().count() == 1
     assert {row.history_actor for row in Customer.history.all()} == {"task: seed demo data"}
+    # C5 in full: a first notice and an update, both disclaiming fault, and the remediation log.
+    sent = BreachMessage.objects.order_by("sent_at")
+    assert [message.kind for message in sent] == ["first", "update"]
+    assert all(NO_FAULT_PHRASE in message.body for message in sent)
+    assert BreachRemediation.objects.count() == 3
+    # C7: one finding closed as authorised by the customer's Order Form.
+    assert ProhibitedDataFinding.objects.authorised().get().order_form_reference

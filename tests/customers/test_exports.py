@@ -36,7 +36,7 @@ REGISTER_COLUMNS = [
     "Deletion due (C3)",
     "Deletion done",
 ]
-CSV, XLSX, PDF = "0", "1", "1"
+CSV, XLSX, PDF = "0", "1", "2"  # the breach log offers CSV, XLSX and PDF
 AWARE = datetime(2026, 1, 31, 15, 0, tzinfo=UTC)
 
 
@@ -198,6 +198,8 @@ def test_the_breach_log_as_csv(counsel_client: Client, breach_log: None) -> None
         "Notified at",
         "Notified to",
         "On time / late",
+        "Notices sent",
+        "Remediation steps",
     ]
     assert rows == [
         {
@@ -208,6 +210,8 @@ def test_the_breach_log_as_csv(counsel_client: Client, breach_log: None) -> None
             "Notified at": "2026-02-03 10:00 EST",
             "Notified to": "privacy@acme.com",
             "On time / late": "on time",
+            "Notices sent": "",
+            "Remediation steps": "",
         },
         {
             "Breach": "Misconfigured export bucket",
@@ -217,6 +221,8 @@ def test_the_breach_log_as_csv(counsel_client: Client, breach_log: None) -> None
             "Notified at": "2026-02-03 10:01 EST",
             "Notified to": "dpo@globex.co.uk; legal@globex.co.uk",
             "On time / late": "late by 1 min",
+            "Notices sent": "",
+            "Remediation steps": "",
         },
     ]
 

@@ -181,7 +181,7 @@ def test_rule_c5_queueing_sends_one_email_per_notice_contact_and_records_it(
     with django_capture_on_commit_callbacks(execute=True):
         queued, missing = queue(breach)
 
-    assert {n.customer for n in queued} == {acme, globex}
+    assert {m.affected.customer for m in queued} == {acme, globex}
     assert missing == []
     assert sorted(message.to[0] for message in mail.outbox) == [
         "dpo@globex.co.uk",
@@ -250,7 +250,7 @@ def test_rule_c5_customers_without_a_notice_contact_are_reported_and_not_sent(
     with django_capture_on_commit_callbacks(execute=True):
         queued, missing = queue(breach)
 
-    assert [n.customer for n in queued] == [acme]
+    assert [m.affected.customer for m in queued] == [acme]
     assert missing == [initech]
     assert [message.to for message in mail.outbox] == [["privacy@acme.com"]]
     pending = BreachNotice.objects.get(breach=breach, customer=initech)

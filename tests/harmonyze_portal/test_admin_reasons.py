@@ -33,6 +33,8 @@ from tests.customers.builders import (
     make_customer,
     make_dpa,
     make_finding,
+    make_message,
+    make_step,
 )
 from tests.requests.builders import make_demand, make_dsr, regime
 from tests.subprocessors.builders import (
@@ -123,6 +125,10 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "customers.DPA": lambda: acme().dpas.get(),
     "customers.Breach": breach,
     "customers.BreachNotice": lambda: breach().notices.get(),  # type: ignore[attr-defined]
+    "customers.BreachMessage": lambda: make_message(breach().notices.get()),  # type: ignore[attr-defined]
+    "customers.BreachRemediation": lambda: make_step(
+        make_breach(), taken_at=datetime(2026, 2, 1, 9, tzinfo=UTC), action="Closed the bucket."
+    ),
     "customers.AssistanceRequest": lambda: make_assistance(acme()),
     "customers.ProhibitedDataFinding": lambda: make_finding(acme()),
     "customers.DeletionCertificate": lambda: make_certificate(acme()),

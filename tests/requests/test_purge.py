@@ -66,7 +66,18 @@ def test_rule_r3_an_unconfirmed_submission_is_purged_when_its_link_expires(
     assert gone.history_type == "-"
     assert gone.history_actor == PURGE_ACTOR
     assert gone.history_change_reason == "Email never confirmed: the link expired (R3, PP 4)"
-    assert gone.requester_email == "never@example.org"  # the history keeps what was sent
+    # PP 4: the history keeps that it was purged, not what the person sent.
+    rows = list(DataSubjectRequest.history.filter(id=pk))
+    assert len(rows) >= 2
+    for row in rows:
+        assert (row.requester_email, row.requester_name, row.agent_name, row.agent_proof) == (
+            "",
+            "",
+            "",
+            "",
+        )
+        assert row.history_record == f"Data subject request #{pk}, purged (PP 4)"
+        assert row.received_on == expired.received_on
 
 
 def test_rule_r3_the_form_says_when_the_request_counts_and_when_it_is_deleted(
