@@ -24,3 +24,5 @@ class PortalConfig(AppConfig):
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="harmonyze-roles")
         # Each area's deadline sources and coverage warnings, the way the admin finds admin.py.
         autodiscover_modules("desk")
+        # Each area's rule events for the compliance matrix.
+        autodiscover_modules("compliance")

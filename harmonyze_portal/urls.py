@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from harmonyze_portal import calendar_feed, history_export, twofactor, views
+from harmonyze_portal import calendar_feed, compliance_views, history_export, twofactor, views
 
 handler400 = "harmonyze_portal.views.bad_request"
 handler403 = "harmonyze_portal.views.permission_denied"
@@ -36,6 +36,21 @@ urlpatterns = [
         "admin/history/export/",
         admin.site.admin_view(history_export.export_view),
         name="history_export",
+    ),
+    path(
+        "admin/compliance/",
+        admin.site.admin_view(compliance_views.matrix_view),
+        name="compliance_matrix",
+    ),
+    path(
+        "admin/compliance.csv",
+        admin.site.admin_view(compliance_views.matrix_csv),
+        name="compliance_csv",
+    ),
+    path(
+        "admin/compliance/records/",
+        admin.site.admin_view(compliance_views.records_view),
+        name="compliance_records",
     ),
     path("admin/", admin.site.urls),
 ]
