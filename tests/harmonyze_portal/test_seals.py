@@ -283,3 +283,52 @@ def test_an_outsider_cannot_open_the_seals(
 ) -> None:
     response = signed_in(outsider).get("/admin/harmonyze_portal/historyseal/")
     assert response.status_code in (302, 403)
+
+
+def test_many_to_many_history_is_sealed_too(counsel: Any) -> None:
+    """A staff member's roles are history (H1): changing one behind the portal's back shows."""
+    seal_history(settle=NOW)
+    label = "harmonyze_portal.historicaluser_groups"
+    assert broken(label) is None
+    raw(
+        "DELETE FROM harmonyze_portal_historicaluser_groups WHERE m2m_history_id = "
+        "(SELECT MAX(m2m_history_id) FROM harmonyze_portal_historicaluser_groups)"
+    )
+    found = broken(label)
+    assert found is not None
+    assert found["found_rows"] == found["sealed_rows"] - 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_runs_at_once_leave_one_chain_per_table() -> None:
+    """H3, concurrency: four threads, four connections, one chain each table. Needs a database
+    with concurrent writers (test_two_runs_at_once_write_each_link_once simulates it)."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers, so no race happens")
+    holidays(5)
+    barrier = threading.Barrier(4)
+    written: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            written.extend(seal.pk for seal in seal_history(settle=NOW))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert HistorySeal.objects.filter(history_table=HOLIDAYS).count() == 1
+    assert len(written) == HistorySeal.objects.count()
+    assert all(check.ok for check in verify_history())
