@@ -17,6 +17,7 @@ from harmonyze_portal import compliance, desk
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import neutralise_formula
 
+LIMIT = 500  # records listed for one cell; the area's own list shows more
 CSV_HEADER = [
     "rule",
     "clause",
@@ -53,26 +54,30 @@ class PeriodForm(forms.Form):
         data["start"] = data.get("start") or date(year, 1, 1)
         data["end"] = data.get("end") or date(year, 12, 31)
         no_errors = "start" not in self.errors and "end" not in self.errors
-        if no_errors and data["start"] > data["end"]:
+        if no_errors and data["end"] >= date.max:
+            self.add_error("end", f"The period must end before {date.max.isoformat()}.")
+        elif no_errors and data["start"] > data["end"]:
             self.add_error("end", "The period must end on or after its first day.")
         return data
 
 
-def _period(request: HttpRequest) -> tuple[PeriodForm, date, date]:
+def _period(request: HttpRequest) -> tuple[PeriodForm, tuple[date, date] | None]:
+    """The period asked for, or None (the form says what is wrong)."""
     if not compliance.visible_sources(request.user):
         raise PermissionDenied
     form = PeriodForm(request.GET)
     if not form.is_valid():
-        return form, date.min, date.min
-    return form, form.cleaned_data["start"], form.cleaned_data["end"]
+        return form, None
+    return form, (form.cleaned_data["start"], form.cleaned_data["end"])
 
 
 def matrix_view(request: HttpRequest) -> HttpResponse:
     """Rows: the rule events the user may see; columns: customers; each cell its counts."""
-    form, start, end = _period(request)
+    form, period_asked = _period(request)
     context = {**admin.site.each_context(request), "title": "Compliance matrix", "form": form}
-    if start == date.min:
+    if period_asked is None:
         return render(request, "admin/compliance/matrix.html", context, status=400)
+    start, end = period_asked
     matrix = compliance.build(request.user, start, end, legal_today())
     columns = matrix.columns()
     period = {"start": start.isoformat(), "end": end.isoformat()}
@@ -104,8 +109,8 @@ def _records_url(key: str, pk: int | None, outcome: str, period: dict[str, str])
 def matrix_csv(request: HttpRequest) -> HttpResponse:
     """The matrix as CSV, one line per rule event and customer, and one per rule event with no
     record in the period (written as such, not as compliant)."""
-    form, start, end = _period(request)
-    if start == date.min:
+    form, period_asked = _period(request)
+    if period_asked is None:
         return HttpResponse(
             "; ".join(
                 f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()
@@ -113,6 +118,7 @@ def matrix_csv(request: HttpRequest) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
+    start, end = period_asked
     matrix = compliance.build(request.user, start, end, legal_today())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
@@ -145,7 +151,7 @@ def matrix_csv(request: HttpRequest) -> HttpResponse:
 
 def records_view(request: HttpRequest) -> HttpResponse:
     """The records behind one cell, each linking to its page."""
-    form, start, end = _period(request)
+    form, period_asked = _period(request)
     item = compliance.source(request.GET.get("events", ""))
     if item is None:
         raise Http404("No such rule events.")
@@ -154,12 +160,13 @@ def records_view(request: HttpRequest) -> HttpResponse:
     context = {**admin.site.each_context(request), "title": "Compliance matrix records"}
     outcome = request.GET.get("outcome", "all")
     customer = request.GET.get("customer", "")
-    if start == date.min or outcome not in ("all", *compliance.OUTCOMES):
+    if period_asked is None or outcome not in ("all", *compliance.OUTCOMES):
         context.update(form=form, bad="Say which period and outcome (all, on_time, late, open).")
         return render(request, "admin/compliance/records.html", context, status=400)
-    if customer and not customer.isdigit():
+    if customer and not (customer.isdigit() and len(customer) <= 18):
         context.update(form=form, bad="customer must be a customer id or empty.")
         return render(request, "admin/compliance/records.html", context, status=400)
+    start, end = period_asked
     found = list(
         compliance.records(
             item,
@@ -168,8 +175,10 @@ def records_view(request: HttpRequest) -> HttpResponse:
             today=legal_today(),
             customer=int(customer) if customer else None,
             outcome=outcome,
-        )[:500]
+        )[: LIMIT + 1]
     )
+    more = len(found) > LIMIT
+    found = found[:LIMIT]
     if item.restricted and found:
         desk.restricted_items_shown.send(
             sender=item.model,
@@ -183,5 +192,7 @@ def records_view(request: HttpRequest) -> HttpResponse:
         end=end,
         outcome=compliance.OUTCOME_LABELS.get(outcome, "all"),
         found=[(record, item.record_url(record.pk)) for record in found],
+        more=more,
+        limit=LIMIT,
     )
     return render(request, "admin/compliance/records.html", context)

@@ -155,6 +155,9 @@ def test_law_enforcement_rows_are_counsels_alone(
         (RECORDS, {"events": "c5-breach-notices", "outcome": "sideways"}, 400),
         (RECORDS, {"events": "c5-breach-notices", "customer": "acme"}, 400),
         (RECORDS, {"events": "c5-breach-notices", "start": "\x00"}, 400),
+        (RECORDS, {"events": "c5-breach-notices", "customer": "9" * 40}, 400),
+        (MATRIX, {"end": "9999-12-31"}, 400),
+        (MATRIX, {"start": "0001-01-01", "end": "9999-12-30"}, 200),
     ],
 )
 def test_bad_input_is_a_clear_400_or_404(
