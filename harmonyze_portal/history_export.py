@@ -235,13 +235,7 @@ def stream_csv(
         in_database and not seals and all(copy_supported(model) for model in models_to_export)
     )
     return _stream(
-        models_to_export,
-        start,
-        end,
-        record,
-        in_database=in_database,
-        seals=seals,
-        bounds=(since, until),
+        models_to_export, start, end, since, until, record, in_database=in_database, seals=seals
     )
 
 
@@ -249,16 +243,16 @@ def _stream(
     models_to_export: Sequence[type[models.Model]],
     start: date | None,
     end: date | None,
+    since: datetime | None,
+    until: datetime | None,
     record: Any,
     *,
     in_database: bool,
     seals: bool,
-    bounds: tuple[datetime | None, datetime | None],
 ) -> Iterator[bytes]:
     # PostgreSQL ends its lines in LF; the header follows suit so the file has one line ending.
     writer = csv.writer(_Echo(), lineterminator="\n" if in_database else "\r\n")
     yield writer.writerow(HEADER + SEAL_HEADER if seals else HEADER).encode()
-    since, until = bounds
     for model in models_to_export:
         if in_database:
             yield from copy_history(model, since=since, until=until, record=record)
