@@ -92,6 +92,17 @@ def test_rows_younger_than_the_settling_time_wait_for_a_later_run() -> None:
     assert [s.row_count for s in written if s.history_table == HOLIDAYS] == [2]
 
 
+def test_a_row_is_sealed_once_it_is_older_than_the_settling_time_not_at_it() -> None:
+    """The edges: written exactly ``settle`` ago, it waits; a microsecond older, it is sealed."""
+    (holiday,) = holidays(1)
+    written = holiday.history.get().history_date  # type: ignore[attr-defined]
+    settle = timedelta(minutes=10)
+    at_edge = seal_history(now=written + settle, settle=settle)
+    assert [s for s in at_edge if s.history_table == HOLIDAYS] == []
+    past_edge = seal_history(now=written + settle + timedelta(microseconds=1), settle=settle)
+    assert [s.row_count for s in past_edge if s.history_table == HOLIDAYS] == [1]
+
+
 def test_a_history_row_altered_with_raw_sql_breaks_its_seal() -> None:
     """Rule H3: an UPDATE that bypasses the portal is detected."""
     rows = holidays(3)
