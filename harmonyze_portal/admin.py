@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from harmonyze_portal.history import person_name
 from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
-from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.models import HistorySeal, PublicHoliday
 from harmonyze_portal.templatetags.portal_rules import rule_filter
 
 REASON_FIELD = "change_reason"
@@ -186,6 +186,33 @@ class PublicHolidayAdmin(TrackedAdmin):
     list_display = ["date", "name"]
     date_hierarchy = "date"
     search_fields = ["name"]
+
+
+@admin.register(HistorySeal)
+class HistorySealAdmin(TrackedAdmin):
+    """The history's hash chain (H3), to read: ``seal_history`` writes it, nobody edits it,
+    and ``verify_history`` checks it."""
+
+    list_display = [
+        "history_table",
+        "number",
+        "first_id",
+        "last_id",
+        "row_count",
+        "sealed_at",
+        "sha256",
+    ]
+    list_filter = ["history_table"]
+    readonly_fields = [field.name for field in HistorySeal._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 User = get_user_model()

@@ -28,3 +28,5 @@ class PortalConfig(AppConfig):
         autodiscover_modules("hub")
         # Each area's purge of expired public submissions (PP 4), run by purge_unconfirmed.
         autodiscover_modules("retention")
+        # Each area's rule events for the compliance matrix.
+        autodiscover_modules("compliance")

@@ -33,6 +33,7 @@ from harmonyze_portal.history import unnamed
 from harmonyze_portal.history_copy import copy_history, copy_supported
 from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
 from harmonyze_portal.restricted import history_permission, is_restricted
+from harmonyze_portal.seal_export import SEAL_HEADER, SealColumns
 
 HEADER = [
     "timestamp (UTC)",
@@ -121,9 +122,13 @@ def history_rows(
     start: date | None = None,
     end: date | None = None,
     record: str | None = None,
+    seals: bool = False,
 ) -> Iterator[list[list[Any]]]:
     """Batches of CSV rows for ``model``'s history from ``start`` to ``end`` inclusive (UTC days,
     like the timestamp column, so a row's own timestamp says whether it belongs).
+
+    With ``seals``, each line also carries :data:`SEAL_HEADER`'s cells, and a version that
+    changed no field still gets a line (its seal needs every row it covers).
 
     Rows are read ordered by record then time, keeping only the previous row of the current
     record, so every version is compared with the one before it without a query per row.
@@ -140,6 +145,7 @@ def history_rows(
         "history_actor",
         "history_change_reason",
         "history_record",
+        "history_id",
     ]
     queryset = history_model._default_manager.all()
     if end is not None:
@@ -154,22 +160,32 @@ def history_rows(
     )
     model_label = model._meta.label_lower
     renderer = ValueRenderer(fields, utc_iso)
+    sealed = SealColumns(history_model) if seals else None
 
     previous_key: Any = object()
     previous: Sequence[Any] | None = None
     for batch in batched(rows, BATCH):
-        renderer.prime(row[6:] for row in batch)
+        renderer.prime(row[7:] for row in batch)
+        if sealed is not None:
+            sealed.prime(row[6] for row in batch)
         out: list[list[Any]] = []
         for row in batch:
-            key, when, kind, actor, reason, name = row[:6]
-            values = row[6:]
+            key, when, kind, actor, reason, name, history_id = row[:7]
+            values = row[7:]
             if key != previous_key:
                 previous_key, previous = key, None
             if since is None or when >= since:
                 label = name or unnamed(model, key)
                 stamp = utc_iso(when)
                 change = CHANGE_NAMES.get(kind, kind)
-                for diff in renderer.changes(previous, values, kind):
+                lines = [
+                    [diff.label, diff.old, diff.new]
+                    for diff in renderer.changes(previous, values, kind)
+                ]
+                if sealed is not None:
+                    lines = lines or [["", "", ""]]
+                extra = sealed[history_id] if sealed is not None else []
+                for cells in lines:
                     out.append(
                         [
                             stamp,
@@ -178,10 +194,9 @@ def history_rows(
                             key,
                             label,
                             change,
-                            diff.label,
-                            diff.old,
-                            diff.new,
+                            *cells,
                             reason or "",
+                            *extra,
                         ]
                     )
             previous = values
@@ -199,10 +214,12 @@ def stream_csv(
     end: date | None = None,
     record: Any = None,
     in_database: bool | None = None,
+    seals: bool = False,
 ) -> Iterator[bytes]:
     """The export's bytes: written by PostgreSQL itself where it runs and every field of the
     models has an SQL rendering (:mod:`harmonyze_portal.history_copy`), by :func:`history_rows`
-    otherwise. ``in_database=False`` forces the Python writer.
+    otherwise. ``in_database=False`` forces the Python writer, and so do ``seals`` (H3:
+    the seal columns, :mod:`harmonyze_portal.seal_export`).
 
     Bounds are checked here, before the first byte, so a bad one is a 400 and not a download
     cut short. On PostgreSQL the COPY holds the connection until the iterator is exhausted or
@@ -214,8 +231,12 @@ def stream_csv(
     until = _utc_midnight(end + timedelta(days=1)) if end is not None else None
     if in_database is None:
         in_database = connection.vendor == "postgresql"
-    in_database = in_database and all(copy_supported(model) for model in models_to_export)
-    return _stream(models_to_export, start, end, since, until, record, in_database=in_database)
+    in_database = (
+        in_database and not seals and all(copy_supported(model) for model in models_to_export)
+    )
+    return _stream(
+        models_to_export, start, end, since, until, record, in_database=in_database, seals=seals
+    )
 
 
 def _stream(
@@ -227,15 +248,16 @@ def _stream(
     record: Any,
     *,
     in_database: bool,
+    seals: bool,
 ) -> Iterator[bytes]:
     # PostgreSQL ends its lines in LF; the header follows suit so the file has one line ending.
     writer = csv.writer(_Echo(), lineterminator="\n" if in_database else "\r\n")
-    yield writer.writerow(HEADER).encode()
+    yield writer.writerow(HEADER + SEAL_HEADER if seals else HEADER).encode()
     for model in models_to_export:
         if in_database:
             yield from copy_history(model, since=since, until=until, record=record)
             continue
-        for batch in history_rows(model, start=start, end=end, record=record):
+        for batch in history_rows(model, start=start, end=end, record=record, seals=seals):
             yield "".join(
                 writer.writerow([neutralise_formula(cell) for cell in row]) for row in batch
             ).encode()
@@ -259,6 +281,12 @@ class HistoryExportForm(forms.Form):
         label="Record id",
         required=False,
         help_text="Leave empty for every record; a record's History page links its own export.",
+    )
+    seals = forms.BooleanField(
+        label="With seals (H3)",
+        required=False,
+        help_text="Adds each version's hashed text, its hash and its seal, so that "
+        "docs/verify_history_export.py can check the file without the portal.",
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -370,6 +398,7 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             record=form.cleaned_data["record"],
+            seals=form.cleaned_data["seals"],
         ),
         content_type="text/csv; charset=utf-8",
     )

@@ -163,3 +163,79 @@ def _refuse_user_deletion(
     raise StaffDeletionRefused(
         f"Staff account {instance} cannot be deleted; deactivate it instead (is_active = False)."
     )
+
+
+GENESIS = "0" * 64  # the "previous seal" of a chain's first seal
+
+
+class HistorySeal(TrackedModel):
+    """One link of a history table's hash chain (DOMAIN.md H3): the SHA-256 of the previous
+    seal and of every history row of ``history_table`` after the previous seal's ``last_id``
+    up to its own, in id order.
+
+    Written only by ``manage.py seal_history`` (:mod:`harmonyze_portal.seals`), never edited.
+    The constraints keep each table's chain a line: one seal per number, one successor per seal,
+    so two runs at once cannot fork it (the second one's insert is refused).
+    """
+
+    history_table = models.CharField(
+        "history table",
+        max_length=120,
+        help_text="The historical model the seal covers, as app.model "
+        "(customers.historicalcustomer).",
+    )
+    number = models.PositiveIntegerField(
+        "seal number", help_text="Position in the table's chain, from 1, without gaps."
+    )
+    first_id = models.BigIntegerField(
+        "first history id", help_text="The lowest history id the seal covers."
+    )
+    last_id = models.BigIntegerField(
+        "last history id", help_text="The highest history id the seal covers."
+    )
+    row_count = models.PositiveIntegerField(
+        "history rows", help_text="How many history rows the seal covers."
+    )
+    previous_sha256 = models.CharField(
+        "previous seal (SHA-256)",
+        max_length=64,
+        help_text="The hash of the table's previous seal; 64 zeros for the first seal.",
+    )
+    sha256 = models.CharField(
+        "seal (SHA-256)",
+        max_length=64,
+        help_text="SHA-256 over the previous seal and every covered row (README: History seals).",
+    )
+    sealed_at = models.DateTimeField(
+        "sealed at", auto_now_add=True, help_text="When the seal was written (UTC)."
+    )
+
+    class Meta:
+        verbose_name = "history seal"
+        verbose_name_plural = "history seals"
+        ordering = ["history_table", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["history_table", "number"], name="one_seal_per_number"),
+            models.UniqueConstraint(
+                fields=["history_table", "previous_sha256"], name="one_successor_per_seal"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1)
+                & models.Q(row_count__gte=1)
+                & models.Q(first_id__lte=models.F("last_id")),
+                name="seal_covers_rows",
+                violation_error_message="A seal covers at least one history row (H3).",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number=1, previous_sha256=GENESIS)
+                | (models.Q(number__gt=1) & ~models.Q(previous_sha256=GENESIS)),
+                name="only_the_first_seal_starts_a_chain",
+                violation_error_message="Only a table's first seal follows no seal (H3).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Seal {self.number} of {self.history_table} "
+            f"(history ids {self.first_id}–{self.last_id})"
+        )

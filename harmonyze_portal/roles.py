@@ -54,6 +54,9 @@ def grants(role: str, app_label: str, codename: str) -> bool:
     if model.startswith("historical") and action != "view":
         # History is evidence (H1): nobody edits or deletes it, whatever their role.
         return False
+    if (app_label, model) == ("harmonyze_portal", "historyseal") and action != "view":
+        # Seals are written by seal_history alone (H3): a seal anyone could edit proves nothing.
+        return False
     if role == COUNSEL:
         return app_label in portal_apps() or (app_label, codename) in _COUNSEL_EXTRA
     if app_label not in portal_apps():

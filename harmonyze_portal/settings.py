@@ -170,6 +170,9 @@ ASSISTANCE_TARGET_DAYS = env.number("ASSISTANCE_TARGET_DAYS", 30, minimum=1)
 # R1 (SCC Clause 10(a)): the house target for notifying a customer of a data subject request
 # about its Service Data, in days after receipt.
 DSR_CUSTOMER_NOTICE_DAYS = env.number("DSR_CUSTOMER_NOTICE_DAYS", 3, minimum=0)
+# H3: history rows younger than this are left to the next seal, so a transaction still open
+# when the seal runs cannot commit a row below a sealed range.
+HISTORY_SEAL_SETTLE_SECONDS = env.number("HISTORY_SEAL_SETTLE_SECONDS", 600, minimum=0)
 # How long a process serves a public page (the sub-processor list) from memory.
 PUBLIC_PAGE_CACHE_SECONDS = env.number("PUBLIC_PAGE_CACHE_SECONDS", 10, minimum=0)
 # S2: how long a Notice Form confirmation link stays valid.

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from harmonyze_portal import (
     calendar_feed,
+    compliance_views,
     customer_page,
     history_export,
     rules,
@@ -49,6 +50,21 @@ urlpatterns = [
         "admin/history/export/",
         admin.site.admin_view(history_export.export_view),
         name="history_export",
+    ),
+    path(
+        "admin/compliance/",
+        admin.site.admin_view(compliance_views.matrix_view),
+        name="compliance_matrix",
+    ),
+    path(
+        "admin/compliance.csv",
+        admin.site.admin_view(compliance_views.matrix_csv),
+        name="compliance_csv",
+    ),
+    path(
+        "admin/compliance/records/",
+        admin.site.admin_view(compliance_views.records_view),
+        name="compliance_records",
     ),
     path("admin/", admin.site.urls),
 ]

@@ -8,7 +8,7 @@ builder here, or that stops being postable without being listed, fails the test.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -21,6 +21,7 @@ from django.test import Client
 from audits.models import AuditFinding, AuditRequest
 from customers.models import Customer
 from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.seals import seal_history
 from requests.models import DemandView
 from subprocessors.models import Objection, SignupStatus
 from tests.audits.builders import make_audit_request, make_report
@@ -118,6 +119,15 @@ def holiday() -> PublicHoliday:
     return row
 
 
+def history_seal() -> Model:
+    holiday()
+    return next(
+        seal
+        for seal in seal_history(settle=timedelta(0))
+        if seal.history_table == "harmonyze_portal.historicalpublicholiday"
+    )
+
+
 BUILDERS: dict[str, Callable[[], Model]] = {
     "auth.User": lambda: make_staff("dana", None),
     "harmonyze_portal.PublicHoliday": holiday,
@@ -139,6 +149,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "subprocessors.Objection": objection,
     "requests.LawEnforcementDemand": lambda: make_demand(customers=(acme(),)),
     "requests.DemandView": demand_view,
+    "harmonyze_portal.HistorySeal": history_seal,
     "requests.Regime": lambda: regime("gdpr"),
     "requests.DataSubjectRequest": make_dsr,
     "audits.AuditReport": make_report,
@@ -150,6 +161,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
 READ_ONLY = {
     "subprocessors.Delivery": "the proof of notice (S6) is written by the sending task only",
     "requests.DemandView": "the access log of law-enforcement records (R6) is evidence",
+    "harmonyze_portal.HistorySeal": "seals are written by seal_history alone (H3)",
 }
 # Models without an add form, and why.
 NO_ADD_FORM = {
