@@ -35,6 +35,7 @@ REGISTER_COLUMNS = [
     "Terminated on",
     "Deletion due (C3)",
     "Deletion done",
+    "Deletion held (C9)",
 ]
 CSV, XLSX, PDF = "0", "1", "1"
 AWARE = datetime(2026, 1, 31, 15, 0, tzinfo=UTC)
