@@ -105,6 +105,7 @@ def test_the_register_as_csv_honours_the_status_filter(
         "Terminated on": "",
         "Deletion due (C3)": "",
         "Deletion done": "",
+        "Deletion held (C9)": "",
     }
     assert globex["Customer status"] == "Terminated"
     assert globex["Terminated on"] == "2026-01-31"
