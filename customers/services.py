@@ -18,6 +18,7 @@ from customers.models import (
     LegalHold,
 )
 from customers.models.accounts import TerminatedBy, TerminationRoute
+from harmonyze_portal.conflicts import TerminationConflictError, termination_conflicts
 from harmonyze_portal.history import acting_staff_id
 from harmonyze_portal.pdf import render_pdf
 
@@ -44,6 +45,9 @@ def customer_terminate(
         raise ValidationError(
             {"termination_date": f"{customer} was terminated on {customer.termination_date}."}
         )
+    found = termination_conflicts(customer)
+    if found and not confirm_conflicts:
+        raise TerminationConflictError(found, field="termination_date")
     customer.termination_date = on
     customer.terminated_by = by
     customer.termination_route = route
