@@ -16,7 +16,7 @@ from harmonyze_portal.conflicts import (
     confirmed_reason,
     termination_conflicts,
 )
-from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet, current_reason
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -197,7 +197,7 @@ class Customer(TrackedModel):
             if conflicts and not self.confirm_termination_conflicts:
                 raise TerminationConflictError(conflicts, field="termination_date")
             if conflicts:
-                reason = getattr(self, "_change_reason", None) or "Terminated"
+                reason = getattr(self, "_change_reason", None) or current_reason() or "Terminated"
                 self._change_reason = confirmed_reason(reason, conflicts)
         super().save(*args, **kwargs)
 
