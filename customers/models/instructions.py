@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from customers import deadlines
 from customers.models.accounts import Customer
@@ -160,6 +161,9 @@ class InstructionNotice(TrackedModel):
 
     def clean(self) -> None:
         super().clean()
+        if self.identified_at and self.identified_at > timezone.now():
+            # The send would then come "before" it and the database refuse to record it.
+            raise ValidationError({"identified_at": "This time is still in the future."})
         if self.kind != NoticeKind.CANNOT_MEET_OBLIGATIONS and self.instruction_id is None:
             raise ValidationError(
                 {"instruction": "A DPA 2.3 notice names the instruction it is about."}

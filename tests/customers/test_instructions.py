@@ -243,3 +243,18 @@ def test_rule_c8_a_response_cannot_predate_the_notice(acme: Customer) -> None:
         response.full_clean()
 
     assert "received_on" in caught.value.message_dict
+
+
+@time_machine.travel(datetime(2026, 3, 3, 16, 0, tzinfo=UTC), tick=False)
+def test_rule_c8_an_identification_time_in_the_future_is_refused(acme: Customer) -> None:
+    notice = InstructionNotice(
+        customer=acme,
+        kind=NoticeKind.CANNOT_MEET_OBLIGATIONS,
+        identified_at=datetime(2026, 3, 3, 16, 1, tzinfo=UTC),
+        reasons="Backup region withdrawn",
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        notice.full_clean()
+
+    assert "identified_at" in caught.value.message_dict
