@@ -33,6 +33,9 @@ from tests.customers.builders import (
     make_customer,
     make_dpa,
     make_finding,
+    make_hold,
+    make_instruction,
+    make_instruction_notice,
 )
 from tests.requests.builders import make_demand, make_dsr, regime
 from tests.subprocessors.builders import (
@@ -126,6 +129,9 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "customers.AssistanceRequest": lambda: make_assistance(acme()),
     "customers.ProhibitedDataFinding": lambda: make_finding(acme()),
     "customers.DeletionCertificate": lambda: make_certificate(acme()),
+    "customers.LegalHold": lambda: make_hold(acme()),
+    "customers.Instruction": lambda: make_instruction(acme()),
+    "customers.InstructionNotice": lambda: make_instruction_notice(acme()),
     "subprocessors.SubProcessor": make_subprocessor,
     "subprocessors.Change": lambda: make_change(make_subprocessor("Mailgun", status="announced")),
     "subprocessors.Delivery": delivery,
