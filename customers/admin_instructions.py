@@ -16,7 +16,11 @@ from django.utils.html import format_html
 from import_export.formats import base_formats
 
 from customers import services
-from customers.exports import InstructionNoticeResource, instruction_notice_state
+from customers.exports import (
+    InstructionNoticeResource,
+    InstructionResource,
+    instruction_notice_state,
+)
 from customers.models import Instruction, InstructionNotice, InstructionResponse
 from customers.models.instructions import InstructionNoticeQuerySet
 from harmonyze_portal.admin import TrackedAdmin
@@ -42,7 +46,12 @@ class InstructionInline(admin.TabularInline):
 
 
 @admin.register(Instruction)
-class InstructionAdmin(TrackedAdmin):
+class InstructionAdmin(ReportExportMixin, TrackedAdmin):
+    """The changelist, filtered as wanted, exports as the register of instructions (C8)."""
+
+    resource_classes = [InstructionResource]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+    report_name = "instructions"
     list_display = ["customer", "received_on", "given_by", "channel", "withdrawn_on"]
     list_filter = [
         ("withdrawn_on", admin.EmptyFieldListFilter),

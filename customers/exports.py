@@ -1,6 +1,7 @@
 """The area's reports, exported from the admin changelists with their filters: the DPA
 register (C2, C3, with C9 holds) as CSV and XLSX, the breach notification log (C5) as CSV and
-PDF, the legal holds (C9) and the notices about instructions (C8) as CSV and XLSX."""
+PDF, the legal holds (C9), the instructions and the notices about them (C8) as CSV and
+XLSX."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from import_export import resources
 from import_export.fields import Field
 from import_export.formats import base_formats
 
-from customers.models import DPA, BreachNotice, InstructionNotice, LegalHold
+from customers.models import DPA, BreachNotice, Instruction, InstructionNotice, LegalHold
 from customers.models.instructions import late_by
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import ReportDateWidget, local_time
@@ -247,6 +248,50 @@ class LegalHoldResource(resources.ModelResource):
 
     def dehydrate_requested_by(self, hold: LegalHold) -> str:
         return hold.get_requested_by_display()
+
+
+class InstructionResource(resources.ModelResource):
+    """C8: the register of documented instructions beyond the DPA, as filtered."""
+
+    customer = Field(attribute="customer__legal_name", column_name="Customer")
+    received_on = Field(
+        attribute="received_on", column_name="Received on", widget=ReportDateWidget()
+    )
+    given_by = Field(attribute="given_by", column_name="Given by")
+    channel = Field(column_name="How it was given")
+    instruction = Field(attribute="instruction", column_name="Instruction")
+    withdrawn_on = Field(
+        attribute="withdrawn_on", column_name="Withdrawn on", widget=ReportDateWidget()
+    )
+    notices = Field(column_name="Notices about it (C8)")
+
+    class Meta:
+        model = Instruction
+        fields = (
+            "customer",
+            "received_on",
+            "given_by",
+            "channel",
+            "instruction",
+            "withdrawn_on",
+            "notices",
+        )
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[Instruction], **kwargs: Any
+    ) -> QuerySet[Instruction]:
+        return queryset.select_related("customer").prefetch_related("notices")
+
+    def dehydrate_channel(self, instruction: Instruction) -> str:
+        return instruction.get_channel_display()
+
+    def dehydrate_notices(self, instruction: Instruction) -> str:
+        return "; ".join(
+            f"{notice.get_kind_display()}, due {notice.due_on}"
+            + (f", sent {local_time(notice.sent_at)}" if notice.sent_at else ", not sent")
+            for notice in instruction.notices.all()
+        )
 
 
 class InstructionNoticeResource(resources.ModelResource):

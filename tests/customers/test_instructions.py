@@ -258,3 +258,20 @@ def test_rule_c8_an_identification_time_in_the_future_is_refused(acme: Customer)
         notice.full_clean()
 
     assert "identified_at" in caught.value.message_dict
+
+
+def test_rule_c8_the_instruction_register_exports_with_its_filter(
+    acme: Customer, globex: Customer, viewer: Any, signed_in: Callable[[Any], Client]
+) -> None:
+    make_instruction_notice(acme, identified_at=LATE_EVENING)
+    make_instruction(globex, withdrawn_on=date(2026, 3, 9))
+
+    export = signed_in(viewer).post(
+        "/admin/customers/instruction/export/?withdrawn_on__isempty=1", {"format": "0"}
+    )
+
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert [row["Customer"] for row in rows] == ["Acme Analytics GmbH"]
+    assert rows[0]["Notices about it (C8)"] == (
+        "Instruction infringes data protection law (DPA 2.3), due 2026-03-03, not sent"
+    )
