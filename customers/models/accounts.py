@@ -200,6 +200,7 @@ class Customer(TrackedModel):
                 reason = getattr(self, "_change_reason", None) or current_reason() or "Terminated"
                 self._change_reason = confirmed_reason(reason, conflicts)
         super().save(*args, **kwargs)
+        self.confirm_termination_conflicts = False  # a confirmation covers this one write
 
     def _terminating(self) -> bool:
         """Whether this write sets a termination date the stored row does not have yet."""

@@ -258,7 +258,7 @@ def test_rule_c9_an_issued_certificate_names_what_the_hold_retains(
     text = " ".join(
         page.extract_text() for page in PdfReader(io.BytesIO(certificate.pdf.read())).pages
     )
-    assert "except the data retained below" in text
+    assert "Except the data retained below." in text
     assert "Support tickets of 2025" in text
 
 
