@@ -5,19 +5,20 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
 from import_export.formats import base_formats
 
-from customers import (
-    admin_breaches,  # noqa: F401  (registers the breach pages)
+from customers import (  # noqa: F401  (registers the breach, certificate and instruction pages)
+    admin_breaches,
+    admin_certificates,
+    admin_instructions,
     services,
 )
+from customers.admin_holds import LegalHoldInline
 from customers.exports import DPARegisterResource
 from customers.models import (
     DPA,
@@ -25,15 +26,15 @@ from customers.models import (
     Contact,
     Customer,
     CustomerDomain,
-    DeletionCertificate,
     ProhibitedDataFinding,
 )
 from customers.models.accounts import CustomerQuerySet
 from customers.models.assistance import FindingQuerySet
 from customers.resources import CustomerImportResource
 from harmonyze_portal import customer_page
-from harmonyze_portal.admin import TrackedAdmin
+from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
+from harmonyze_portal.conflicts import CONFIRM_FIELD, termination_conflicts
 from harmonyze_portal.dates import add_months
 from harmonyze_portal.exports import ReportExportMixin
 from harmonyze_portal.templatetags.portal_rules import rule_filter
@@ -103,6 +104,21 @@ class DPAInline(admin.TabularInline):
     show_change_link = True
 
 
+class CustomerForm(ChangeReasonForm):
+    confirm_conflicts = forms.BooleanField(
+        label="Terminate despite the conflicts",
+        required=False,
+        help_text="Needed when a legal hold is active or a law-enforcement demand is open "
+        "(C9); what is confirmed is kept in the history.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Read by Customer.clean(), which refuses an unconfirmed conflicting termination.
+        self.instance.confirm_termination_conflicts = bool(data.get(CONFIRM_FIELD))
+        return data
+
+
 @admin.register(Customer)
 class CustomerAdmin(ImportMixin, TrackedAdmin):
     resource_classes = [CustomerImportResource]
@@ -125,8 +141,20 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
         "termination_route",
     ]
     search_fields = ["legal_name", "domains__domain", "contacts__email", "contacts__name"]
-    inlines = [CustomerDomainInline, ContactInline, DPAInline]
-    readonly_fields = ["status", "deletion_due_display", "purge_due_display"]
+    form = CustomerForm
+    inlines = [
+        CustomerDomainInline,
+        ContactInline,
+        DPAInline,
+        LegalHoldInline,
+        admin_instructions.InstructionInline,
+    ]
+    readonly_fields = [
+        "status",
+        "deletion_due_display",
+        "purge_due_display",
+        "conflicts_display",
+    ]
     fieldsets = [
         (None, {"fields": ["legal_name", "status", "agreement_effective_on"]}),
         (
@@ -138,9 +166,12 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
                     "termination_route",
                     "termination_reason",
                     "earlier_deletion_requested_on",
+                    "conflicts_display",
+                    CONFIRM_FIELD,
                 ],
                 "description": "Setting the termination date starts the deletion (C3, +90 days) "
-                "and credential purge (C4, +30 days) clocks. Clearing it reopens the customer.",
+                "and credential purge (C4, +30 days) clocks. Clearing it reopens the customer. "
+                "An active legal hold or an open law-enforcement demand must be confirmed (C9).",
             },
         ),
         (
@@ -182,9 +213,25 @@ class CustomerAdmin(ImportMixin, TrackedAdmin):
             '<a href="{}">Where we stand with {}</a>', customer_page.url(obj), obj.legal_name
         )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return cast(CustomerQuerySet, super().get_queryset(request)).with_hold()
+
     @admin.display(description="Deletion due (C3)", ordering="deletion_due")
     def deletion_due_display(self, obj: Customer) -> str:
-        return due_cell(obj.deletion_due, obj.deletion_completed_on, "C3")
+        cell = due_cell(obj.deletion_due, obj.deletion_completed_on, "C3")
+        basis = getattr(obj, "hold_basis", None)
+        if basis and obj.deletion_due and not obj.deletion_completed_on:
+            # C9: held, with the reason, never silently dropped.
+            return format_html('{} <strong class="held">held: {} (C9)</strong>', cell, basis)
+        return cell
+
+    @admin.display(description="Termination conflicts (C9)")
+    def conflicts_display(self, obj: Customer) -> str:
+        found = termination_conflicts(obj)
+        if not found:
+            return "None: no active legal hold and no open law-enforcement demand."
+        items = format_html_join("", "<li>{}</li>", ((str(conflict),) for conflict in found))
+        return format_html("<ul>{}</ul>", items)
 
     @admin.display(description="Credential purge due (C4)", ordering="credential_purge_due")
     def purge_due_display(self, obj: Customer) -> str:
@@ -283,65 +330,3 @@ class ProhibitedDataFindingAdmin(TrackedAdmin):
             },
         ),
     ]
-
-
-class IssueCertificateForm(forms.Form):
-    signatory_name = forms.CharField(max_length=200)
-    signatory_title = forms.CharField(max_length=200, required=False)
-    issued_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-
-
-@admin.register(DeletionCertificate)
-class DeletionCertificateAdmin(TrackedAdmin):
-    list_display = ["customer", "requested_on", "requested_by", "issued_on", "pdf_link"]
-    list_filter = [("issued_on", admin.EmptyFieldListFilter)]
-    search_fields = ["customer__legal_name", "requested_by"]
-    autocomplete_fields = ["customer", "dpa"]
-    readonly_fields = ["issued_on", "signatory_name", "signatory_title", "pdf_link"]
-    actions = ["issue_certificate"]
-
-    @admin.display(description="Certificate PDF")
-    def pdf_link(self, obj: DeletionCertificate) -> str:
-        if not obj.pdf:
-            return "–"
-        return format_html('<a href="{}">Download</a>', obj.pdf.url)
-
-    @admin.action(description="Issue the certificate of deletion (PDF)", permissions=["change"])
-    def issue_certificate(
-        self, request: HttpRequest, queryset: QuerySet[DeletionCertificate]
-    ) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(request, "Select one certificate request at a time.", messages.ERROR)
-            return None
-        certificate = queryset.get()
-        if "confirm" in request.POST:
-            form = IssueCertificateForm(request.POST)
-            if form.is_valid():
-                try:
-                    services.certificate_issue(certificate=certificate, **form.cleaned_data)
-                except ValidationError as exc:
-                    for message in exc.messages:
-                        self.message_user(request, message, messages.ERROR)
-                    return None
-                self.message_user(request, f"Issued: {certificate}.")
-                return None
-        else:
-            form = IssueCertificateForm(
-                initial={
-                    "issued_on": legal_today(),
-                    "signatory_name": getattr(request.user, "get_full_name", str)(),
-                }
-            )
-        return render(
-            request,
-            "admin/customers/deletioncertificate/issue.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"Issue certificate of deletion: {certificate.customer}",
-                "certificate": certificate,
-                "form": form,
-                "opts": self.model._meta,
-                "action_name": "issue_certificate",
-                "selected": certificate.pk,
-            },
-        )

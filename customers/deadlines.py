@@ -1,4 +1,4 @@
-"""Customer-side deadlines (DOMAIN.md C3–C6): dates in, dates out.
+"""Customer-side deadlines (DOMAIN.md C3–C9): dates in, dates out.
 
 Contractual periods are calendar days and never move off weekends (T2).
 """
@@ -8,7 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from harmonyze_portal.dates import Computation, add_days, day_text, period_explained, unit_text
+from harmonyze_portal.dates import (
+    Computation,
+    add_days,
+    day_text,
+    legal_date,
+    period_explained,
+    unit_text,
+)
 
 DELETION_DAYS = 90
 CREDENTIAL_PURGE_DAYS = 30
@@ -91,3 +98,41 @@ def breach_notice_due_explained(aware_at: datetime, due_at: datetime, tz: ZoneIn
         f"{day_text(due.date())} {due:%H:%M %Z} (house target; DPA 7 says without undue delay)"
     )
     return Computation("C5", due.date(), (step,))
+
+
+def instruction_notice_due(identified_at: datetime, tz: ZoneInfo) -> date:
+    """C8 (DPA 2.3): Harmonyze informs the customer "immediately" that an instruction infringes
+    the Data Protection Laws: due the same legal day it is identified (T1).
+
+    The legal day, not 24 hours: identified at 23:59 in New York, the notice is due that very
+    day, one minute later; at 00:01 it has the whole day. A UTC date would be wrong for the
+    evening hours, when New York is still on the day before. DPA 2.4 names no period for the
+    notice that Harmonyze cannot meet its obligations; the portal holds it to the same day.
+    """
+    return legal_date(identified_at, tz)
+
+
+def instruction_notice_late(
+    identified_at: datetime, sent_at: datetime | None, tz: ZoneInfo
+) -> bool:
+    """C8: a notice sent on a later legal day than the one it was identified on is late."""
+    if sent_at is None:
+        return False
+    return legal_date(sent_at, tz) > instruction_notice_due(identified_at, tz)
+
+
+def hold_active_on(day: date, started: date, released: date | None) -> bool:
+    """C9 (DPA 9): a legal hold keeps data from its start day; released on D, it no longer
+    holds on D (the data is deletable that day)."""
+    return started <= day and (released is None or day < released)
+
+
+def deletion_held(
+    deletion_due: date | None, holds: list[tuple[date, date | None]], today: date
+) -> bool:
+    """C9: whether the C3 deletion is held today: it is still to be done (``deletion_due`` set)
+    and a hold (start, release) is active today. The due date itself never moves: a hold keeps
+    only the data it names, and the rest is deleted on time (DPA 9)."""
+    if deletion_due is None:
+        return False
+    return any(hold_active_on(today, started, released) for started, released in holds)

@@ -17,6 +17,10 @@ from customers.models import (
     Contact,
     Customer,
     CustomerDomain,
+    Instruction,
+    InstructionNotice,
+    InstructionResponse,
+    LegalHold,
     ProhibitedDataFinding,
 )
 from customers.models.accounts import ContactRole, TerminatedBy
@@ -24,6 +28,9 @@ from customers.models.assistance import AssistanceKind, ProhibitedCategory
 from customers.models.breach_log import NoticeKind
 from customers.models.breaches import BreachStatus
 from customers.models.dpas import DPAStatus
+from customers.models.holds import HoldRequester
+from customers.models.instructions import InstructionChannel, ResponseKind
+from customers.models.instructions import NoticeKind as InstructionNoticeKind
 
 # Customers with their domains, contacts (the first is the notice contact) and DPAs (C1, C2).
 # A DPA tuple: version, status, effective date, transfer terms, law and courts, authority, country.
@@ -108,7 +115,8 @@ BREACH_TITLE = "Support export sent to the wrong customer workspace"
 
 
 def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
-    """Customers, DPAs, a terminated customer, a breach, a request and a finding (C1–C7).
+    """Customers, DPAs, a terminated customer, a breach, a request, a finding, instructions
+    with their notices (C8) and a legal hold on the terminated customer's data (C1–C9).
     Looked up by natural keys, so a second run adds nothing; dates relative to today are
     fixed by the first run."""
     created_now: set[str] = set()
@@ -160,6 +168,8 @@ def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
             "notes": "The Order Form allows appointment data for the clinic-partners workspace.",
         },
     )
+    _instructions(now, customers["Umbrella Retail SAS"], customers["Initech AG"])
+    _hold(today, hooli)
     return f"{len(created_now)} customers added"
 
 
@@ -231,3 +241,67 @@ def _breach(now: datetime, notified: Customer, pending: Customer) -> None:
         )
         message.full_clean()
         message.save()
+
+
+def _instructions(now: datetime, umbrella: Customer, initech: Customer) -> None:
+    """C8: an instruction Harmonyze thinks infringes the law, identified an hour ago and not
+    yet notified (due today); and a DPA 2.4 notice sent, with the customer's response."""
+    instruction, _ = Instruction.objects.get_or_create(
+        customer=umbrella,
+        instruction="Share the support transcripts of French users with Umbrella's marketing "
+        "agency for profiling, without informing the users.",
+        defaults={
+            "received_on": (now - timedelta(days=1)).date(),
+            "given_by": "Hugo Bernard, legal counsel",
+            "channel": InstructionChannel.WRITTEN,
+        },
+    )
+    InstructionNotice.objects.get_or_create(
+        customer=umbrella,
+        instruction=instruction,
+        kind=InstructionNoticeKind.INFRINGEMENT,
+        defaults={
+            "identified_at": now - timedelta(hours=1),
+            "reasons": "Profiling without informing the data subjects breaches GDPR Articles "
+            "13, 14 and 21.",
+        },
+    )
+    sent_at = now - timedelta(days=12)
+    notice, created = InstructionNotice.objects.get_or_create(
+        customer=initech,
+        kind=InstructionNoticeKind.CANNOT_MEET_OBLIGATIONS,
+        defaults={
+            "identified_at": sent_at - timedelta(hours=3),
+            "reasons": "The Swiss backup region was withdrawn by its provider; data stored "
+            "there cannot be kept in Switzerland as the DPA's deviation requires.",
+            "subject": "Notice under the Data Processing Addendum (DPA 2.4)",
+            "body": "Harmonyze notifies you that it cannot meet one of its obligations.",
+            "sent_at": sent_at,
+            "sent_to": "datenschutz@initech.ch",
+            "message_id": "<demo-instruction-notice@harmonyze.com>",
+        },
+    )
+    if created:
+        InstructionResponse(
+            notice=notice,
+            received_on=(sent_at + timedelta(days=2)).date(),
+            kind=ResponseKind.AUDIT,
+            description="Initech asked for the backup provider's SOC 2 report and a migration "
+            "plan to the Zurich region.",
+        ).save()
+
+
+def _hold(today: date, customer: Customer) -> None:
+    """C9: the terminated customer's support tickets are kept for a court case: its C3
+    deletion shows as held, and the hold's review falls due in twelve days."""
+    LegalHold.objects.get_or_create(
+        customer=customer,
+        legal_basis="Litigation hold, de Vries v. Hooli Media B.V. (Rechtbank Amsterdam)",
+        defaults={
+            "requested_by": HoldRequester.LITIGATION,
+            "requester": "Rechtbank Amsterdam, by order of the court",
+            "data_kept": "Support tickets and attachments of 2024 naming the claimant",
+            "started_on": today - timedelta(days=20),
+            "review_on": today + timedelta(days=12),
+        },
+    )

@@ -1,4 +1,5 @@
-"""The customers area on the desk (T5): its deadlines C3–C7 and the C5 warning."""
+"""The customers area on the desk (T5): its deadlines C3–C9, the C5 warning, and its part of
+the C9 termination conflicts (an active legal hold)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from customers.models import (
     BreachMessage,
     BreachNotice,
     Customer,
+    InstructionNotice,
+    LegalHold,
     ProhibitedDataFinding,
 )
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
-from harmonyze_portal import desk
+from customers.models.instructions import NoticeKind
+from harmonyze_portal import conflicts, desk
 from harmonyze_portal.dates import legal_date
 
 
@@ -66,6 +70,27 @@ def unsent_breach_messages(user: Any, today: date, limit: int) -> list[desk.Cove
     ]
 
 
+def active_holds(customer: Any) -> list[conflicts.Conflict]:
+    """C9: terminating starts the deletion clock, and these holds keep data."""
+    return [
+        conflicts.Conflict(
+            "C9",
+            f"a legal hold keeps data ({hold.legal_basis}; {hold.data_kept}, "
+            f"review due {hold.review_on})",
+        )
+        for hold in LegalHold.objects.active().filter(customer_id=customer.pk)
+    ]
+
+
+def describe_deletion(row: dict[str, Any]) -> str:
+    """C3, or C3 held by C9: the deletion stays on the desk, saying why it waits."""
+    if row["hold_basis"]:
+        return f"Deletion held by a legal hold: {row['hold_basis']} (C9, DPA 9)"
+    return "Delete the customer's personal data (90 days after termination)"
+
+
+conflicts.register("customers.legal_holds", active_holds)
+
 desk.register(
     "customers",
     label="Customers",
@@ -74,9 +99,9 @@ desk.register(
             "C3",
             Customer,
             "deletion_due",
-            "deletion_open",
-            ("termination_date",),
-            lambda row: "Delete the customer's personal data (90 days after termination)",
+            "deletion_open_with_hold",
+            ("termination_date", "hold_basis"),
+            describe_deletion,
             customer="pk",
             customer_name="legal_name",
             explain=lambda row: deadlines.deletion_due_explained(row["termination_date"]),
@@ -123,6 +148,22 @@ desk.register(
             lambda row: (
                 f"Delete prohibited data: {desk.label(ProhibitedCategory, row['category'])}"
             ),
+        ),
+        desk.Source(
+            "C8",
+            InstructionNotice,
+            "due_on",
+            "unsent",
+            ("kind",),
+            lambda row: "Notify the customer the same day: " + desk.label(NoticeKind, row["kind"]),
+        ),
+        desk.Source(
+            "C9",
+            LegalHold,
+            "review_on",
+            "review_open",
+            ("legal_basis",),
+            lambda row: f"Review the legal hold: {row['legal_basis']}",
         ),
     ],
     warnings=[pending_breach_notices, unsent_breach_messages],

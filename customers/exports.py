@@ -1,22 +1,33 @@
 """The area's reports, exported from the admin changelists with their filters: the DPA
-register (C2, C3) as CSV and XLSX, the breach notification log (C5: each affected customer with
-its notices and the breach's remediation steps) as CSV, XLSX and PDF, and the notices and the
-remediation log on their own as CSV and XLSX."""
+register (C2, C3, with C9 holds) as CSV and XLSX, the breach notification log (C5: each affected
+customer with its notices and the breach's remediation steps) as CSV, XLSX and PDF, the notices
+and the remediation log on their own, the legal holds (C9), the instructions and the notices
+about them (C8) as CSV and XLSX."""
 
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import tablib
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 from import_export.formats import base_formats
 
-from customers.models import DPA, BreachMessage, BreachNotice, BreachRemediation
+from customers.models import (
+    DPA,
+    BreachMessage,
+    BreachNotice,
+    BreachRemediation,
+    Instruction,
+    InstructionNotice,
+    LegalHold,
+)
+from customers.models.instructions import late_by
+from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import ReportDateWidget, local_time
 from harmonyze_portal.pdf import render_pdf
 
@@ -88,6 +99,7 @@ class DPARegisterResource(resources.ModelResource):
         column_name="Deletion done",
         widget=ReportDateWidget(),
     )
+    deletion_held = Field(column_name="Deletion held (C9)")
 
     class Meta:
         model = DPA
@@ -104,11 +116,25 @@ class DPARegisterResource(resources.ModelResource):
             "termination_date",
             "deletion_due",
             "deletion_done",
+            "deletion_held",
         )
         export_order = fields
 
     def filter_export(self, queryset: QuerySet[DPA], **kwargs: Any) -> QuerySet[DPA]:
-        return queryset.select_related("customer")
+        holds = LegalHold.objects.active().filter(customer=OuterRef("customer"))
+        first = holds.order_by("started_on", "pk").values("legal_basis")[:1]
+        return queryset.select_related("customer").annotate(hold_basis=Subquery(first))
+
+    def dehydrate_deletion_held(self, dpa: DPA) -> str:
+        """C9: an open deletion that a legal hold keeps waiting says so, with the reason."""
+        basis = getattr(dpa, "hold_basis", None)
+        if not basis:
+            return ""
+        if dpa.customer.deletion_due is None:
+            return f"Hold active, no deletion due yet: {basis}"
+        if dpa.customer.deletion_completed_on is not None:
+            return f"Deleted except what the hold keeps: {basis}"
+        return f"Held: {basis}"
 
     def dehydrate_transfer_terms(self, dpa: DPA) -> str:
         return "; ".join(dpa.transfer_terms)
@@ -282,3 +308,172 @@ class BreachRemediationResource(resources.ModelResource):
 
     def dehydrate_taken_at(self, step: BreachRemediation) -> str:
         return local_time(step.taken_at)
+
+
+class LegalHoldResource(resources.ModelResource):
+    """C9: one row per legal hold, as the holds changelist is filtered."""
+
+    customer = Field(attribute="customer__legal_name", column_name="Customer")
+    legal_basis = Field(attribute="legal_basis", column_name="Legal basis")
+    requested_by = Field(column_name="Who asked")
+    requester = Field(attribute="requester", column_name="Requesting body or person")
+    data_kept = Field(attribute="data_kept", column_name="Data kept")
+    started_on = Field(attribute="started_on", column_name="Started on", widget=ReportDateWidget())
+    review_on = Field(
+        attribute="review_on", column_name="Review due (C9)", widget=ReportDateWidget()
+    )
+    released_on = Field(
+        attribute="released_on", column_name="Released on", widget=ReportDateWidget()
+    )
+    release_reason = Field(attribute="release_reason", column_name="Why released")
+    deletion_due = Field(
+        attribute="customer__deletion_due",
+        column_name="Deletion due (C3)",
+        widget=ReportDateWidget(),
+    )
+
+    class Meta:
+        model = LegalHold
+        fields = (
+            "customer",
+            "legal_basis",
+            "requested_by",
+            "requester",
+            "data_kept",
+            "started_on",
+            "review_on",
+            "released_on",
+            "release_reason",
+            "deletion_due",
+        )
+        export_order = fields
+
+    def filter_export(self, queryset: QuerySet[LegalHold], **kwargs: Any) -> QuerySet[LegalHold]:
+        return queryset.select_related("customer")
+
+    def dehydrate_requested_by(self, hold: LegalHold) -> str:
+        return hold.get_requested_by_display()
+
+
+class InstructionResource(resources.ModelResource):
+    """C8: the register of documented instructions beyond the DPA, as filtered."""
+
+    customer = Field(attribute="customer__legal_name", column_name="Customer")
+    received_on = Field(
+        attribute="received_on", column_name="Received on", widget=ReportDateWidget()
+    )
+    given_by = Field(attribute="given_by", column_name="Given by")
+    channel = Field(column_name="How it was given")
+    instruction = Field(attribute="instruction", column_name="Instruction")
+    withdrawn_on = Field(
+        attribute="withdrawn_on", column_name="Withdrawn on", widget=ReportDateWidget()
+    )
+    notices = Field(column_name="Notices about it (C8)")
+
+    class Meta:
+        model = Instruction
+        fields = (
+            "customer",
+            "received_on",
+            "given_by",
+            "channel",
+            "instruction",
+            "withdrawn_on",
+            "notices",
+        )
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[Instruction], **kwargs: Any
+    ) -> QuerySet[Instruction]:
+        return queryset.select_related("customer").prefetch_related("notices")
+
+    def dehydrate_channel(self, instruction: Instruction) -> str:
+        return instruction.get_channel_display()
+
+    def dehydrate_notices(self, instruction: Instruction) -> str:
+        return "; ".join(
+            f"{notice.get_kind_display()}, due {notice.due_on}"
+            + (f", sent {local_time(notice.sent_at)}" if notice.sent_at else ", not sent")
+            for notice in instruction.notices.all()
+        )
+
+
+class InstructionNoticeResource(resources.ModelResource):
+    """C8: one row per notice about instructions, with its text, when it was due and sent,
+    whether it was late, and what the customer did in response."""
+
+    customer = Field(attribute="customer__legal_name", column_name="Customer")
+    kind = Field(column_name="Notice")
+    instruction = Field(column_name="Instruction")
+    instruction_received_on = Field(
+        attribute="instruction__received_on",
+        column_name="Instruction received on",
+        widget=ReportDateWidget(),
+    )
+    identified_at = Field(column_name="Identified at")
+    due_on = Field(attribute="due_on", column_name="Due (C8)", widget=ReportDateWidget())
+    sent_at = Field(column_name="Sent at")
+    sent_to = Field(attribute="sent_to", column_name="Sent to")
+    on_time = Field(column_name="On time / late")
+    reasons = Field(attribute="reasons", column_name="Harmonyze's reasons")
+    text = Field(column_name="Text sent")
+    responses = Field(column_name="Customer's response")
+
+    class Meta:
+        model = InstructionNotice
+        fields = (
+            "customer",
+            "kind",
+            "instruction",
+            "instruction_received_on",
+            "identified_at",
+            "due_on",
+            "sent_at",
+            "sent_to",
+            "on_time",
+            "reasons",
+            "text",
+            "responses",
+        )
+        export_order = fields
+
+    def filter_export(
+        self, queryset: QuerySet[InstructionNotice], **kwargs: Any
+    ) -> QuerySet[InstructionNotice]:
+        return queryset.select_related("customer", "instruction").prefetch_related("responses")
+
+    def dehydrate_kind(self, notice: InstructionNotice) -> str:
+        return notice.get_kind_display()
+
+    def dehydrate_instruction(self, notice: InstructionNotice) -> str:
+        return notice.instruction.instruction if notice.instruction else ""
+
+    def dehydrate_identified_at(self, notice: InstructionNotice) -> str:
+        return local_time(notice.identified_at)
+
+    def dehydrate_sent_at(self, notice: InstructionNotice) -> str:
+        return local_time(notice.sent_at)
+
+    def dehydrate_on_time(self, notice: InstructionNotice) -> str:
+        return instruction_notice_state(notice, legal_today())
+
+    def dehydrate_text(self, notice: InstructionNotice) -> str:
+        return f"{notice.subject}\n\n{notice.body}" if notice.sent_at else ""
+
+    def dehydrate_responses(self, notice: InstructionNotice) -> str:
+        return "\n".join(
+            f"{response.received_on:%Y-%m-%d} {response.get_kind_display()}: {response.description}"
+            for response in notice.responses.all()
+        )
+
+
+def instruction_notice_state(notice: InstructionNotice, today: date) -> str:
+    """C8: on time, late by n days, or not sent (due today, overdue by n days)."""
+    if notice.sent_at is not None:
+        days = late_by(notice)
+        return f"late by {days} day{'' if days == 1 else 's'}" if days else "on time"
+    if notice.due_on < today:
+        days = (today - notice.due_on).days
+        return f"not sent, overdue by {days} day{'' if days == 1 else 's'}"
+    return "not sent, due today" if notice.due_on == today else f"not sent, due {notice.due_on}"

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from import_export import resources, widgets
+from import_export import resources
 from import_export.fields import Field
 from import_export.resources import Diff
 
+from customers.import_cells import IsoDateWidget, TextWidget, cell_text
+from customers.import_termination import TERMINATION_COLUMNS, plan_termination
 from customers.models import DPA, Customer, CustomerDomain
 from customers.models.accounts import validate_domain
 from customers.models.dpas import DPAStatus
@@ -50,39 +52,6 @@ _DPA_COLUMN = {
     **dict.fromkeys(_TERM_FLAGS, "transfer_terms"),
     **{name: name for name in _OPTIONAL_DPA_COLUMNS},
 }
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def cell_text(row: dict[str, Any], column: str) -> str:
-    value = row.get(column)
-    return "" if value is None else str(value).strip()
-
-
-class IsoDateWidget(widgets.Widget):
-    """Dates as YYYY-MM-DD, or a real date cell from XLSX; anything else is refused."""
-
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> date | None:
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        text = "" if value is None else str(value).strip()
-        if not text:
-            return None
-        try:
-            if _ISO_DATE.match(text):
-                return date.fromisoformat(text)
-        except ValueError:
-            pass
-        raise ValueError(f"{text!r} is not a date: write it as YYYY-MM-DD, like 2024-03-01.")
-
-    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
-        return value.isoformat() if isinstance(value, date) else ""
-
-
-class TextWidget(widgets.Widget):
-    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        return "" if value is None else str(value).strip()
 
 
 def parse_domains(text: str) -> list[str]:
@@ -161,6 +130,11 @@ class CustomerImportResource(resources.ModelResource):
     supervisory_authority = Field(column_name="supervisory_authority")
     supervisory_authority_country = Field(column_name="supervisory_authority_country")
     deviations = Field(column_name="deviations")
+    # C3, C4, C9: optional; see customers.import_termination.
+    termination_date = Field(column_name="termination_date")
+    terminated_by = Field(column_name="terminated_by")
+    termination_reason = Field(column_name="termination_reason")
+    confirm_conflicts = Field(column_name="confirm_conflicts")
 
     class Meta:
         model = Customer
@@ -177,6 +151,7 @@ class CustomerImportResource(resources.ModelResource):
             "supervisory_authority",
             "supervisory_authority_country",
             "deviations",
+            *TERMINATION_COLUMNS,
         )
         import_id_fields = ["legal_name"]
         clean_model_instances = True
@@ -215,8 +190,10 @@ class CustomerImportResource(resources.ModelResource):
             for key, messages in exc.message_dict.items():
                 errors.setdefault(key, []).extend(messages)
 
+        terminating = plan_termination(instance, row, errors)
         plan = RowPlan(
             customer_changed=instance.pk is None
+            or terminating
             or before != (instance.legal_name, instance.agreement_effective_on)
         )
         self._plan = plan
@@ -416,3 +393,15 @@ class CustomerImportResource(resources.ModelResource):
 
     def dehydrate_deviations(self, customer: Customer) -> str:
         return self._dpa_value(customer, "deviations")
+
+    def dehydrate_termination_date(self, customer: Customer) -> str:
+        return customer.termination_date.isoformat() if customer.termination_date else ""
+
+    def dehydrate_terminated_by(self, customer: Customer) -> str:
+        return customer.terminated_by
+
+    def dehydrate_termination_reason(self, customer: Customer) -> str:
+        return customer.termination_reason
+
+    def dehydrate_confirm_conflicts(self, customer: Customer) -> str:
+        return "yes" if customer.confirm_termination_conflicts else ""

@@ -105,3 +105,50 @@ def _send(
         message.message_id = header
         message.save()
     return header
+
+
+@task()
+def send_instruction_notice(
+    *, notice_id: int, staff_id: int | None = None, attempt: int = 1
+) -> str:
+    """Send one C8 notice (DPA 2.3, 2.4) with the text kept on it, and record when and to whom.
+
+    Idempotent like the breach notice: a notice recorded as sent is not sent again, and every
+    attempt carries the notice's own Message-ID. ``staff_id``: who queued it (H1).
+    """
+    from customers.models import InstructionNotice
+
+    with (
+        task_acting_as(
+            "task: send instruction notices", staff_id=staff_id, reason="Instruction notice sent"
+        ),
+        transaction.atomic(),
+    ):
+        notice = (
+            InstructionNotice.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .get(pk=notice_id)
+        )
+        if notice.sent_at is not None:
+            return "already sent"
+        contact = notice.customer.notice_contact
+        if contact is None:
+            return "no notice contact"
+        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">")
+        message_id = f"<instruction-notice-{notice.pk}@{domain}>"
+        try:
+            send_now(
+                to=[contact.email], subject=notice.subject, body=notice.body, message_id=message_id
+            )
+        except Exception as exc:
+            fields = {"notice_id": notice_id}
+            if retry_later(
+                send_instruction_notice, exc, attempt=attempt, staff_id=staff_id, **fields
+            ):
+                return "retrying"
+            raise
+        notice.sent_at = timezone.now()
+        notice.sent_to = contact.email
+        notice.message_id = message_id
+        notice.save()
+    return message_id

@@ -106,6 +106,11 @@ def acting_user(user: Any = None) -> Any:
     return None
 
 
+def current_reason() -> str | None:
+    """The reason the surrounding :func:`acting_as` block gives its rows, if any."""
+    return _reason.get()
+
+
 def acting_staff_id() -> int | None:
     """The id a task queued now should carry, so its history names who started it (H1)."""
     user = acting_user()

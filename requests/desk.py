@@ -8,7 +8,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from harmonyze_portal import desk
+from harmonyze_portal import conflicts, desk
 from requests import deadlines
 from requests.models import DataSubjectRequest, DemandCustomer, DemandView, LawEnforcementDemand
 from requests.models.demands import EXPORT_PERMISSION, LegalProcess
@@ -68,6 +68,28 @@ def _explain_r3(due_field: str) -> Any:
         )
 
     return explain
+
+
+def open_demands(customer: Any) -> list[conflicts.Conflict]:
+    """C9 and R4: an open demand concerns the customer. R6: the conflict says only that a
+    restricted item exists, never the agency or the process; counsel has the details."""
+    demands = LawEnforcementDemand.objects.open().filter(customer_links__customer=customer.pk)
+    found = demands.distinct().count()
+    if not found:
+        return []
+    what = (
+        "an open law-enforcement demand concerns"
+        if found == 1
+        else (f"{found} open law-enforcement demands concern")
+    )
+    return [
+        conflicts.Conflict(
+            "R4", f"{what} this customer (restricted: privacy counsel has the details)"
+        )
+    ]
+
+
+conflicts.register("requests.open_demands", open_demands)
 
 
 def _right(row: dict[str, Any]) -> str:

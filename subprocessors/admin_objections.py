@@ -15,6 +15,7 @@ from django.shortcuts import render
 from customers.models.accounts import TerminatedBy
 from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
+from harmonyze_portal.conflicts import TerminationConflictError, termination_conflicts
 from subprocessors import services
 from subprocessors.admin_common import error_messages, ruled
 from subprocessors.models import (
@@ -64,6 +65,12 @@ class TerminationForm(forms.Form):
     )
     on = forms.DateField(label="Termination date", widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
+    confirm_conflicts = forms.BooleanField(
+        label="Terminate despite the conflicts",
+        required=False,
+        help_text="Needed when a legal hold is active or a law-enforcement demand is open "
+        "(C9); what is confirmed is kept in the history.",
+    )
 
 
 @admin.register(Objection)
@@ -155,6 +162,14 @@ class ObjectionAdmin(TrackedAdmin):
                 **self.admin_site.each_context(request),
                 "title": getattr(self, action).short_description,
                 "objections": queryset,
+                "conflicts": [
+                    conflict
+                    for objection in queryset.select_related("customer")
+                    if objection.customer is not None
+                    for conflict in termination_conflicts(objection.customer)
+                ]
+                if action == "end_in_termination"
+                else [],
                 "form": form,
                 "opts": self.model._meta,
                 "action_name": action,
@@ -216,6 +231,10 @@ class ObjectionAdmin(TrackedAdmin):
             customer = services.objection_end_in_termination(
                 objection=objection, **form.cleaned_data
             )
+        except TerminationConflictError as exc:
+            # C9: show the conflicts on the same page and ask for the confirmation.
+            form.add_error("confirm_conflicts", exc.messages)
+            return self._action_page(request, queryset, "end_in_termination", form)
         except ValidationError as exc:
             error_messages(self, request, exc)
             return None

@@ -364,10 +364,16 @@ def objection_enter(
 
 @transaction.atomic
 def objection_end_in_termination(
-    *, objection: Objection, terminated_by: TerminatedBy, on: date, note: str
+    *,
+    objection: Objection,
+    terminated_by: TerminatedBy,
+    on: date,
+    note: str,
+    confirm_conflicts: bool = False,
 ) -> Customer:
     """S5: an objection the parties could not resolve ends with a termination by written
-    notice; the customer's termination starts the C3/C4 clocks."""
+    notice; the customer's termination starts the C3/C4 clocks. An active legal hold or an
+    open law-enforcement demand needs ``confirm_conflicts`` (C9)."""
     if objection.customer is None:
         raise ValidationError("Link the objection to a customer before recording a termination.")
     if objection.status != ObjectionStatus.OPEN:
@@ -378,6 +384,7 @@ def objection_end_in_termination(
         by=terminated_by,
         reason=f"Unresolved objection to {objection.change}: {note}",
         route=TerminationRoute.OBJECTION,
+        confirm_conflicts=confirm_conflicts,
     )
     objection.status = ObjectionStatus.TERMINATED
     objection.resolution_note = note

@@ -7,12 +7,17 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 
 from customers import deadlines
+from harmonyze_portal.conflicts import (
+    TerminationConflictError,
+    confirmed_reason,
+    termination_conflicts,
+)
 from harmonyze_portal.dates import Computation
-from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet, current_reason
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -60,6 +65,20 @@ class CustomerQuerySet(TrackedQuerySet["Customer"]):
 
     def deletion_overdue(self, today: date) -> CustomerQuerySet:
         return self.deletion_open().filter(deletion_due__lt=today)
+
+    def with_hold(self) -> CustomerQuerySet:
+        """C9: ``hold_basis``, the legal basis of the customer's first active legal hold, or
+        None: one subquery, so a list shows "held" without a query per row."""
+        # The hold model by its relation: holds.py imports this module, not the reverse.
+        hold_model: Any = self.model._meta.get_field("legal_holds").related_model
+        holds = hold_model._default_manager.active().filter(customer=OuterRef("pk"))
+        first = holds.order_by("started_on", "pk").values("legal_basis")[:1]
+        return self.annotate(hold_basis=Subquery(first))
+
+    def deletion_open_with_hold(self) -> CustomerQuerySet:
+        """C3 as the dashboard lists it: open deletions, each saying whether a hold keeps data
+        (C9: held, never silently dropped)."""
+        return self.deletion_open().with_hold()
 
     def deletion_due_between(self, start: date, end: date) -> CustomerQuerySet:
         return self.deletion_open().filter(deletion_due__range=(start, end))
@@ -110,6 +129,10 @@ class Customer(TrackedModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects: ClassVar[CustomerManager] = CustomerManager()
+
+    # C9: set by whoever confirmed a termination despite an active hold or an open demand
+    # (the change form's tick box, an import column, the objection route, a service call).
+    confirm_termination_conflicts: bool = False
 
     class Meta:
         ordering = ["legal_name"]
@@ -170,7 +193,22 @@ class Customer(TrackedModel):
         """Status and the C3/C4 clocks follow the termination date, whatever path wrote it.
         Clearing the date reopens the customer and clears the clocks (history keeps them)."""
         self._follow_termination()
+        if self._terminating():
+            conflicts = termination_conflicts(self)
+            if conflicts and not self.confirm_termination_conflicts:
+                raise TerminationConflictError(conflicts, field="termination_date")
+            if conflicts:
+                reason = getattr(self, "_change_reason", None) or current_reason() or "Terminated"
+                self._change_reason = confirmed_reason(reason, conflicts)
         super().save(*args, **kwargs)
+        self.confirm_termination_conflicts = False  # a confirmation covers this one write
+
+    def _terminating(self) -> bool:
+        """Whether this write sets a termination date the stored row does not have yet."""
+        if self.termination_date is None or self.pk is None:
+            return False
+        stored = type(self)._default_manager.filter(pk=self.pk, termination_date__isnull=True)
+        return stored.exists()
 
     def _follow_termination(self) -> None:
         if self.termination_date is None:
@@ -206,6 +244,10 @@ class Customer(TrackedModel):
             value = getattr(self, name)
             if value and (self.termination_date is None or value < self.termination_date):
                 errors[name] = "Record this on or after the termination date."
+        if not errors and self._terminating() and not self.confirm_termination_conflicts:
+            conflicts = termination_conflicts(self)
+            if conflicts:
+                raise TerminationConflictError(conflicts, field="termination_date")
         # full_clean() checks the constraints next: they must see the status and clocks that
         # save() will write, not the ones from before the termination date changed.
         self._follow_termination()

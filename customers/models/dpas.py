@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from customers.models.accounts import Customer
+from customers.models.holds import LegalHold, LegalHoldQuerySet
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet
 from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
 
@@ -125,6 +126,20 @@ class DeletionCertificate(TrackedModel):
         "Data deleted",
         default="All Customer Personal Data processed under the DPA, including backups.",
     )
+    data_retained = models.TextField(
+        "Data retained under a legal hold",
+        blank=True,
+        help_text="Filled from the active legal holds when the certificate is issued; the "
+        "certificate names it (C9, DPA 9).",
+    )
+    refused_on = models.DateField(
+        "Refused on",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A certificate refused because a legal hold keeps the data (C9).",
+    )
+    refusal_reason = models.TextField("Why it was refused", blank=True, editable=False)
     signatory_name = models.CharField(max_length=200, blank=True)
     signatory_title = models.CharField(max_length=200, blank=True)
     issued_on = models.DateField(null=True, blank=True)
@@ -142,8 +157,48 @@ class DeletionCertificate(TrackedModel):
                 condition=Q(issued_on__isnull=True) | Q(issued_on__gte=models.F("requested_on")),
                 name="certificate_issued_after_request",
                 violation_error_message="A certificate cannot be issued before it was requested.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(issued_on__isnull=True) | Q(refused_on__isnull=True),
+                name="certificate_issued_or_refused",
+                violation_error_message="A certificate is either issued or refused, not both.",
+            ),
+            models.CheckConstraint(
+                condition=Q(refused_on__isnull=True)
+                | (Q(refused_on__gte=models.F("requested_on")) & ~Q(refusal_reason="")),
+                name="certificate_refusal_explained",
+                violation_error_message="A refusal is dated on or after the request and says "
+                "why (C9).",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Certificate of deletion for {self.customer} (requested {self.requested_on})"
+
+    def clean(self) -> None:
+        super().clean()
+        self.check_holds()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Whatever path writes it: no certificate contradicts a hold (C9).
+        self.check_holds()
+        super().save(*args, **kwargs)
+
+    def holds_on_issue(self) -> LegalHoldQuerySet:
+        """The customer's legal holds that keep data on the issue date (C9)."""
+        if self.issued_on is None or self.customer_id is None:
+            return LegalHold.objects.none()
+        return LegalHold.objects.active_on(self.issued_on).filter(customer_id=self.customer_id)
+
+    def check_holds(self) -> None:
+        """C9 (DPA 9): a certificate issued while a legal hold keeps data names what is
+        retained; otherwise it is refused (``services.certificate_refuse``)."""
+        if self.data_retained.strip() or not self.holds_on_issue().exists():
+            return
+        raise ValidationError(
+            {
+                "data_retained": f"A legal hold keeps {self.customer}'s data on "
+                f"{self.issued_on:%Y-%m-%d}: the certificate must name what is retained, "
+                "or be refused (C9, DPA 9)."
+            }
+        )

@@ -80,6 +80,13 @@ class DemandQuerySet(TrackedQuerySet["LawEnforcementDemand"]):
         ``order_review_due_on`` says when efforts to lift it are next reviewed."""
         return self.filter(ORDER_REVIEW_DUE)
 
+    def open(self) -> DemandQuerySet:
+        """C9: a demand not yet settled (nothing decided on disclosure, or the customer still
+        to be told, or an order still under review): terminating its customer is a conflict."""
+        return self.filter(
+            Q(disclosure=Disclosure.PENDING) | CUSTOMER_NOTICE_DUE | ORDER_REVIEW_DUE
+        )
+
     def in_half_year(self, year: int, half: int) -> DemandQuerySet:
         start = date(year, 1 if half == 1 else 7, 1)
         end = date(year, 6, 30) if half == 1 else date(year, 12, 31)

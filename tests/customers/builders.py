@@ -16,11 +16,16 @@ from customers.models import (
     Customer,
     CustomerDomain,
     DeletionCertificate,
+    Instruction,
+    InstructionNotice,
+    LegalHold,
     ProhibitedDataFinding,
 )
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
 from customers.models.breach_log import NO_FAULT_STATEMENT
 from customers.models.dpas import DPAStatus
+from customers.models.holds import HoldRequester
+from customers.models.instructions import InstructionChannel, NoticeKind
 
 
 def make_customer(
@@ -166,3 +171,66 @@ def make_step(
     step = BreachRemediation(breach=breach, taken_at=taken_at, action=action, taken_by=taken_by)
     step.save()
     return step
+
+
+def make_hold(
+    customer: Customer,
+    *,
+    started: date = date(2026, 3, 1),
+    review: date = date(2026, 6, 1),
+    released: date | None = None,
+    **fields: Any,
+) -> LegalHold:
+    hold = LegalHold(
+        customer=customer,
+        legal_basis=fields.pop("legal_basis", "Litigation hold, Smith v. Acme"),
+        requested_by=fields.pop("requested_by", HoldRequester.LITIGATION),
+        requester=fields.pop("requester", "Opposing counsel, Smith & Partners LLP"),
+        data_kept=fields.pop("data_kept", "Support tickets of 2025"),
+        started_on=started,
+        review_on=review,
+        released_on=released,
+        release_reason=fields.pop("release_reason", "Case settled" if released else ""),
+        **fields,
+    )
+    hold.save()
+    return hold
+
+
+def make_instruction(
+    customer: Customer, *, received: date = date(2026, 3, 2), **fields: Any
+) -> Instruction:
+    instruction = Instruction(
+        customer=customer,
+        received_on=received,
+        given_by=fields.pop("given_by", "Dana Privacy, DPO"),
+        channel=fields.pop("channel", InstructionChannel.WRITTEN),
+        instruction=fields.pop(
+            "instruction", "Keep call recordings of EU users for ten years for training."
+        ),
+        **fields,
+    )
+    instruction.save()
+    return instruction
+
+
+def make_instruction_notice(
+    customer: Customer,
+    *,
+    identified_at: datetime = datetime(2026, 3, 3, 15, 0, tzinfo=UTC),
+    kind: str = NoticeKind.INFRINGEMENT,
+    instruction: Instruction | None = None,
+    **fields: Any,
+) -> InstructionNotice:
+    if instruction is None and kind != NoticeKind.CANNOT_MEET_OBLIGATIONS:
+        instruction = make_instruction(customer)
+    notice = InstructionNotice(
+        customer=customer,
+        instruction=instruction,
+        kind=kind,
+        identified_at=identified_at,
+        reasons=fields.pop("reasons", "Ten years exceeds any purpose the customer named."),
+        **fields,
+    )
+    notice.save()
+    return notice

@@ -27,6 +27,9 @@ from tests.customers.builders import (
     make_customer,
     make_dpa,
     make_finding,
+    make_hold,
+    make_instruction,
+    make_instruction_notice,
     make_message,
     make_step,
 )
@@ -66,6 +69,9 @@ MODELS = (
     "assistancerequest",
     "prohibiteddatafinding",
     "deletioncertificate",
+    "legalhold",
+    "instruction",
+    "instructionnotice",
 )
 
 
@@ -84,6 +90,9 @@ def one_of_each(acme: Customer) -> dict[str, int]:
         "assistancerequest": make_assistance(acme).pk,
         "prohibiteddatafinding": make_finding(acme).pk,
         "deletioncertificate": make_certificate(acme).pk,
+        "legalhold": make_hold(acme).pk,
+        "instruction": make_instruction(acme).pk,
+        "instructionnotice": make_instruction_notice(acme).pk,
     }
 
 

@@ -1,4 +1,4 @@
-"""The customer-side deadlines (DOMAIN.md C3–C6), pure: dates in, dates out, no database."""
+"""The customer-side deadlines (DOMAIN.md C3–C9), pure: dates in, dates out, no database."""
 
 from __future__ import annotations
 
@@ -152,3 +152,67 @@ def test_the_c5_line_counts_elapsed_hours_across_the_clock_change() -> None:
     line = deadlines.breach_notice_due_explained(aware, due, new_york)
     assert str(line).startswith("aware 7 Mar 2026 12:00 EST + 72 hours = 10 Mar 2026 13:00 EDT")
     assert line.result == date(2026, 3, 10)
+
+
+# --- C8: a notice about an instruction is due the legal day it is identified (DPA 2.3).
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def ny(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=NEW_YORK)
+
+
+def test_rule_c8_identified_at_2359_is_due_that_same_legal_day() -> None:
+    identified = ny(2026, 3, 3, 23, 59)  # already 2026-03-04 04:59 in UTC
+    assert deadlines.instruction_notice_due(identified, NEW_YORK) == date(2026, 3, 3)
+    # Sent one minute later, at 00:01 on the next legal day: late.
+    assert deadlines.instruction_notice_late(identified, ny(2026, 3, 4, 0, 1), NEW_YORK)
+    # Sent at 23:59:59 the same day: on time.
+    last_moment = datetime(2026, 3, 3, 23, 59, 59, tzinfo=NEW_YORK)
+    assert not deadlines.instruction_notice_late(identified, last_moment, NEW_YORK)
+
+
+def test_rule_c8_identified_at_0001_has_the_whole_legal_day() -> None:
+    identified = ny(2026, 3, 4, 0, 1)  # 05:01 UTC, the same date in both zones
+    assert deadlines.instruction_notice_due(identified, NEW_YORK) == date(2026, 3, 4)
+    assert not deadlines.instruction_notice_late(identified, ny(2026, 3, 4, 23, 58), NEW_YORK)
+    assert deadlines.instruction_notice_late(identified, ny(2026, 3, 5, 0, 0), NEW_YORK)
+
+
+def test_rule_c8_the_legal_day_is_new_yorks_not_utcs() -> None:
+    """T1: 2026-03-04 02:00 UTC is still the evening of 2026-03-03 in New York."""
+    identified = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
+    assert deadlines.instruction_notice_due(identified, NEW_YORK) == date(2026, 3, 3)
+
+
+def test_rule_c8_an_unsent_notice_is_not_late_yet() -> None:
+    assert not deadlines.instruction_notice_late(ny(2026, 3, 3, 9, 0), None, NEW_YORK)
+
+
+# --- C9: a legal hold keeps data from its start until the day it is released (DPA 9).
+
+TERMINATED = date(2026, 1, 31)
+DELETION_DUE = date(2026, 5, 1)  # C3: + 90 days
+
+
+@pytest.mark.parametrize(
+    ("started", "released", "held"),
+    [
+        (date(2026, 5, 1), None, True),  # started on the deletion date: held that day
+        (date(2026, 5, 2), None, False),  # started the day after: not yet on the 1st
+        (date(2026, 3, 1), date(2026, 5, 1), False),  # released on the day: deletable
+        (date(2026, 3, 1), date(2026, 5, 2), True),  # released the day after: held
+    ],
+)
+def test_rule_c9_a_hold_around_the_90_day_deletion_date(
+    started: date, released: date | None, held: bool
+) -> None:
+    assert deadlines.deletion_due(TERMINATED) == DELETION_DUE
+    assert deadlines.hold_active_on(DELETION_DUE, started, released) is held
+    assert deadlines.deletion_held(DELETION_DUE, [(started, released)], DELETION_DUE) is held
+
+
+def test_rule_c9_a_hold_does_not_hold_a_deletion_that_is_not_due() -> None:
+    """An active customer has no deletion to hold; the hold is still a termination conflict."""
+    assert not deadlines.deletion_held(None, [(date(2026, 3, 1), None)], DELETION_DUE)

@@ -1,4 +1,4 @@
-"""The customers demo data (`manage.py seed_demo`): covers C1–C7, and a second run adds nothing."""
+"""The customers demo data (`manage.py seed_demo`): covers C1–C9, and a second run adds nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from customers.models import (
     Customer,
     CustomerDomain,
     DeletionCertificate,
+    Instruction,
+    InstructionNotice,
+    InstructionResponse,
+    LegalHold,
     ProhibitedDataFinding,
 )
 from customers.models.accounts import CustomerStatus
@@ -45,6 +49,10 @@ CUSTOMER_MODELS = (
     AssistanceRequest,
     ProhibitedDataFinding,
     DeletionCertificate,
+    Instruction,
+    InstructionNotice,
+    InstructionResponse,
+    LegalHold,
 )
 
 
@@ -101,6 +109,18 @@ def test_demo_customers_cover_each_rule(settings) -> None:
     assert notices.exclude(notified_at=None).get().is_late is False
     assert AssistanceRequest.objects.open().count() == 1
     assert ProhibitedDataFinding.objects.open().count() == 1
+    # C8: one notice due today and unsent, one sent on time with the customer's response.
+    assert Instruction.objects.count() == 1
+    unsent = InstructionNotice.objects.unsent().get()
+    assert unsent.due_on == legal_today
+    sent = InstructionNotice.objects.exclude(sent_at=None).get()
+    assert not sent.is_late
+    assert InstructionResponse.objects.get().notice == sent
+    # C9: the terminated customer's deletion is held, its review due in twelve days.
+    hold = LegalHold.objects.active().get()
+    assert hold.customer == terminated
+    assert hold.review_on == legal_today + timedelta(days=12)
+    assert Customer.objects.deletion_open_with_hold().get().hold_basis == hold.legal_basis
     assert {row.history_actor for row in Customer.history.all()} == {"task: seed demo data"}
     # C5 in full: a first notice and an update, both disclaiming fault, and the remediation log.
     sent = BreachMessage.objects.order_by("sent_at")

@@ -35,6 +35,7 @@ REGISTER_COLUMNS = [
     "Terminated on",
     "Deletion due (C3)",
     "Deletion done",
+    "Deletion held (C9)",
 ]
 CSV, XLSX, PDF = "0", "1", "2"  # the breach log offers CSV, XLSX and PDF
 AWARE = datetime(2026, 1, 31, 15, 0, tzinfo=UTC)
@@ -104,6 +105,7 @@ def test_the_register_as_csv_honours_the_status_filter(
         "Terminated on": "",
         "Deletion due (C3)": "",
         "Deletion done": "",
+        "Deletion held (C9)": "",
     }
     assert globex["Customer status"] == "Terminated"
     assert globex["Terminated on"] == "2026-01-31"

@@ -308,11 +308,14 @@ def test_every_source_is_registered_by_its_area_and_names_an_open_queryset_metho
 
     # A subset: a new deadline is added in its area alone, without editing this test.
     assert found >= {
-        ("customers", "C3", "customers.Customer", "deletion_due", "deletion_open"),
+        # C3 says "held" with the reason of an active hold (C9): the same open filter.
+        ("customers", "C3", "customers.Customer", "deletion_due", "deletion_open_with_hold"),
         ("customers", "C4", "customers.Customer", "credential_purge_due", "purge_open"),
         ("customers", "C5", "customers.BreachNotice", "notice_due_at", "pending"),
         ("customers", "C6", "customers.AssistanceRequest", "due_on", "open"),
         ("customers", "C7", "customers.ProhibitedDataFinding", "learned_on", "open"),
+        ("customers", "C8", "customers.InstructionNotice", "due_on", "unsent"),
+        ("customers", "C9", "customers.LegalHold", "review_on", "review_open"),
         ("subprocessors", "S3", "subprocessors.Change", "earliest_access_on", "access_pending"),
         ("subprocessors", "S4", "subprocessors.Objection", "deadline", "awaiting_resolution"),
         (

@@ -33,6 +33,7 @@ from subprocessors.models import (
     SubProcessorStatus,
 )
 from subprocessors.services import change_publish
+from tests.customers.builders import make_hold
 from tests.subprocessors.builders import (
     make_change,
     make_delivery,
@@ -373,6 +374,40 @@ def test_rule_s5_an_objection_ending_in_termination_terminates_the_customer(
     assert objection.status == ObjectionStatus.TERMINATED
     assert objection.resolution_note == "Acme terminated by letter of 2026-01-31."
     assert objection.history.first().history_user == counsel
+
+
+def test_rule_c9_s5_an_objection_ending_in_termination_shows_a_hold_and_asks_to_confirm(
+    acme: Customer, counsel: Any, signed_in: Callable[[Any], Client]
+) -> None:
+    make_hold(acme, legal_basis="Litigation hold, Smith v. Acme")
+    change = make_change(make_subprocessor(), published_at=PUBLISHED, notice_date=D)
+    objection = make_objection(change, make_signup("dpo@acme.com"), acme)
+    client = signed_in(counsel)
+    fields = {
+        "confirm": "yes",
+        "terminated_by": "customer",
+        "on": "2026-01-31",
+        "note": "Acme terminated by letter of 2026-01-31.",
+    }
+
+    page = objection_action(client, "end_in_termination", objection.pk)
+    assert "Litigation hold, Smith v. Acme" in page.content.decode()  # before confirming
+    refused = objection_action(client, "end_in_termination", objection.pk, **fields)
+
+    assert refused.status_code == 200
+    assert "Smith v. Acme" in refused.context["form"].errors["confirm_conflicts"][0]
+    assert Customer.objects.get(pk=acme.pk).termination_date is None
+    assert Objection.objects.get(pk=objection.pk).status == ObjectionStatus.OPEN
+
+    done = objection_action(
+        client, "end_in_termination", objection.pk, confirm_conflicts="on", **fields
+    )
+
+    assert done.status_code == 302
+    acme = Customer.objects.get(pk=acme.pk)
+    assert acme.termination_route == "objection"
+    assert "confirmed despite: a legal hold" in acme.history.first().history_change_reason
+    assert Objection.objects.get(pk=objection.pk).status == ObjectionStatus.TERMINATED
 
 
 def test_rule_s5_termination_needs_a_customer(
