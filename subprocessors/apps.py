@@ -20,7 +20,8 @@ class SubprocessorsConfig(areas.AreaConfig):
         ),
     )
     # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
-    counsel_only_permissions = ("waive_delivery",)
+    # S7: publishing a change that names processing outside the United States (PP 5).
+    counsel_only_permissions = ("waive_delivery", "acknowledge_transfer")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

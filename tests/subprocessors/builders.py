@@ -20,6 +20,14 @@ from subprocessors.models import (
     SubProcessorStatus,
 )
 
+# The sub-processor admin form's processing-locations inline (S7), with no rows.
+NO_LOCATIONS = {
+    "processing_locations-TOTAL_FORMS": "0",
+    "processing_locations-INITIAL_FORMS": "0",
+    "processing_locations-MIN_NUM_FORMS": "0",
+    "processing_locations-MAX_NUM_FORMS": "1000",
+}
+
 
 def make_subprocessor(
     name: str = "Postmark",

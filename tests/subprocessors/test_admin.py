@@ -34,6 +34,7 @@ from subprocessors.models import (
 )
 from subprocessors.services import change_publish
 from tests.subprocessors.builders import (
+    NO_LOCATIONS,
     make_change,
     make_delivery,
     make_signup,
@@ -158,6 +159,7 @@ def subprocessor_form(subprocessor: SubProcessor, access_on: str) -> dict[str, s
         "access_began_on": access_on,
         "retired_on": "",
         "change_reason": "Access began",
+        **NO_LOCATIONS,
     }
 
 
