@@ -165,3 +165,17 @@ class SubProcessorAdmin(ReportExportMixin, TrackedAdmin):
             f'attachment; filename="subprocessor-agreements-request-{assistance.pk}.zip"'
         )
         return response
+
+
+@admin.register(ProcessingLocation)
+class ProcessingLocationAdmin(ReportExportMixin, TrackedAdmin):
+    """S7: every country where a sub-processor processes data, and the transfer mechanism of
+    each outside the United States: the transfers register, filtered and exported."""
+
+    resource_classes = [agreements.TransferRegisterResource]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+    report_name = "subprocessor-transfers"
+    list_display = ["subprocessor", "country", "transfer_mechanism", "details"]
+    list_filter = ["country", "transfer_mechanism", "subprocessor__status"]
+    search_fields = ["subprocessor__name", "details"]
+    autocomplete_fields = ["subprocessor"]

@@ -17,7 +17,7 @@ from import_export.fields import Field
 from customers.models.assistance import AssistanceKind, AssistanceRequest, AssistanceStatus
 from harmonyze_portal.exports import ReportDateWidget, local_time, neutralise_formula
 from harmonyze_portal.history import person_name
-from subprocessors.locations import ProcessingLocation
+from subprocessors.locations import ProcessingLocation, country_names
 from subprocessors.models import SubProcessor, SubProcessorQuerySet
 
 MANIFEST_HEADERS = [
@@ -103,6 +103,40 @@ class AgreementRegisterResource(resources.ModelResource):
 
     def dehydrate_flowdown(self, sp: SubProcessor) -> str:
         return flowdown(sp)
+
+
+class TransferRegisterResource(resources.ModelResource):
+    """One row per processing location: the sub-processor, the country, the mechanism."""
+
+    subprocessor = Field(attribute="subprocessor__name", column_name="Sub-processor")
+    status = Field(column_name="Sub-processor status")
+    country = Field(column_name="Country (ISO 3166)")
+    country_name = Field(column_name="Country")
+    transfer_mechanism = Field(column_name="Transfer mechanism")
+    details = Field(attribute="details", column_name="Place or facility")
+
+    class Meta:
+        model = ProcessingLocation
+        fields = (
+            "subprocessor",
+            "status",
+            "country",
+            "country_name",
+            "transfer_mechanism",
+            "details",
+        )
+
+    def dehydrate_status(self, location: ProcessingLocation) -> str:
+        return location.subprocessor.get_status_display()
+
+    def dehydrate_country(self, location: ProcessingLocation) -> str:
+        return str(location.country)
+
+    def dehydrate_country_name(self, location: ProcessingLocation) -> str:
+        return country_names([str(location.country)])
+
+    def dehydrate_transfer_mechanism(self, location: ProcessingLocation) -> str:
+        return location.get_transfer_mechanism_display() or "none needed (United States)"
 
 
 def copies_missing(subprocessors: list[SubProcessor]) -> list[str]:
