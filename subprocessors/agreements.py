@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.urls import reverse
 from import_export import resources
 from import_export.fields import Field
 
@@ -159,6 +160,23 @@ def open_copy_requests() -> list[AssistanceRequest]:
         .select_related("customer")
         .order_by("due_on", "pk")
     )
+
+
+def copies_tool(obj: Any, user: Any) -> list[tuple[str, str]]:
+    """On a C6 request for copies (DPA 5.3), the link that answers it from these records."""
+    if not (
+        isinstance(obj, AssistanceRequest)
+        and obj.kind == AssistanceKind.SUBPROCESSOR_AGREEMENTS
+        and user.has_perm("subprocessors.view_subprocessor")
+        and user.has_perm("customers.view_assistancerequest")
+    ):
+        return []
+    return [
+        (
+            "Copies of sub-processor agreements (ZIP, DPA 5.3)",
+            reverse("admin:subprocessors_subprocessor_copies_zip", args=[obj.pk]),
+        )
+    ]
 
 
 def agreement_copies_zip(request: AssistanceRequest) -> bytes:

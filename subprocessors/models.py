@@ -19,6 +19,14 @@ from subprocessors import deadlines
 from subprocessors.locations import country_names, outside_us
 
 
+def validate_new_pdf(upload: Any) -> None:
+    """``validate_pdf`` for an upload; a document already stored was checked when it came
+    in, and an edit of the record's other fields does not read it again (S7)."""
+    if getattr(upload, "_committed", False):
+        return
+    validate_pdf(upload)
+
+
 class SubProcessorStatus(models.TextChoices):
     ANNOUNCED = "announced", "Announced"
     ACTIVE = "active", "Active"
@@ -79,14 +87,14 @@ class SubProcessor(TrackedModel):
     agreement_document = models.FileField(
         "Signed agreement (PDF)",
         upload_to=PrivateUploadPath("subprocessor-agreements"),
-        validators=[validate_pdf],
+        validators=[validate_new_pdf],
         blank=True,
         help_text="The agreement as signed, commercial terms included.",
     )
     agreement_copy = models.FileField(
         "Copy for customers (PDF, commercial terms removed)",
         upload_to=PrivateUploadPath("subprocessor-agreements"),
-        validators=[validate_pdf],
+        validators=[validate_new_pdf],
         blank=True,
         help_text="What a customer receives on written request for copies (DPA 5.3, C6).",
     )

@@ -131,6 +131,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "subprocessors.Delivery": delivery,
     "subprocessors.Signup": lambda: make_signup(status=SignupStatus.ACTIVE),
     "subprocessors.Objection": objection,
+    "subprocessors.ProcessingLocation": lambda: make_subprocessor().processing_locations.get(),
     "requests.LawEnforcementDemand": lambda: make_demand(customers=(acme(),)),
     "requests.DemandView": demand_view,
     "requests.Regime": lambda: regime("gdpr"),

@@ -455,3 +455,31 @@ def test_rule_s7_another_kind_of_request_gets_no_copies(
     )
 
     assert "not for copies of sub-processor agreements" in " ".join(messages_of(response))
+
+
+def test_rule_s7_the_request_for_copies_links_to_them(
+    analyst: Any, signed_in: Callable[[Any], Client], acme: Customer
+) -> None:
+    """C6: the customers area names no sub-processor code; the link comes through the core's
+    record_tools, which the sub-processors area answers."""
+    copies = copy_request(acme)
+    other = AssistanceRequest(customer=acme, kind=AssistanceKind.DPIA, received_on=date.today())
+    other.save()
+    zip_url = f"/admin/subprocessors/subprocessor/agreement-copies/{copies.pk}.zip"
+
+    page = signed_in(analyst).get(f"/admin/customers/assistancerequest/{copies.pk}/change/")
+    assert zip_url in page.content.decode()
+    page = signed_in(analyst).get(f"/admin/customers/assistancerequest/{other.pk}/change/")
+    assert "agreement-copies" not in page.content.decode()
+
+
+def test_rule_s7_a_new_agreement_upload_is_checked_a_stored_one_is_not_read_again() -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from subprocessors.models import validate_new_pdf
+
+    with pytest.raises(ValidationError, match="not a PDF"):
+        validate_new_pdf(SimpleUploadedFile("agreement.pdf", b"<html>not a pdf</html>"))
+    validate_new_pdf(SimpleUploadedFile("agreement.pdf", PDF))
+    stored = SubProcessor(agreement_document="subprocessor-agreements/gone.pdf")
+    validate_new_pdf(stored.agreement_document)  # committed: no file is opened
