@@ -483,3 +483,25 @@ def test_rule_s7_a_new_agreement_upload_is_checked_a_stored_one_is_not_read_agai
     validate_new_pdf(SimpleUploadedFile("agreement.pdf", PDF))
     stored = SubProcessor(agreement_document="subprocessor-agreements/gone.pdf")
     validate_new_pdf(stored.agreement_document)  # committed: no file is opened
+
+
+def test_rule_s7_the_desk_warns_of_a_draft_abroad_and_a_sub_processor_without_country(
+    counsel: Any, outsider: Any
+) -> None:
+    from subprocessors.desk import drafts_outside_us, unlocated
+
+    draft = make_change(in_ireland())
+    make_change(make_subprocessor("Sendgrid", status=SubProcessorStatus.ANNOUNCED))  # the US
+    nowhere = make_subprocessor("Cloudflare", locations="Global edge network")
+    today = date(2026, 3, 10)
+
+    [warning] = drafts_outside_us(counsel, today, 10)
+    assert warning.rule == "S7"
+    assert "Ireland" in warning.text
+    assert warning.url.endswith(f"/subprocessors/change/{draft.pk}/change/")
+    [missing] = unlocated(counsel, today, 10)
+    assert missing.url.endswith(f"/subprocessors/subprocessor/{nowhere.pk}/change/")
+    assert drafts_outside_us(outsider, today, 10) == unlocated(outsider, today, 10) == []
+
+    change_publish(change=draft, transfer_acknowledgement=REASON, by=counsel)
+    assert drafts_outside_us(counsel, today, 10) == []  # published: no longer a draft to flag
