@@ -16,6 +16,7 @@ from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
+from harmonyze_portal import record_tools
 from harmonyze_portal.history import person_name
 from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
@@ -103,6 +104,19 @@ class TrackedAdmin(SimpleHistoryAdmin):
         if obj is None:
             return self.has_add_permission(request)
         return self.has_change_permission(request, obj)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Model | None = None,
+    ) -> Any:
+        # What other areas' records offer on this one (record_tools, an extension point).
+        context["record_tools"] = record_tools.tools_for(obj, request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         reason = form.cleaned_data.get(REASON_FIELD)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
@@ -15,7 +16,42 @@ from django.utils.html import format_html
 from harmonyze_portal.admin import TrackedAdmin
 from subprocessors import exports, services
 from subprocessors.admin_common import error_messages, ruled
-from subprocessors.models import Change, ChangeStatus, DeliveryStatus, Signup
+from subprocessors.locations import ProcessingLocation, country_names
+from subprocessors.models import Change, ChangeQuerySet, ChangeStatus, DeliveryStatus, Signup
+
+
+class OutsideUSFilter(admin.SimpleListFilter):
+    """S7, PP 5: changes whose sub-processor processes data outside the United States: as
+    published, or, for a draft, as its locations stand now."""
+
+    title = "processing outside the United States (S7)"
+    parameter_name = "outside_us"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("unacknowledged", "Draft, not yet acknowledged")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        changes = cast(ChangeQuerySet, queryset)
+        abroad = Exists(
+            ProcessingLocation.objects.outside_us().filter(subprocessor=OuterRef("subprocessor"))
+        )
+        drafts = Q(status=ChangeStatus.DRAFT) & Q(abroad)
+        if self.value() == "yes":
+            return changes.filter(
+                drafts | (Q(status=ChangeStatus.PUBLISHED) & ~Q(countries_outside_us=""))
+            )
+        if self.value() == "unacknowledged":
+            return changes.filter(drafts)
+        return queryset
+
+
+class AcknowledgementForm(forms.Form):
+    reason = forms.CharField(
+        label="Counsel's acknowledgement: why publish despite the Privacy Policy's statement",
+        help_text="Kept on the change and in its history (S7, PP 5).",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=2000,
+    )
 
 
 @admin.register(Change)
@@ -28,8 +64,9 @@ class ChangeAdmin(TrackedAdmin):
         "notice_date_display",
         "earliest_access_display",
         "deliveries_summary",
+        "outside_us_display",
     ]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", "kind", OutsideUSFilter]
     search_fields = ["summary", "subprocessor__name", "replaces__name"]
     autocomplete_fields = ["subprocessor", "replaces"]
     actions = ["publish"]
@@ -44,6 +81,10 @@ class ChangeAdmin(TrackedAdmin):
         "earliest_access_display",
         "notice_sha256",
         "proof_links",
+        "transfer_display",
+        "transfer_acknowledged_by",
+        "transfer_acknowledged_at",
+        "transfer_acknowledgement",
     ]
     readonly_fields = [
         "status",
@@ -52,6 +93,10 @@ class ChangeAdmin(TrackedAdmin):
         "earliest_access_display",
         "notice_sha256",
         "proof_links",
+        "transfer_display",
+        "transfer_acknowledged_by",
+        "transfer_acknowledged_at",
+        "transfer_acknowledgement",
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
@@ -73,6 +118,28 @@ class ChangeAdmin(TrackedAdmin):
     @admin.display(description="Earliest access (S3)", ordering="earliest_access_on")
     def earliest_access_display(self, obj: Change) -> str:
         return ruled(obj.earliest_access_on, "S3")
+
+    @admin.display(description="Outside the United States (S7)")
+    def outside_us_display(self, obj: Change) -> str:
+        codes = obj.outside_us()
+        if not codes:
+            return "–"
+        done = "acknowledged" if obj.transfer_acknowledged_at else "needs counsel"
+        return format_html("<strong>{}</strong> <small>({})</small>", " ".join(codes), done)
+
+    @admin.display(description="Processing countries (S7, PP 5)")
+    def transfer_display(self, obj: Change) -> str:
+        if obj.status == ChangeStatus.PUBLISHED:
+            codes = [code for code in obj.countries.split(",") if code]
+        elif obj.subprocessor_id and obj.subprocessor:
+            codes = obj.subprocessor.countries()
+        else:
+            codes = []
+        flag = obj.transfer_flag()
+        listed = country_names(codes) if codes else "none recorded"
+        if flag and obj.transfer_acknowledged_at is None:
+            return format_html('{}<br><strong class="overdue">{}</strong>', listed, flag)
+        return listed
 
     @admin.display(description="Deliveries (S6)")
     def deliveries_summary(self, obj: Change) -> str:
@@ -121,9 +188,16 @@ class ChangeAdmin(TrackedAdmin):
             self.message_user(request, "Select one change at a time.", messages.ERROR)
             return None
         change = queryset.get()
-        if "confirm" in request.POST:
+        flag = change.transfer_flag()
+        may_acknowledge = request.user.has_perm("subprocessors.acknowledge_transfer")
+        form = AcknowledgementForm(request.POST if "confirm" in request.POST else None)
+        if "confirm" in request.POST and (not flag or form.is_valid()):
             try:
-                queued = services.change_publish(change=change)
+                queued = services.change_publish(
+                    change=change,
+                    transfer_acknowledgement=form.cleaned_data["reason"] if flag else "",
+                    by=request.user,
+                )
             except ValidationError as exc:
                 error_messages(self, request, exc)
                 return None
@@ -141,6 +215,9 @@ class ChangeAdmin(TrackedAdmin):
                 "title": f"Publish and send the Notice: {change}",
                 "change": change,
                 "recipients": Signup.objects.active().count(),
+                "flag": flag,
+                "may_acknowledge": may_acknowledge,
+                "form": form,
                 "opts": self.model._meta,
                 "action_name": "publish",
                 "selected": change.pk,

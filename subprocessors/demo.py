@@ -9,9 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 
 from customers.models import Contact
+from harmonyze_portal.history import acting_as
 from subprocessors import deadlines, services
+from subprocessors.locations import ProcessingLocation, TransferMechanism
 from subprocessors.models import (
     Change,
     ChangeKind,
@@ -65,6 +68,40 @@ ANNOUNCED = (
 )
 
 
+# S7: each demo sub-processor's countries, and the mechanism of each outside the US.
+COUNTRIES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "Amazon Web Services, Inc.": (
+        ("US", "", "Virginia"),
+        ("IE", TransferMechanism.DPF, "Dublin"),
+    ),
+    "Cloudflare, Inc.": (("US", "", "Edge network"), ("GB", TransferMechanism.UK_IDTA, "London")),
+    "Twilio Inc. (SendGrid)": (("US", "", ""),),
+    "Zendesk, Inc.": (("US", "", ""), ("DE", TransferMechanism.SCCS, "Frankfurt")),
+    "Snowflake Inc.": (("IE", TransferMechanism.SCCS, "Dublin"),),
+}
+# Left unchecked so the desk shows an S7 item.
+FLOWDOWN_UNCHECKED = "Cloudflare, Inc."
+DEMO_PDF = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+ACKNOWLEDGEMENT = (
+    "Usage reports stay in Snowflake's EU region under the SCCs; the Privacy Policy's "
+    "statement on US processing is being revised with this change."
+)
+
+
+def record_s7(vendor: SubProcessor, checker: Any) -> None:
+    """S7: its countries, and its agreement with a copy for customers, checked by counsel."""
+    for country, mechanism, details in COUNTRIES.get(vendor.name, ()):
+        ProcessingLocation(
+            subprocessor=vendor, country=country, transfer_mechanism=mechanism, details=details
+        ).save()
+    vendor.agreement_signed_on = date(2021, 1, 15)
+    vendor.agreement_document.save("agreement.pdf", ContentFile(DEMO_PDF), save=False)
+    vendor.agreement_copy.save("copy.pdf", ContentFile(DEMO_PDF), save=False)
+    vendor.flowdown_checked = vendor.name != FLOWDOWN_UNCHECKED
+    with acting_as("task: seed demo data", "Demo data", for_user=checker):
+        vendor.save()
+
+
 def add_current(
     name: str, purpose: str, locations: str, categories: str, website: str, since: date
 ) -> bool:
@@ -102,8 +139,11 @@ def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
     """Sub-processors, signups for the demo customers' notice contacts, and one published
     addition still in its notice period."""
     added = 0
+    counsel = staff.get("counsel")
     for row in CURRENT:
-        added += add_current(*row)
+        if add_current(*row):
+            added += 1
+            record_s7(SubProcessor.objects.get(name=row[0]), counsel)
     for contact in Contact.objects.filter(is_notice_contact=True).select_related("customer"):
         signup, created = Signup.objects.get_or_create(
             email=contact.email.lower(),
@@ -126,10 +166,12 @@ def seed(*, now: datetime, today: date, staff: Mapping[str, Any]) -> str:
     )
     if created:
         added += 1
+        record_s7(vendor, counsel)
         change = Change.objects.create(
             kind=ChangeKind.ADDITION,
             subprocessor=vendor,
             summary="Usage reports move to a managed data warehouse in the EU.",
         )
-        services.change_publish(change=change)
+        # S7, PP 5: processing in Ireland, published with counsel's acknowledgement.
+        services.change_publish(change=change, transfer_acknowledgement=ACKNOWLEDGEMENT, by=counsel)
     return f"{added} sub-processors added"

@@ -1,15 +1,25 @@
-"""The sub-processors area on the desk (T5): its deadlines S3, S4 and the S3 gate warning."""
+"""The sub-processors area on the desk (T5): its deadlines S3, S4 and S7 (flow-down terms
+checked by the earliest access date), the S3 gate warning and the S7 location warnings."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from harmonyze_portal import desk
 from subprocessors import deadlines
-from subprocessors.models import Change, DeliveryStatus, Objection
+from subprocessors.locations import ProcessingLocation
+from subprocessors.models import (
+    Change,
+    ChangeStatus,
+    DeliveryStatus,
+    Objection,
+    SubProcessor,
+    SubProcessorStatus,
+)
 
 
 def held_gates(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]:
@@ -37,6 +47,48 @@ def held_gates(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]
             )
         )
     return warnings
+
+
+def unlocated(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]:
+    """S7: a sub-processor on the list (or announced) with no processing country recorded:
+    its transfers cannot be checked, nor a change naming it flagged (PP 5)."""
+    if not user.has_perm("subprocessors.view_subprocessor"):
+        return []
+    rows = SubProcessor.objects.filter(
+        status__in=[SubProcessorStatus.ANNOUNCED, SubProcessorStatus.ACTIVE],
+        processing_locations__isnull=True,
+    ).order_by("name")[:limit]
+    return [
+        desk.CoverageWarning(
+            "S7",
+            f'{sp}: no processing country recorded (only "{sp.locations}"); add its '
+            "countries, and a transfer mechanism for each outside the United States.",
+            reverse("admin:subprocessors_subprocessor_change", args=[sp.pk]),
+        )
+        for sp in rows
+    ]
+
+
+def drafts_outside_us(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]:
+    """S7, PP 5: a draft change naming processing outside the United States, flagged before
+    it is published: publishing needs counsel's acknowledgement with a reason."""
+    if not user.has_perm("subprocessors.view_change"):
+        return []
+    abroad = ProcessingLocation.objects.outside_us().filter(subprocessor=OuterRef("subprocessor"))
+    flagged = (
+        Change.objects.filter(status=ChangeStatus.DRAFT)
+        .filter(Exists(abroad))
+        .select_related("subprocessor")
+        .order_by("pk")[:limit]
+    )
+    return [
+        desk.CoverageWarning(
+            "S7",
+            change.transfer_flag(),
+            reverse("admin:subprocessors_change_change", args=[change.pk]),
+        )
+        for change in flagged
+    ]
 
 
 desk.register(
@@ -74,6 +126,16 @@ desk.register(
                 else None
             ),
         ),
+        desk.Source(
+            "S7",
+            SubProcessor,
+            "earliest_access_on",
+            "flowdown_unchecked",
+            ("name",),
+            lambda row: f"Check the flow-down terms of {row['name']}'s agreement (DPA 5.2)",
+            customer=None,
+            customer_name=None,
+        ),
     ],
-    warnings=[held_gates],
+    warnings=[held_gates, unlocated, drafts_outside_us],
 )

@@ -13,8 +13,18 @@ from django.utils import timezone
 from customers.models import Customer
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import Computation, legal_date
-from harmonyze_portal.history import TrackedModel, TrackedQuerySet
+from harmonyze_portal.history import TrackedModel, TrackedQuerySet, acting_user
+from harmonyze_portal.uploads import PrivateUploadPath, validate_pdf
 from subprocessors import deadlines
+from subprocessors.locations import country_names, outside_us
+
+
+def validate_new_pdf(upload: Any) -> None:
+    """``validate_pdf`` for an upload; a document already stored was checked when it came
+    in, and an edit of the record's other fields does not read it again (S7)."""
+    if getattr(upload, "_committed", False):
+        return
+    validate_pdf(upload)
 
 
 class SubProcessorStatus(models.TextChoices):
@@ -27,6 +37,20 @@ class SubProcessorQuerySet(TrackedQuerySet["SubProcessor"]):
     def current(self) -> SubProcessorQuerySet:
         return self.filter(status=SubProcessorStatus.ACTIVE)
 
+    def flowdown_unchecked(self) -> SubProcessorQuerySet:
+        """S7 (DPA 5.2): sub-processors that access, or have a date to access, customer data
+        without an agreement whose flow-down terms someone has checked; due by the earliest
+        access date (the partial index ``s7_flowdown_unchecked``)."""
+        return self.filter(FLOWDOWN_UNCHECKED)
+
+
+# S7: announced with an access date, or active, and the flow-down check not recorded.
+FLOWDOWN_UNCHECKED = Q(
+    status__in=[SubProcessorStatus.ANNOUNCED, SubProcessorStatus.ACTIVE],
+    earliest_access_on__isnull=False,
+    flowdown_checked=False,
+)
+
 
 SubProcessorManager = models.Manager.from_queryset(SubProcessorQuerySet)
 
@@ -36,7 +60,13 @@ class SubProcessor(TrackedModel):
 
     name = models.CharField(max_length=200, unique=True)
     purpose = models.TextField("What it does for Harmonyze")
-    locations = models.CharField("Where it processes data", max_length=300)
+    # S1: the words the public list shows; the countries are ProcessingLocation rows (S7).
+    locations = models.CharField(
+        "Where it processes data, in words",
+        max_length=300,
+        help_text='As the public list describes it (e.g. "United States (Virginia)"); the '
+        "countries themselves are the processing locations below.",
+    )
     data_categories = models.TextField("Data it touches")
     website = models.URLField(blank=True)
     status = models.CharField(
@@ -47,13 +77,80 @@ class SubProcessor(TrackedModel):
     earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
     access_began_on = models.DateField("Access to customer data began on", null=True, blank=True)
     retired_on = models.DateField(null=True, blank=True)
+    # S7 (DPA 5.2, 5.3): the agreement that flows the DPA's obligations down.
+    agreement_signed_on = models.DateField(
+        "Agreement signed on",
+        null=True,
+        blank=True,
+        help_text="The date of Harmonyze's agreement with this sub-processor (DPA 5.2).",
+    )
+    agreement_document = models.FileField(
+        "Signed agreement (PDF)",
+        upload_to=PrivateUploadPath("subprocessor-agreements"),
+        validators=[validate_new_pdf],
+        blank=True,
+        help_text="The agreement as signed, commercial terms included.",
+    )
+    agreement_copy = models.FileField(
+        "Copy for customers (PDF, commercial terms removed)",
+        upload_to=PrivateUploadPath("subprocessor-agreements"),
+        validators=[validate_new_pdf],
+        blank=True,
+        help_text="What a customer receives on written request for copies (DPA 5.3, C6).",
+    )
+    flowdown_checked = models.BooleanField(
+        "Flow-down terms checked",
+        default=False,
+        help_text="The agreement imposes substantially the same obligations as the DPA "
+        "(DPA 5.2). Who ticked it, and when, is recorded.",
+    )
+    # Set by save() from the signed-in staff member, never typed (S7).
+    flowdown_checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="Flow-down terms checked by",
+    )
+    flowdown_checked_at = models.DateTimeField(
+        "Flow-down terms checked at", null=True, blank=True, editable=False
+    )
 
     objects: ClassVar[SubProcessorManager] = SubProcessorManager()
 
     class Meta:
         verbose_name = "sub-processor"
+        verbose_name_plural = "sub-processors"
         ordering = ["name"]
+        indexes = [
+            models.Index(
+                fields=["earliest_access_on"],
+                condition=FLOWDOWN_UNCHECKED,
+                name="s7_flowdown_unchecked",
+            )
+        ]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    flowdown_checked=False,
+                    flowdown_checked_by__isnull=True,
+                    flowdown_checked_at__isnull=True,
+                )
+                | (
+                    Q(
+                        flowdown_checked=True,
+                        flowdown_checked_by__isnull=False,
+                        flowdown_checked_at__isnull=False,
+                        agreement_signed_on__isnull=False,
+                    )
+                    & ~Q(agreement_document="")
+                ),
+                name="s7_flowdown_check_names_agreement_and_checker",
+                violation_error_message="The flow-down terms are checked on a signed agreement "
+                "on file (its date and PDF), and the check names who made it (S7, DPA 5.2).",
+            ),
             models.CheckConstraint(
                 condition=Q(access_began_on__isnull=True)
                 | Q(
@@ -148,10 +245,52 @@ class SubProcessor(TrackedModel):
                 {"status" if self.access_began_on is None else "access_began_on": problem}
             )
         self.earliest_access_on = change.earliest_access_on if change else None
+        self._stamp_flowdown_check()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "earliest_access_on"}
+            kwargs["update_fields"] = {
+                *update_fields,
+                "earliest_access_on",
+                "flowdown_checked_by",
+                "flowdown_checked_at",
+            }
         super().save(*args, **kwargs)
+
+    def _stamp_flowdown_check(self) -> None:
+        """S7: who checked the flow-down terms, and when, come from the staff member saving
+        the tick (the request's, or the one a task runs for), never from a typed value. A new
+        agreement document saved with the tick is a new check; untick, and the check is gone."""
+        if not self.flowdown_checked:
+            self.flowdown_checked_by, self.flowdown_checked_at = None, None
+            return
+        stored = (
+            SubProcessor.objects.filter(pk=self.pk)
+            .values_list("flowdown_checked", "agreement_document")
+            .first()
+            if self.pk
+            else None
+        )
+        if stored is not None and stored == (True, self.agreement_document.name or ""):
+            return
+        checker = acting_user()
+        if checker is None:
+            raise ValidationError(
+                {
+                    "flowdown_checked": "Only a signed-in staff member can record that the "
+                    "flow-down terms were checked (S7): the record names who checked."
+                }
+            )
+        self.flowdown_checked_by = checker
+        self.flowdown_checked_at = timezone.now()
+
+    def countries(self) -> list[str]:
+        """S7: the ISO 3166 codes of its processing locations, in order."""
+        if self.pk is None:
+            return []
+        return [str(code) for code in self.processing_locations.values_list("country", flat=True)]
+
+    def countries_outside_us(self) -> list[str]:
+        return outside_us(self.countries())
 
 
 class ChangeKind(models.TextChoices):
@@ -167,6 +306,13 @@ class ChangeStatus(models.TextChoices):
 # S3: a published change with its earliest access date (the partial index's part of the open
 # filter: the sub-processor's status is on another table).
 ACCESS_DATED = Q(status=ChangeStatus.PUBLISHED, earliest_access_on__isnull=False)
+
+
+TRANSFER_UNACKNOWLEDGED = (
+    'The Privacy Policy says "All data processing occurs in the United States" (PP 5): a '
+    "change naming a location outside the United States is published only with counsel's "
+    "acknowledgement and a reason (S7)."
+)
 
 
 class ChangeQuerySet(TrackedQuerySet["Change"]):
@@ -238,11 +384,49 @@ class Change(TrackedModel):
     notice_subject = models.CharField(max_length=200, blank=True, editable=False)
     notice_body = models.TextField(blank=True, editable=False)
     notice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    # S7, PP 5: the countries the sub-processor's locations named when the change was
+    # published (ISO 3166 codes), kept as published even if its locations change later.
+    countries = models.CharField(
+        "Processing countries when published", max_length=300, blank=True, editable=False
+    )
+    countries_outside_us = models.CharField(
+        "Countries outside the United States when published",
+        max_length=300,
+        blank=True,
+        editable=False,
+    )
+    transfer_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="Processing outside the United States acknowledged by",
+    )
+    transfer_acknowledged_at = models.DateTimeField(
+        "Processing outside the United States acknowledged at",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    transfer_acknowledgement = models.TextField(
+        "Why publish despite the Privacy Policy's United States statement",
+        blank=True,
+        editable=False,
+        help_text="Counsel's reason (S7, PP 5).",
+    )
 
     objects: ClassVar[ChangeManager] = ChangeManager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        permissions = [
+            (
+                "acknowledge_transfer",
+                "Can acknowledge a change that names processing outside the United States",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["earliest_access_on"], condition=ACCESS_DATED, name="s3_access_dated"
@@ -263,6 +447,19 @@ class Change(TrackedModel):
                 | Q(notice_date__isnull=True, earliest_access_on__isnull=True),
                 name="only_a_published_change_has_a_notice_date",
                 violation_error_message="Only a published change has a Notice date (S3).",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ChangeStatus.PUBLISHED)
+                | Q(countries_outside_us="")
+                | Q(transfer_acknowledged_at__isnull=False),
+                name="s7_outside_us_change_acknowledged",
+                violation_error_message=TRANSFER_UNACKNOWLEDGED,
+            ),
+            models.CheckConstraint(
+                condition=Q(transfer_acknowledged_at__isnull=True)
+                | (Q(transfer_acknowledged_by__isnull=False) & ~Q(transfer_acknowledgement="")),
+                name="s7_acknowledgement_names_who_and_why",
+                violation_error_message="Counsel's acknowledgement names who gave it and why (S7).",
             ),
         ]
 
@@ -339,12 +536,74 @@ class Change(TrackedModel):
             problem = self.notice_date_refusal()
             if problem:
                 raise ValidationError(problem)
+        if self._being_published():
+            # S7 on every path that publishes (service, admin, shell): the countries are
+            # taken as they are now, and one outside the United States needs counsel.
+            self._snapshot_countries()
+            problem = self.transfer_refusal()
+            if problem:
+                raise ValidationError({"subprocessor": problem})
+            if update_fields is not None:
+                update_fields = kwargs["update_fields"] = {
+                    *update_fields,
+                    "countries",
+                    "countries_outside_us",
+                }
         self.earliest_access_on = (
             deadlines.earliest_access(self.notice_date) if self.notice_date else None
         )
         if update_fields is not None and "notice_date" in update_fields:
             kwargs["update_fields"] = {*update_fields, "earliest_access_on"}
         super().save(*args, **kwargs)
+
+    def _being_published(self) -> bool:
+        if self.status != ChangeStatus.PUBLISHED:
+            return False
+        stored = (
+            Change.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if self.pk
+            else None
+        )
+        return stored != ChangeStatus.PUBLISHED
+
+    def _snapshot_countries(self) -> None:
+        codes = self.subprocessor.countries() if self.subprocessor is not None else []
+        self.countries = ",".join(codes)
+        self.countries_outside_us = ",".join(outside_us(codes))
+
+    def outside_us(self) -> list[str]:
+        """S7, PP 5: the countries outside the United States this change names: as published,
+        or, for a draft, from its sub-processor's locations now (the flag before publishing)."""
+        if self.status == ChangeStatus.PUBLISHED:
+            return [code for code in self.countries_outside_us.split(",") if code]
+        if self.subprocessor_id is None or self.subprocessor is None:
+            return []
+        return self.subprocessor.countries_outside_us()
+
+    def transfer_flag(self) -> str:
+        """S7: the warning shown before publishing, or "" when all processing is in the US."""
+        codes = self.outside_us()
+        if not codes:
+            return ""
+        return (
+            f"{self.subprocessor} processes data in {country_names(codes)}, outside the United "
+            "States. " + TRANSFER_UNACKNOWLEDGED
+        )
+
+    def transfer_refusal(self) -> str | None:
+        """S7: why this change may not be published as it stands; None when it may. Only
+        counsel (``acknowledge_transfer``) acknowledges processing outside the United States,
+        with a reason."""
+        if not self.outside_us():
+            return None
+        who = self.transfer_acknowledged_by
+        if self.transfer_acknowledged_at is None or who is None:
+            return self.transfer_flag()
+        if not who.has_perm("subprocessors.acknowledge_transfer"):
+            return "Only counsel may acknowledge processing outside the United States (S7)."
+        if not self.transfer_acknowledgement.strip():
+            return "Counsel's acknowledgement needs a reason (S7)."
+        return None
 
     def set_notice_date(self, notice_date: date | None) -> None:
         self.notice_date = notice_date

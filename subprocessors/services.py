@@ -16,7 +16,7 @@ from customers.models import Customer
 from customers.models.accounts import TerminatedBy, TerminationRoute
 from customers.services import customer_terminate
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.history import PUBLIC_FORM, acting_as, acting_staff_id
+from harmonyze_portal.history import PUBLIC_FORM, acting_as, acting_staff_id, acting_user
 from harmonyze_portal.public_flow import absolute_url, email_link
 from subprocessors import deadlines, tokens
 from subprocessors.delivery import (
@@ -25,6 +25,7 @@ from subprocessors.delivery import (
     request_sending,
     unsubscribe_url,
 )
+from subprocessors.locations import country_names
 from subprocessors.models import (
     Change,
     ChangeKind,
@@ -155,6 +156,9 @@ def notice_content(change: Change) -> tuple[str, str]:
         "subprocessors/emails/notice.txt",
         {
             "change": change,
+            "countries": country_names(change.subprocessor.countries())
+            if change.subprocessor
+            else "",
             "list_url": absolute_url("subprocessors:list"),
             "notice_days": deadlines.NOTICE_DAYS,
             "objection_days": deadlines.OBJECTION_DAYS,
@@ -164,9 +168,13 @@ def notice_content(change: Change) -> tuple[str, str]:
 
 
 @transaction.atomic
-def change_publish(*, change: Change) -> int:
+def change_publish(*, change: Change, transfer_acknowledgement: str = "", by: Any = None) -> int:
     """S3: publish the change on the public list and send the Notice to every active signup
     at this moment, through the task queue. Returns the number of deliveries queued.
+
+    S7, PP 5: a change whose sub-processor processes data outside the United States is
+    published only with counsel's acknowledgement, ``transfer_acknowledgement`` (the reason),
+    given by ``by`` or the signed-in staff member; ``Change.save`` refuses it otherwise.
 
     The deliveries and the task are the publishing staff member's (H1): their history rows
     name them, not "system"."""
@@ -198,11 +206,18 @@ def change_publish(*, change: Change) -> int:
     if errors:
         raise ValidationError(errors)
     change.full_clean()
+    reason = "Published; Notice sent to every active signup"
+    acknowledgement = transfer_acknowledgement.strip()
+    if change.outside_us() and acknowledgement:
+        change.transfer_acknowledged_by = acting_user(by)
+        change.transfer_acknowledged_at = timezone.now()
+        change.transfer_acknowledgement = acknowledgement
+        reason += f"; processing outside the United States acknowledged: {acknowledgement}"
     change.status = ChangeStatus.PUBLISHED
     change.published_at = timezone.now()
     change.notice_subject, change.notice_body = notice_content(change)
     change.notice_sha256 = hashlib.sha256(change.notice_body.encode()).hexdigest()
-    change._change_reason = "Published; Notice sent to every active signup"
+    change._change_reason = reason
     change.save()
     deliveries = deliveries_queue(change=change, signups=Signup.objects.active())
     # Nobody to notify: the Notice went out, to no one, today.

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,6 +28,7 @@ from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
 from harmonyze_portal.ratelimit import public_post_rate_limit
 from subprocessors import public_tasks, services, tokens
 from subprocessors.forms import NoticeSignupForm, ObjectionForm
+from subprocessors.locations import ProcessingLocation
 from subprocessors.models import Change, Signup, SignupStatus, SubProcessor
 
 FLOW = PublicFlow(form="subprocessors:signup", form_again="sign up to the notices again")
@@ -56,6 +58,7 @@ class PublicList:
                     "name": sp.name,
                     "purpose": sp.purpose,
                     "locations": sp.locations,
+                    "countries": countries(sp),
                     "data_categories": sp.data_categories,
                     "website": sp.website,
                     "since": _iso(sp.access_began_on),
@@ -71,6 +74,7 @@ class PublicList:
                         "name": change.subprocessor.name,
                         "purpose": change.subprocessor.purpose,
                         "locations": change.subprocessor.locations,
+                        "countries": countries(change.subprocessor),
                         "data_categories": change.subprocessor.data_categories,
                         "website": change.subprocessor.website,
                     }
@@ -90,6 +94,7 @@ class PublicList:
             "Name",
             "What it does",
             "Where it processes data",
+            "Countries (ISO 3166)",
             "Data it touches",
             "Since",
             "Replaces",
@@ -101,6 +106,7 @@ class PublicList:
                 sp.name,
                 sp.purpose,
                 sp.locations,
+                " ".join(countries(sp)),
                 sp.data_categories,
                 _iso(sp.access_began_on) or "",
                 "",
@@ -116,6 +122,7 @@ class PublicList:
                     sp.name if sp else "",
                     sp.purpose if sp else "",
                     sp.locations if sp else "",
+                    " ".join(countries(sp)) if sp else "",
                     sp.data_categories if sp else "",
                     "",
                     change.replaces.name if change.replaces else "",
@@ -125,22 +132,31 @@ class PublicList:
         return headers, rows
 
 
+def countries(sp: SubProcessor) -> list[str]:
+    """S7: the ISO 3166 codes of where it processes data, machine-readable (prefetched)."""
+    return [str(location.country) for location in sp.processing_locations.all()]
+
+
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
 def public_list(today: date) -> PublicList:
-    return PublicList(
-        today=today,
-        current=list(SubProcessor.objects.current().order_by("name")),
-        # S1: an announced sub-processor stays announced after its earliest access date, until
-        # staff record that access began (then it is current) or withdraw it.
-        announced=list(
-            Change.objects.announced()
-            .select_related("subprocessor", "replaces")
-            .order_by("earliest_access_on", "pk")
-        ),
+    current = list(SubProcessor.objects.current().order_by("name"))
+    # S1: an announced sub-processor stays announced after its earliest access date, until
+    # staff record that access began (then it is current) or withdraw it.
+    announced = list(
+        Change.objects.announced()
+        .select_related("subprocessor", "replaces")
+        .order_by("earliest_access_on", "pk")
     )
+    # S7: the countries of every listed sub-processor, in one query.
+    listed = current + [change.subprocessor for change in announced if change.subprocessor]
+    prefetch_related_objects(
+        listed,
+        Prefetch("processing_locations", queryset=ProcessingLocation.objects.order_by("country")),
+    )
+    return PublicList(today=today, current=current, announced=announced)
 
 
 @public_cache

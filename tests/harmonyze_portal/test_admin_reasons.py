@@ -153,6 +153,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "subprocessors.Delivery": delivery,
     "subprocessors.Signup": lambda: make_signup(status=SignupStatus.ACTIVE),
     "subprocessors.Objection": objection,
+    "subprocessors.ProcessingLocation": lambda: make_subprocessor().processing_locations.get(),
     "requests.LawEnforcementDemand": lambda: make_demand(customers=(acme(),)),
     "requests.DemandView": demand_view,
     "harmonyze_portal.HistorySeal": history_seal,

@@ -437,6 +437,9 @@ RESERVED_BEFORE_THE_DECLARATIONS = frozenset(
         "view_demand_history",
         "export_demands",
         "waive_delivery",
+        # Added since, by its area's declaration (issue 14, S7): counsel acknowledges a change
+        # that names processing outside the United States.
+        "acknowledge_transfer",
         "add_regime",
         "change_regime",
         "delete_regime",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from harmonyze_portal.history import acting_as
 from subprocessors import deadlines
+from subprocessors.locations import ProcessingLocation
 from subprocessors.models import (
     Change,
     ChangeKind,
@@ -20,16 +23,27 @@ from subprocessors.models import (
     SubProcessorStatus,
 )
 
+# The sub-processor admin form's processing-locations inline (S7), with no rows.
+NO_LOCATIONS = {
+    "processing_locations-TOTAL_FORMS": "0",
+    "processing_locations-INITIAL_FORMS": "0",
+    "processing_locations-MIN_NUM_FORMS": "0",
+    "processing_locations-MAX_NUM_FORMS": "1000",
+}
+
 
 def make_subprocessor(
     name: str = "Postmark",
     *,
     status: str = SubProcessorStatus.ACTIVE,
     access_began_on: date | None = date(2024, 3, 1),
+    complete: bool = True,
     **fields: Any,
 ) -> SubProcessor:
     """An announced sub-processor, or one whose access began on ``access_began_on`` the only
-    way S3 admits: through a change published with a Notice date 15 days before."""
+    way S3 admits: through a change published with a Notice date 15 days before. ``complete``:
+    its agreement is on file with the flow-down terms checked, and a text naming the United
+    States is a United States processing location (S7), so nothing about it is due."""
     defaults = {
         "purpose": "Transactional email",
         "locations": "United States",
@@ -39,6 +53,10 @@ def make_subprocessor(
         access_began_on = None
     subprocessor = SubProcessor(name=name, **{**defaults, **fields})
     subprocessor.save()
+    if complete:
+        record_agreement(subprocessor)
+        if "United States" in subprocessor.locations:
+            ProcessingLocation(subprocessor=subprocessor, country="US").save()
     if access_began_on is not None:
         notice_on = access_began_on - timedelta(days=deadlines.NOTICE_DAYS)
         make_change(
@@ -50,6 +68,24 @@ def make_subprocessor(
         subprocessor.access_began_on = access_began_on
     subprocessor.status = status
     if status != SubProcessorStatus.ANNOUNCED:
+        subprocessor.save()
+    return subprocessor
+
+
+def agreement_checker() -> Any:
+    user, _ = get_user_model().objects.get_or_create(username="agreement-checker")
+    return user
+
+
+def record_agreement(
+    subprocessor: SubProcessor, *, signed_on: date = date(2024, 1, 15), by: Any = None
+) -> SubProcessor:
+    """S7: an agreement on file (its name only: no file is written) whose flow-down terms
+    ``by`` checked."""
+    subprocessor.agreement_signed_on = signed_on
+    subprocessor.agreement_document.name = "subprocessor-agreements/signed.pdf"
+    subprocessor.flowdown_checked = True
+    with acting_as("test", for_user=by or agreement_checker()):
         subprocessor.save()
     return subprocessor
 

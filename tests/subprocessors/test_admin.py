@@ -35,6 +35,7 @@ from subprocessors.models import (
 from subprocessors.services import change_publish
 from tests.customers.builders import make_hold
 from tests.subprocessors.builders import (
+    NO_LOCATIONS,
     make_change,
     make_delivery,
     make_signup,
@@ -159,6 +160,7 @@ def subprocessor_form(subprocessor: SubProcessor, access_on: str) -> dict[str, s
         "access_began_on": access_on,
         "retired_on": "",
         "change_reason": "Access began",
+        **NO_LOCATIONS,
     }
 
 

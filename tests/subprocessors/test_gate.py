@@ -25,6 +25,7 @@ from subprocessors.models import (
 )
 from subprocessors.services import change_publish
 from tests.subprocessors.builders import (
+    NO_LOCATIONS,
     make_change,
     make_delivery,
     make_signup,
@@ -52,6 +53,7 @@ def form(name: str, *, status: str, access_on: str = "") -> dict[str, str]:
         "access_began_on": access_on,
         "retired_on": "",
         "change_reason": "Trying the gate",
+        **NO_LOCATIONS,
     }
 
 

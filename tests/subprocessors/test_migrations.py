@@ -138,3 +138,42 @@ def test_rule_s4_repeated_posts_of_one_link_are_merged_before_the_constraint() -
         assert gone[1].reason == "Also: data in the EU."  # what was said is kept
     finally:
         _migrate(latest)
+
+
+BEFORE_COUNTRIES = [("subprocessors", "0013_s7_agreements_locations_transfers")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rule_s7_the_free_text_stays_and_the_us_becomes_a_location() -> None:
+    """Issue 14: the free-text locations stay readable; the United States is recognised, other
+    countries are not guessed (each needs a transfer mechanism only staff can name)."""
+    from subprocessors.locations import ProcessingLocation
+    from subprocessors.models import SubProcessor
+
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("subprocessors")
+    try:
+        executor = _migrate(BEFORE_COUNTRIES)
+        old = executor.loader.project_state(BEFORE_COUNTRIES).apps
+        model = old.get_model("subprocessors", "SubProcessor")
+        for name, text in [
+            ("AWS", "United States (Virginia), Ireland (Dublin)"),
+            ("Sendgrid", "USA"),
+            ("Cloudflare", "Global edge network"),
+            ("Snowflake", "Ireland (Dublin)"),
+        ]:
+            model.objects.create(name=name, purpose="x", locations=text, data_categories="y")
+
+        _migrate(latest)
+
+        assert SubProcessor.objects.get(name="AWS").locations == (
+            "United States (Virginia), Ireland (Dublin)"
+        )
+        assert sorted(ProcessingLocation.objects.values_list("subprocessor__name", "country")) == [
+            ("AWS", "US"),
+            ("Sendgrid", "US"),
+        ]
+        history = ProcessingLocation.history.all()
+        assert {h.history_actor for h in history} == {"migration: processing locations (issue 14)"}
+        assert history.count() == 2
+    finally:
+        _migrate(latest)
