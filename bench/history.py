@@ -4,14 +4,14 @@
 
 Needs PostgreSQL ($BENCH_DATABASE_URL, any database on the server): the run creates its own
 database, ``harmonyze_bench_<pid>``, and drops it afterwards. The measurement runs in a child
-process so its peak RSS is the export's, not that of benchmarks run before it.
+process and reads its peak RSS from ``VmHWM``, which starts afresh with the process:
+``ru_maxrss`` carried the parent's peak over, so the growth it showed was always 0.0 MB.
 $BENCH_HISTORY_ROWS scales the run down (the memory check then uses a tenth of it as the base).
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -56,10 +56,6 @@ def main() -> int:
             return subprocess.run([sys.executable, "-m", "bench.history"], env=env).returncode
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _insert_history(cursor: Any, first: int, last: int) -> None:
@@ -109,7 +105,7 @@ def _copy(connection: Any) -> tuple[float, int]:
 
 
 def run() -> int:
-    from bench.setup import django_with_fresh_database
+    from bench.setup import django_with_fresh_database, peak_rss_mb
 
     django_with_fresh_database()
     from django.contrib.auth import get_user_model
@@ -128,7 +124,7 @@ def run() -> int:
     with connection.cursor() as cursor:
         _insert_history(cursor, 0, small)
     _export(export_view, request)
-    base_rss = _peak_rss_mb()
+    base_rss = peak_rss_mb()
 
     with connection.cursor() as cursor:
         _insert_history(cursor, small, ROWS)
@@ -139,7 +135,7 @@ def run() -> int:
         export_seconds, export_bytes = _export(export_view, request)
         export_runs.append(export_seconds)
         copy_runs.append(_copy(connection)[0])
-    growth = _peak_rss_mb() - base_rss
+    growth = peak_rss_mb() - base_rss
     ratios = [export / copy for export, copy in zip(export_runs, copy_runs, strict=True)]
     ratio = statistics.median(ratios)
     export_seconds, copy_seconds = statistics.median(export_runs), statistics.median(copy_runs)

@@ -32,6 +32,20 @@ def django_with_fresh_database() -> Path:
     return folder
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started (``VmHWM``), in MB.
+
+    Not ``getrusage().ru_maxrss``: Linux carries that over from the parent, so a benchmark
+    started from a process that once used more memory reads the parent's peak and cannot see
+    its own growth (it read 0.0 MB whatever the export did).
+    """
+    with Path("/proc/self/status").open() as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))

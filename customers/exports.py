@@ -15,7 +15,8 @@ from import_export.fields import Field
 from import_export.formats import base_formats
 
 from customers.models import DPA, BreachNotice
-from harmonyze_portal.exports import ReportDateWidget, local_time
+from customers.models.accounts import Customer
+from harmonyze_portal.exports import ReportDateWidget, choice_label, local_time
 from harmonyze_portal.pdf import render_pdf
 
 
@@ -51,6 +52,10 @@ class PDF(base_formats.Format):
 
 class BreachLogPDF(PDF):
     title = "Breach notification log"
+
+
+_DPA_STATUS = choice_label(DPA, "status")
+_CUSTOMER_STATUS = choice_label(Customer, "status")
 
 
 class DPARegisterResource(resources.ModelResource):
@@ -112,10 +117,10 @@ class DPARegisterResource(resources.ModelResource):
         return "; ".join(dpa.transfer_terms)
 
     def dehydrate_status(self, dpa: DPA) -> str:
-        return dpa.get_status_display()
+        return _DPA_STATUS(dpa.status)
 
     def dehydrate_customer_status(self, dpa: DPA) -> str:
-        return dpa.customer.get_status_display()
+        return _CUSTOMER_STATUS(dpa.customer.status)
 
 
 def duration(delta: timedelta) -> str:
