@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import desk, history, notices, public_list, save
+from bench import desk, exports, history, notices, public_form, public_list, save
 
 BENCHMARKS = {
     "desk": desk.main,
@@ -16,6 +16,8 @@ BENCHMARKS = {
     "public_list": public_list.main,
     "history": history.main,
     "save": save.main,
+    "exports": exports.main,
+    "public_form": public_form.main,
 }
 
 
