@@ -76,7 +76,7 @@ def csv_pieces(
         piece.append(
             writer.writerow(
                 [
-                    "'" + value if type(value) is str and value[:1] in _TRIGGER_SET else value
+                    "'" + value if isinstance(value, str) and value[:1] in _TRIGGER_SET else value
                     for value in row
                 ]
             )

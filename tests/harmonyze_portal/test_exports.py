@@ -16,6 +16,7 @@ import tablib
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import mark_safe
 
 from audits.exports import AuditRegisterResource
 from audits.models import AuditRequest
@@ -174,6 +175,12 @@ def test_csv_pieces_neutralise_every_cell_and_keep_the_rest() -> None:
         ["'=Header", "B"],
         ["'=1+1", "'+33 1", "'-2", "'@me", "'\tx", "plain", "3", "", "2026-01-31"],
     ]
+
+
+def test_csv_pieces_neutralise_text_of_every_string_type() -> None:
+    # A str subclass (a template's SafeString, a lazy label) is text a spreadsheet runs too.
+    text = b"".join(csv_pieces(["A"], [[mark_safe("=1+1")]])).decode()
+    assert text.splitlines()[1] == "'=1+1"
 
 
 def test_csv_pieces_send_a_long_register_in_several_pieces() -> None:
