@@ -4,8 +4,9 @@
 
 Needs PostgreSQL ($BENCH_DATABASE_URL, any database on the server): the run creates its own
 database, ``harmonyze_bench_<pid>``, and drops it afterwards. The measurement runs in a child
-process and reads its peak RSS from ``VmHWM``, which starts afresh with the process:
-``ru_maxrss`` carried the parent's peak over, so the growth it showed was always 0.0 MB.
+process and reads its peak RSS from ``VmHWM``, reset before each size's exports: ``ru_maxrss``
+carried the parent's peak over (and the migrations' peak hid the exports'), so the growth it
+showed was always 0.0 MB.
 $BENCH_HISTORY_ROWS scales the run down (the memory check then uses a tenth of it as the base).
 """
 
@@ -105,7 +106,7 @@ def _copy(connection: Any) -> tuple[float, int]:
 
 
 def run() -> int:
-    from bench.setup import django_with_fresh_database, peak_rss_mb
+    from bench.setup import django_with_fresh_database, peak_rss_mb, reset_peak_rss
 
     django_with_fresh_database()
     from django.contrib.auth import get_user_model
@@ -123,11 +124,14 @@ def run() -> int:
     small = ROWS // 10
     with connection.cursor() as cursor:
         _insert_history(cursor, 0, small)
+    # Each size's peak since a reset: the exports' own, not the set-up's or the migrations'.
+    reset_peak_rss()
     _export(export_view, request)
     base_rss = peak_rss_mb()
 
     with connection.cursor() as cursor:
         _insert_history(cursor, small, ROWS)
+    reset_peak_rss()
     # Each export is timed next to a COPY and the median of those paired ratios is reported:
     # this machine's neighbours come and go, and a pair shares the same conditions.
     export_runs, copy_runs = [], []

@@ -46,6 +46,13 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
+def reset_peak_rss() -> None:
+    """Start this process's peak RSS afresh (Linux: ``5`` to ``/proc/self/clear_refs``), so
+    the next :func:`peak_rss_mb` is the peak of what ran since, not of Django's set-up or the
+    migrations before it."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
