@@ -10,7 +10,12 @@ from import_export import resources
 from import_export.fields import Field
 
 from audits.models import AuditRequest
-from harmonyze_portal.exports import ReportDateWidget, local_time
+from harmonyze_portal.exports import ReportDateWidget, choice_label, local_time
+
+_LABELS = {
+    name: choice_label(AuditRequest, name)
+    for name in ("ground", "offer_answer", "auditor_objection", "status")
+}
 
 
 def yes_no(value: bool | None) -> str:
@@ -71,7 +76,7 @@ class AuditRegisterResource(resources.ModelResource):
         return queryset.select_related("customer", "offered_report")
 
     def dehydrate_ground(self, request: AuditRequest) -> str:
-        return request.get_ground_display()
+        return _LABELS["ground"](request.ground)
 
     def dehydrate_lead_time_met(self, request: AuditRequest) -> str:
         return yes_no(request.lead_time_met)
@@ -88,7 +93,7 @@ class AuditRegisterResource(resources.ModelResource):
     def dehydrate_offer_answer(self, request: AuditRequest) -> str:
         if not request.offer_answer:
             return ""
-        answer = request.get_offer_answer_display()
+        answer = _LABELS["offer_answer"](request.offer_answer)
         if request.offer_answered_on:
             answer += f" ({request.offer_answered_on.isoformat()})"
         if request.controls_accepted:
@@ -98,10 +103,10 @@ class AuditRegisterResource(resources.ModelResource):
     def dehydrate_auditor_objection(self, request: AuditRequest) -> str:
         if not request.auditor_objection:
             return ""
-        objection = request.get_auditor_objection_display()
+        objection = _LABELS["auditor_objection"](request.auditor_objection)
         if request.replacement_auditor:
             objection += f"; replaced by {request.replacement_auditor}"
         return objection
 
     def dehydrate_status(self, request: AuditRequest) -> str:
-        return request.get_status_display()
+        return _LABELS["status"](request.status)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import desk, history, notices, public_list
+from bench import desk, exports, history, notices, public_form, public_list, save
 
 BENCHMARKS = {
     "desk": desk.main,
     "notices": notices.main,
     "public_list": public_list.main,
     "history": history.main,
+    "save": save.main,
+    "exports": exports.main,
+    "public_form": public_form.main,
 }
 
 

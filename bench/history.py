@@ -4,14 +4,15 @@
 
 Needs PostgreSQL ($BENCH_DATABASE_URL, any database on the server): the run creates its own
 database, ``harmonyze_bench_<pid>``, and drops it afterwards. The measurement runs in a child
-process so its peak RSS is the export's, not that of benchmarks run before it.
+process and reads its peak RSS from ``VmHWM``, reset before each size's exports: ``ru_maxrss``
+carried the parent's peak over (and the migrations' peak hid the exports'), so the growth it
+showed was always 0.0 MB.
 $BENCH_HISTORY_ROWS scales the run down (the memory check then uses a tenth of it as the base).
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -56,10 +57,6 @@ def main() -> int:
             return subprocess.run([sys.executable, "-m", "bench.history"], env=env).returncode
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _insert_history(cursor: Any, first: int, last: int) -> None:
@@ -109,7 +106,7 @@ def _copy(connection: Any) -> tuple[float, int]:
 
 
 def run() -> int:
-    from bench.setup import django_with_fresh_database
+    from bench.setup import django_with_fresh_database, peak_rss_mb, reset_peak_rss
 
     django_with_fresh_database()
     from django.contrib.auth import get_user_model
@@ -127,11 +124,14 @@ def run() -> int:
     small = ROWS // 10
     with connection.cursor() as cursor:
         _insert_history(cursor, 0, small)
+    # Each size's peak since a reset: the exports' own, not the set-up's or the migrations'.
+    reset_peak_rss()
     _export(export_view, request)
-    base_rss = _peak_rss_mb()
+    base_rss = peak_rss_mb()
 
     with connection.cursor() as cursor:
         _insert_history(cursor, small, ROWS)
+    reset_peak_rss()
     # Each export is timed next to a COPY and the median of those paired ratios is reported:
     # this machine's neighbours come and go, and a pair shares the same conditions.
     export_runs, copy_runs = [], []
@@ -139,7 +139,7 @@ def run() -> int:
         export_seconds, export_bytes = _export(export_view, request)
         export_runs.append(export_seconds)
         copy_runs.append(_copy(connection)[0])
-    growth = _peak_rss_mb() - base_rss
+    growth = peak_rss_mb() - base_rss
     ratios = [export / copy for export, copy in zip(export_runs, copy_runs, strict=True)]
     ratio = statistics.median(ratios)
     export_seconds, copy_seconds = statistics.median(export_runs), statistics.median(copy_runs)

@@ -26,9 +26,10 @@ from customers.models import (
     InstructionNotice,
     LegalHold,
 )
+from customers.models.accounts import Customer
 from customers.models.instructions import late_by
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.exports import ReportDateWidget, local_time
+from harmonyze_portal.exports import ReportDateWidget, choice_label, local_time
 from harmonyze_portal.pdf import render_pdf
 
 
@@ -64,6 +65,10 @@ class PDF(base_formats.Format):
 
 class BreachLogPDF(PDF):
     title = "Breach notification log"
+
+
+_DPA_STATUS = choice_label(DPA, "status")
+_CUSTOMER_STATUS = choice_label(Customer, "status")
 
 
 class DPARegisterResource(resources.ModelResource):
@@ -140,10 +145,10 @@ class DPARegisterResource(resources.ModelResource):
         return "; ".join(dpa.transfer_terms)
 
     def dehydrate_status(self, dpa: DPA) -> str:
-        return dpa.get_status_display()
+        return _DPA_STATUS(dpa.status)
 
     def dehydrate_customer_status(self, dpa: DPA) -> str:
-        return dpa.customer.get_status_display()
+        return _CUSTOMER_STATUS(dpa.customer.status)
 
 
 def duration(delta: timedelta) -> str:

@@ -1,18 +1,16 @@
 """The dashboard's list as a file (CSV, XLSX): the rows as shown, one per item. A file leaves
-the portal, so the caller seals it first (``desk.for_export``, R6)."""
+the portal, so the caller seals it first (``desk.for_export``, R6). Both stream through the
+shared export helpers: CSV in pieces, XLSX from a write-only workbook."""
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import openpyxl
-
 from harmonyze_portal import rules
 from harmonyze_portal.desk import Desk
-from harmonyze_portal.exports import neutralise_formula, spreadsheet_cell
+from harmonyze_portal.exports import csv_download, csv_pieces, xlsx_download
 
 # A file carries each rule's meaning beside its ID (T5): the reader has no tooltip.
 EXPORT_HEADERS = (
@@ -30,8 +28,12 @@ EXPORT_HEADERS = (
 
 def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
     """The rows of the list as shown, one per item, for CSV and XLSX."""
-    return [
-        [
+    return list(_rows(desk, base_url))
+
+
+def _rows(desk: Desk, base_url: str) -> Iterator[list[Any]]:
+    for item in desk.items:
+        yield [
             item.due,
             item.days_left,
             item.rule,
@@ -42,31 +44,19 @@ def export_rows(desk: Desk, base_url: str = "") -> list[list[Any]]:
             item.customer,
             base_url + item.url,
         ]
-        for item in desk.items
-    ]
+
+
+def _text_rows(desk: Desk, base_url: str) -> Iterator[list[Any]]:
+    for row in _rows(desk, base_url):
+        yield [value.isoformat() if isinstance(value, date) else value for value in row]
 
 
 def export_csv(desk: Desk, base_url: str = "") -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_HEADERS)
-    for row in export_rows(desk, base_url):
-        writer.writerow(
-            [neutralise_formula(v.isoformat() if isinstance(v, date) else v) for v in row]
-        )
-    return buffer.getvalue()
+    return b"".join(csv_pieces(EXPORT_HEADERS, _text_rows(desk, base_url))).decode()
 
 
-def export_xlsx(desk: Desk, base_url: str = "") -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "deadlines"
-    sheet.append(EXPORT_HEADERS)
-    for row in export_rows(desk, base_url):
-        sheet.append([spreadsheet_cell(value) for value in row])
-    for cell in sheet["A"][1:]:
-        cell.number_format = "yyyy-mm-dd"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def download(desk: Desk, fmt: str, filename: str, base_url: str = "") -> Any:
+    """The list as a streamed CSV or a write-only XLSX (dates as date cells) attachment."""
+    if fmt == "csv":
+        return csv_download(filename, EXPORT_HEADERS, _text_rows(desk, base_url))
+    return xlsx_download(filename, "deadlines", EXPORT_HEADERS, _rows(desk, base_url))

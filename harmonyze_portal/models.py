@@ -16,6 +16,7 @@ from simple_history import register
 from harmonyze_portal.history import (
     HistoryActorFields,
     LabelledHistoryManager,
+    TrackedHistoricalRecords,
     TrackedModel,
     TrackedQuerySet,
 )
@@ -146,6 +147,7 @@ register(
     app="harmonyze_portal",
     bases=[HistoryActorFields],
     history_manager=LabelledHistoryManager,
+    records_class=TrackedHistoricalRecords,
     excluded_fields=["password", "last_login"],
     m2m_fields=["groups"],
 )

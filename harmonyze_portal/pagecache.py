@@ -6,6 +6,10 @@ WhiteNoise, answers later GETs of the same URL from memory before the rest of th
 as WhiteNoise does for static files. Entries live ``PUBLIC_PAGE_CACHE_SECONDS`` (other
 processes see a change within that time; the pages already allow browsers five minutes), and a
 save in this process drops them at once (:func:`invalidate_public_pages`).
+
+A public *form* page cannot be cached whole: it carries each visitor's CSRF token (and sets its
+cookie). :class:`BlankFormPage` keeps the empty form's HTML the same way and fills in the
+visitor's own token per request (issue 16, P8).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from harmonyze_portal.dates import legal_date
@@ -95,3 +101,42 @@ class PublicPageCacheMiddleware:
                     content=response.content,
                 )
         return response
+
+
+# What the {% csrf_token %} tag writes while the shared page is rendered; each visitor's own
+# token replaces it. Letters only, so escaping leaves it as it is.
+_CSRF_PLACEHOLDER = "harmonyzecsrftokenslot"
+
+
+@dataclass(frozen=True)
+class _Page:
+    expires: float
+    generation: int
+    html: str
+
+
+class BlankFormPage:
+    """A public form's empty page, the same for every visitor but for the CSRF token.
+
+    Rendered once (its queries, its template) and kept like the public pages: for
+    ``PUBLIC_PAGE_CACHE_SECONDS``, dropped at once by :func:`invalidate_public_pages` when a
+    save in this process changes what it shows. ``context`` builds the template's context when
+    the page is rendered. The token is still each visitor's: ``get_token`` masks it afresh and
+    has the CSRF middleware set its cookie, as ``{% csrf_token %}`` would.
+    """
+
+    def __init__(self, template_name: str, context: Callable[[], dict[str, Any]]) -> None:
+        self.template_name = template_name
+        self.context = context
+        self._page: _Page | None = None
+
+    def response(self, request: HttpRequest) -> HttpResponse:
+        page = self._page
+        if page is None or page.generation != _generation or page.expires <= time.monotonic():
+            generation = _generation  # a save while rendering makes the next request render
+            html = render_to_string(
+                self.template_name, {**self.context(), "csrf_token": _CSRF_PLACEHOLDER}, request
+            )
+            page = _Page(time.monotonic() + settings.PUBLIC_PAGE_CACHE_SECONDS, generation, html)
+            self._page = page
+        return HttpResponse(page.html.replace(_CSRF_PLACEHOLDER, get_token(request)))

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.validators import MaxLengthValidator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, path, reverse
 
@@ -106,7 +106,7 @@ class PortalAdminSite(admin.AdminSite):
             *super().get_urls(),
         ]
 
-    def deadline_export(self, request: HttpRequest, fmt: str) -> HttpResponse:
+    def deadline_export(self, request: HttpRequest, fmt: str) -> HttpResponseBase:
         """The dashboard's list, through the same filter: what you see is what you export."""
         if fmt not in ("csv", "xlsx"):
             raise Http404
@@ -118,14 +118,4 @@ class PortalAdminSite(admin.AdminSite):
         desk.log_restricted_views(request.user, items, request.get_full_path())
         base_url = request.build_absolute_uri("/").rstrip("/")
         name = f"deadlines-{today:%Y-%m-%d}.{fmt}"
-        if fmt == "csv":
-            response = HttpResponse(
-                desk_exports.export_csv(items, base_url), content_type="text/csv; charset=utf-8"
-            )
-        else:
-            response = HttpResponse(
-                desk_exports.export_xlsx(items, base_url),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return desk_exports.download(items, fmt, name, base_url)

@@ -27,4 +27,16 @@ class RequestsConfig(areas.AreaConfig):
     )
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from harmonyze_portal.pagecache import invalidate_public_pages
         from requests import access  # noqa: F401  (connects the R6 view log of exports)
+        from requests.models import Regime
+
+        # The privacy request form lists the regimes and is served from memory (P8).
+        for signal in (post_save, post_delete):
+            signal.connect(
+                invalidate_public_pages,
+                sender=Regime,
+                dispatch_uid=f"public-pages-Regime-{signal is post_save}",
+            )

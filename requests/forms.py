@@ -78,9 +78,9 @@ class PrivacyRequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        gdpr = Regime.objects.filter(code="gdpr").first()
-        if gdpr is not None:
-            self.fields["regime"].initial = gdpr.code
+        # GDPR preselected by its code, without a query: a form without that regime simply
+        # preselects nothing.
+        self.fields["regime"].initial = "gdpr"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -16,7 +16,7 @@ from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 
-from harmonyze_portal.exports import ReportDateWidget, neutralise_formula
+from harmonyze_portal.exports import ReportDateWidget, choice_label, neutralise_formula
 from harmonyze_portal.pdf import render_pdf
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Right
 
@@ -31,6 +31,12 @@ def days_to_respond(dsr: DataSubjectRequest) -> int | None:
     if answered is None or dsr.received_on is None:
         return None
     return (answered - dsr.received_on).days
+
+
+_LABELS = {
+    name: choice_label(DataSubjectRequest, name)
+    for name in ("right", "role", "channel", "status", "verification_method", "outcome")
+}
 
 
 class DSRLogResource(resources.ModelResource):
@@ -104,24 +110,24 @@ class DSRLogResource(resources.ModelResource):
         return queryset.select_related("regime", "customer", "verified_by")
 
     def dehydrate_right(self, dsr: DataSubjectRequest) -> str:
-        return dsr.get_right_display()
+        return _LABELS["right"](dsr.right)
 
     def dehydrate_role(self, dsr: DataSubjectRequest) -> str:
-        return dsr.get_role_display()
+        return _LABELS["role"](dsr.role)
 
     def dehydrate_customer(self, dsr: DataSubjectRequest) -> str:
         return dsr.customer.legal_name if dsr.customer else ""
 
     def dehydrate_channel(self, dsr: DataSubjectRequest) -> str:
-        return dsr.get_channel_display()
+        return _LABELS["channel"](dsr.channel)
 
     def dehydrate_status(self, dsr: DataSubjectRequest) -> str:
-        return dsr.get_status_display()
+        return _LABELS["status"](dsr.status)
 
     def dehydrate_verification(self, dsr: DataSubjectRequest) -> str:
         if not dsr.verification_method:
             return ""
-        text = dsr.get_verification_method_display()
+        text = _LABELS["verification_method"](dsr.verification_method)
         if dsr.verified_on:
             text += f" on {dsr.verified_on.isoformat()}"
         if dsr.verified_by:
@@ -131,7 +137,7 @@ class DSRLogResource(resources.ModelResource):
     def dehydrate_outcome(self, dsr: DataSubjectRequest) -> str:
         if dsr.outcome == Outcome.DENIED:
             return f"Denied: {dsr.denial_reason}"
-        return dsr.get_outcome_display()
+        return _LABELS["outcome"](dsr.outcome)
 
     def dehydrate_days(self, dsr: DataSubjectRequest) -> str:
         days = days_to_respond(dsr)

@@ -12,12 +12,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from harmonyze_portal.links import LinkError
+from harmonyze_portal.pagecache import BlankFormPage
 from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
 from harmonyze_portal.ratelimit import public_post_rate_limit
 from requests import services
 from requests.forms import PrivacyRequestForm
 from requests.models import DataSubjectRequest, DSRStatus, Role
 
+# The empty form: the same page for everyone but the CSRF token (the regimes it lists drop it).
+BLANK_FORM = BlankFormPage(
+    "requests/form.html",
+    lambda: {"form": PrivacyRequestForm(), "hours": settings.NOTICE_CONFIRM_HOURS},
+)
 FLOW = PublicFlow(form="requests:form", form_again="send the request again")
 EXPIRED = "This verification link has expired. Send your request again to get a new one."
 
@@ -53,16 +59,13 @@ def form(request: HttpRequest) -> HttpResponse:
             else:
                 # Whoever sent it: the same page, so nobody learns whose address is known.
                 return redirect("requests:sent")
-        status = 400
-    else:
-        form = PrivacyRequestForm()
-        status = 200
-    return render(
-        request,
-        "requests/form.html",
-        {"form": form, "hours": settings.NOTICE_CONFIRM_HOURS},
-        status=status,
-    )
+        return render(
+            request,
+            "requests/form.html",
+            {"form": form, "hours": settings.NOTICE_CONFIRM_HOURS},
+            status=400,
+        )
+    return BLANK_FORM.response(request)
 
 
 @require_GET

@@ -148,3 +148,12 @@ def signed_in(request: pytest.FixtureRequest) -> Callable[[Any], Client]:
 @pytest.fixture
 def counsel_client(counsel: Any, signed_in: Callable[[Any], Client]) -> Client:
     return signed_in(counsel)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_public_pages() -> None:
+    """Each test starts with no page kept in memory: a blank form rendered in an earlier test
+    showed that test's data, which its rollback removed without a save signal."""
+    from harmonyze_portal.pagecache import invalidate_public_pages
+
+    invalidate_public_pages()

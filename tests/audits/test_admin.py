@@ -35,6 +35,7 @@ from customers.models import Customer
 from harmonyze_portal.templatetags.portal_rules import rule_filter
 from tests.audits.builders import make_audit_request, make_report
 from tests.customers.builders import make_breach, make_customer
+from tests.downloads import body
 
 # A rule ID shown in a list explains itself (T5).
 R = {rule: rule_filter(rule) for rule in ("A1", "A2", "A5")}
@@ -759,7 +760,7 @@ def test_the_register_as_csv(register: dict[str, AuditRequest], counsel_client: 
 
     assert response.status_code == 200
     assert "audit-register-" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(body(response).decode())))
     assert list(rows[0]) == REGISTER_COLUMNS
     on_time, late = rows
     assert on_time == {
@@ -789,7 +790,7 @@ def test_the_register_guards_against_formulas(acme: Customer, counsel_client: Cl
     evil = make_customer('=HYPERLINK("http://evil.example")')
     make_audit_request(evil, received=date(2026, 3, 15))
 
-    rows = list(csv.DictReader(io.StringIO(export(counsel_client, "0").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(body(export(counsel_client, "0")).decode())))
 
     assert rows[0]["Customer"] == '\'=HYPERLINK("http://evil.example")'
 
@@ -806,7 +807,7 @@ def test_the_register_as_xlsx_honours_the_changelist_filters(
     response = export(counsel_client, "1", query)
 
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
     header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert header == REGISTER_COLUMNS
     assert [row[0] for row in rows] == [r.customer.legal_name for r in listed]

@@ -24,6 +24,7 @@ from harmonyze_portal import desk
 from harmonyze_portal.conflicts import TerminationConflictError, termination_conflicts
 from tests.customers.builders import make_certificate, make_dpa, make_hold
 from tests.customers.test_admin import change_form_data
+from tests.downloads import body
 
 pytestmark = pytest.mark.django_db
 
@@ -214,9 +215,9 @@ def test_rule_c9_the_customer_list_and_the_dpa_register_say_held(
     make_hold(acme, legal_basis="Regulator's retention order")
 
     page = counsel_client.get("/admin/customers/customer/").content.decode()
-    export = counsel_client.post(
-        "/admin/customers/dpa/export/", {"format": "0", "resource": "0"}
-    ).content.decode()
+    export = body(
+        counsel_client.post("/admin/customers/dpa/export/", {"format": "0", "resource": "0"})
+    ).decode()
 
     assert "held: Regulator&#x27;s retention order (C9)" in page
     assert "Held: Regulator's retention order" in export

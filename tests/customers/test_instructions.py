@@ -23,6 +23,7 @@ from customers.models import Customer, InstructionNotice, InstructionResponse
 from customers.models.instructions import NoticeKind, ResponseKind
 from harmonyze_portal import desk
 from tests.customers.builders import make_customer, make_instruction, make_instruction_notice
+from tests.downloads import body
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +225,7 @@ def test_rule_c8_the_export_honours_the_filter_and_carries_the_response(
 
     export = signed_in(viewer).post(f"{notices_url()}export/?state=sent", {"format": "0"})
 
-    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(body(export).decode())))
     assert [row["Customer"] for row in rows] == ["Acme Analytics GmbH"]
     assert rows[0]["On time / late"] == "late by 1 day"
     assert rows[0]["Due (C8)"] == "2026-03-03"
@@ -270,7 +271,7 @@ def test_rule_c8_the_instruction_register_exports_with_its_filter(
         "/admin/customers/instruction/export/?withdrawn_on__isempty=1", {"format": "0"}
     )
 
-    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(body(export).decode())))
     assert [row["Customer"] for row in rows] == ["Acme Analytics GmbH"]
     assert rows[0]["Notices about it (C8)"] == (
         "Instruction infringes data protection law (DPA 2.3), due 2026-03-03, not sent"

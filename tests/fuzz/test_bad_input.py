@@ -19,6 +19,7 @@ from harmonyze_portal import views
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import add_days
 from tests.customers.builders import make_assistance, make_customer
+from tests.downloads import body as content_of
 from tests.harmonyze_portal.test_security import assert_strict_csp
 from tests.requests.builders import make_dsr
 
@@ -219,7 +220,7 @@ def test_control_characters_do_not_break_the_dsr_log_xlsx(
     response = client.post("/admin/requests/datasubjectrequest/export/", {"format": "1"})
 
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(content_of(response))).active
     assert sheet is not None
     names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert names == {"[31mJane Subject", "'=HYPERLINK(evil)"}
@@ -237,7 +238,7 @@ def test_control_characters_do_not_break_the_dashboard_xlsx(
     response = client.get("/admin/deadlines.xlsx")
 
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(content_of(response))).active
     assert sheet is not None
     header, *rows = sheet.iter_rows(values_only=True)
     customers = [row[header.index("Customer")] for row in rows]

@@ -34,6 +34,7 @@ from subprocessors.models import (
 )
 from tests.audits.builders import make_audit_request, make_report
 from tests.customers.builders import make_assistance, make_breach, make_customer, make_finding
+from tests.downloads import body
 from tests.requests.builders import make_demand, make_dsr
 from tests.subprocessors.builders import (
     make_change,
@@ -438,7 +439,7 @@ def test_csv_export_has_the_rows_of_the_page(
 
     assert export.status_code == 200
     assert export["Content-Disposition"].startswith('attachment; filename="deadlines-2026-03-10')
-    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    rows = list(csv.reader(io.StringIO(body(export).decode())))
     shown = page.context["desk"]
     assert rows[1:] == [
         [str(cell) for cell in row] for row in export_rows(shown, "http://testserver")
@@ -456,7 +457,7 @@ def test_xlsx_export_has_the_rows_of_the_page(signed_in: Any, counsel: Any, acme
     page = client.get("/admin/?area=customers")
     export = client.get("/admin/deadlines.xlsx?area=customers")
 
-    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(body(export))).active
     assert sheet is not None
     rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert [(row[0].date(), row[1], row[2]) for row in rows] == [
@@ -558,7 +559,7 @@ def test_the_page_and_the_export_show_the_deadline_line(
     client = signed_in(counsel)
     with time_machine.travel(NOW, tick=False):
         page = client.get("/admin/").content.decode()
-        exported = client.get("/admin/deadlines.csv").content.decode()
+        exported = body(client.get("/admin/deadlines.csv")).decode()
     assert '<div class="desk-how help">terminated 10 Dec 2025 + 90 days = 10 Mar 2026</div>' in page
     header, *rows = list(csv.reader(io.StringIO(exported)))
     [row] = [row for row in rows if row[header.index("Rule")] == "C3"]

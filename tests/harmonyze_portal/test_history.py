@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from simple_history.signals import pre_create_historical_record
 
 from harmonyze_portal.history import (
     PUBLIC_FORM,
@@ -180,3 +182,69 @@ def test_history_admin_page_shows_the_reason(counsel, signed_in) -> None:
     )
     assert response.status_code == 200
     assert "Added from the OPM calendar" in response.content.decode()
+
+
+# --- What history adds to a save (issue 16, P6) -------------------------------------------------
+
+
+def test_the_history_manager_class_is_built_once_per_model() -> None:
+    # simple-history 3.13 built a new class (an inspect.getmembers scan) on every access, that
+    # is on every save; the portal's descriptor builds it once.
+    assert type(PublicHoliday.history) is type(PublicHoliday.history)
+    user_model = get_user_model()
+    assert type(user_model.history) is type(user_model.history)  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_the_cached_manager_still_reads_one_records_history() -> None:
+    holiday = make_holiday()
+    other = make_holiday(date(2026, 1, 1), "New Year's Day")
+    holiday.name = "Christmas"
+    holiday.save()
+    assert [row.name for row in holiday.history.all()] == ["Christmas", "Christmas Day"]
+    assert other.history.get().name == "New Year's Day"
+    assert PublicHoliday.history.count() == 3
+    assert holiday.history.most_recent().name == "Christmas"
+
+
+@pytest.mark.django_db
+def test_a_tracked_save_is_two_queries_in_a_transaction(acme, django_assert_num_queries) -> None:
+    acme.legal_name = "Acme Corporation"
+    with acting_as("task: test", reason="Renamed"), django_assert_num_queries(2):
+        acme.save()  # the UPDATE and the history INSERT; no savepoint, no lookup
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_outside_a_transaction_commits_its_change_with_its_history_or_neither() -> None:
+    """H1: a change whose history row cannot be written is not kept. Outside a transaction
+    simple-history wrote the row after the record's UPDATE had committed on its own."""
+    holiday = make_holiday()
+
+    def refuse(**kwargs: object) -> None:
+        raise RuntimeError("history table unavailable")
+
+    pre_create_historical_record.connect(refuse, dispatch_uid="test-refuse")
+    try:
+        holiday.name = "Renamed without history"
+        with pytest.raises(RuntimeError, match="history table unavailable"):
+            holiday.save()
+    finally:
+        pre_create_historical_record.disconnect(dispatch_uid="test-refuse")
+    holiday.refresh_from_db()
+    assert holiday.name == "Christmas Day"
+    assert holiday.history.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_save_outside_a_transaction_keeps_actor_name_and_reason() -> None:
+    holiday = make_holiday()
+    holiday.name = "Christmas"
+    holiday._change_reason = "Official name"  # type: ignore[attr-defined]
+    with acting_as("task: rename"):
+        holiday.save()
+    row = holiday.history.first()
+    assert (row.history_actor, row.history_record, row.history_change_reason) == (
+        "task: rename",
+        str(holiday),
+        "Official name",
+    )

@@ -22,6 +22,7 @@ from harmonyze_portal import rules
 from harmonyze_portal.desk import deadline_items
 from harmonyze_portal.digest import Digest
 from harmonyze_portal.models import CalendarFeed
+from tests.downloads import body
 from tests.harmonyze_portal.test_desk import NOW, TODAY, c6, r4
 from tests.test_rules_doc import EXPECTED
 
@@ -130,7 +131,7 @@ def test_the_export_carries_each_rule_meaning(
     c6(acme, TODAY + timedelta(days=2), False)
     with time_machine.travel(NOW, tick=False):
         response = signed_in(counsel).get("/admin/deadlines.csv")
-    header, row = list(csv.reader(io.StringIO(response.content.decode())))
+    header, row = list(csv.reader(io.StringIO(body(response).decode())))
     assert header[2:4] == ["Rule", "Rule meaning"]
     assert row[2:4] == [
         "C6",

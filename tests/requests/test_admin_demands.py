@@ -25,6 +25,7 @@ from requests.models import (
     StepKind,
 )
 from tests.customers.builders import make_customer
+from tests.downloads import body as content_of
 from tests.requests.builders import make_demand
 
 pytestmark = pytest.mark.django_db
@@ -726,7 +727,7 @@ def test_rule_r6_exports_of_demand_data_are_counsels_alone(
     assert client.get(f"{BASE}transparency/?year=2026&half=1&format=csv").status_code == 403
     assert client.get(f"{BASE}transparency/?year=2026&half=1&format=pdf").status_code == 403
     page = client.get("/admin/").content.decode()
-    export = client.get("/admin/deadlines.csv").content.decode()
+    export = content_of(client.get("/admin/deadlines.csv")).decode()
 
     assert "FBI Seattle Field Office" in page  # inside the portal: shown, and logged
     assert "FBI Seattle Field Office" not in export

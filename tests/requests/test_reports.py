@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from requests.models import DSRStatus, Outcome, Right, Role
 from requests.reports import ccpa_metrics
+from tests.downloads import body
 from tests.requests.builders import make_dsr
 
 pytestmark = pytest.mark.django_db
@@ -128,7 +129,7 @@ def test_the_metrics_as_csv(year_2025: None, counsel_client: Client) -> None:
 
     assert response.status_code == 200
     assert "privacy-request-metrics-2025.csv" in response["Content-Disposition"]
-    assert list(csv.reader(io.StringIO(response.content.decode()))) == EXPECTED_CSV
+    assert list(csv.reader(io.StringIO(body(response).decode()))) == EXPECTED_CSV
 
 
 @time_machine.travel(TODAY, tick=False)
@@ -187,7 +188,7 @@ def test_the_log_as_csv_guards_against_formulas(year_2025: None, counsel_client:
 
     assert response.status_code == 200
     assert "dsr-log-2026-04-06.csv" in response["Content-Disposition"]
-    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    [row] = list(csv.DictReader(io.StringIO(body(response).decode())))
     assert list(row) == LOG_COLUMNS
     assert row["Requester"] == '\'=HYPERLINK("http://evil.example")'
     assert row["Regime"] == "CCPA / CPRA (California)"
@@ -215,7 +216,7 @@ def test_the_log_as_xlsx_honours_the_changelist_filters(
     response = export(counsel_client, "1", query)
 
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(body(response))).active
     header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert header == LOG_COLUMNS
     assert {row[2] for row in rows} == emails == {dsr.requester_email for dsr in listed}

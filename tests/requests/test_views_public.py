@@ -18,7 +18,7 @@ from django.test import Client
 
 from customers.models import Customer
 from requests import services
-from requests.models import DataSubjectRequest, DSRStatus, Right
+from requests.models import DataSubjectRequest, DSRStatus, Regime, Right
 from tests.harmonyze_portal.answers import answer
 from tests.requests.builders import make_dsr, make_submission
 
@@ -216,6 +216,49 @@ def test_the_form_needs_a_csrf_token(db: None) -> None:
     client = Client(enforce_csrf_checks=True)
     assert send_request(client).status_code == 403
     assert not DataSubjectRequest.objects.exists()
+
+
+def _token_in(page: Any) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+def test_the_blank_form_is_rendered_once_and_then_served_without_a_query(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    """Issue 16, P8: the empty form is the same page for everyone; it listed the regimes in
+    three identical queries on every visit."""
+    first = client.get("/privacy-requests/")
+    with django_assert_num_queries(0):
+        again = Client().get("/privacy-requests/")
+    assert again.status_code == 200
+    assert again.content.replace(_token_in(again).encode(), b"") == first.content.replace(
+        _token_in(first).encode(), b""
+    )
+    assert 'value="gdpr"' in again.content.decode()
+
+
+def test_each_visitor_gets_a_csrf_token_of_their_own_that_works(db: None) -> None:
+    jane, john = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    jane_page, john_page = jane.get("/privacy-requests/"), john.get("/privacy-requests/")
+
+    assert _token_in(jane_page) != _token_in(john_page)
+    assert jane_page.cookies[django_settings.CSRF_COOKIE_NAME].value
+    assert john_page.cookies[django_settings.CSRF_COOKIE_NAME].value
+    data = {**request_data(), "csrfmiddlewaretoken": _token_in(jane_page)}
+    assert jane.post("/privacy-requests/", data, REMOTE_ADDR=IP).status_code == 302
+    # The page is shared, the token is not: Jane's token is no good with John's cookie.
+    assert john.post("/privacy-requests/", data, REMOTE_ADDR=IP).status_code == 403
+
+
+def test_a_renamed_regime_shows_on_the_form_at_once(client: Client) -> None:
+    client.get("/privacy-requests/")
+    gdpr = Regime.objects.get(code="gdpr")
+    gdpr.name = "GDPR (European Union), as amended"
+    gdpr.save()
+
+    assert "GDPR (European Union), as amended" in client.get("/privacy-requests/").content.decode()
 
 
 def test_too_many_requests_get_429_write_nothing_and_send_nothing(
