@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import desk, history, notices, public_list
+from bench import changelist, desk, history, notices, public_list
 
 BENCHMARKS = {
     "desk": desk.main,
     "notices": notices.main,
     "public_list": public_list.main,
     "history": history.main,
+    "changelist": changelist.main,
 }
 
 

@@ -351,6 +351,13 @@ class DataSubjectRequest(TrackedModel):
                 condition=EXTENDED_RESPONSE_OPEN,
                 name="r3_extended_response_open",
             ),
+            # The changelist's order (respond_by, then pk), whole and by status, so a page is
+            # an index range at a million rows, not a sort of the table (issue 16, P5).
+            models.Index(fields=["respond_by", "id"], name="dsr_list_order"),
+            models.Index(fields=["status", "respond_by", "id"], name="dsr_list_by_status"),
+            models.Index(fields=["role"], name="dsr_list_by_role"),
+            models.Index(fields=["right"], name="dsr_list_by_right"),
+            models.Index(fields=["channel"], name="dsr_list_by_channel"),
         ]
         constraints = [
             models.CheckConstraint(

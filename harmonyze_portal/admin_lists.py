@@ -1,0 +1,156 @@
+"""Changelists that stay fast at a million rows (issue 16, P5): every list on the portal's
+admin site counts only what it can afford, and searches through indexes on PostgreSQL.
+
+The site mixes ``LargeListMixin`` into every ModelAdmin it registers (``sites.py``), the
+portal's own and those of the libraries (axes, django-otp, the task queue), so no list can
+forget it. The date drill-down is the template tag in ``templatetags/portal_lists.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.text import smart_split, unescape_string_literal
+
+# Beyond this many rows a list says "about N": counting the rest exactly reads every row.
+EXACT_COUNT_LIMIT = 10_000
+# A search on a related record's field is first turned into that many ids at most, so the
+# list's own query stays an OR of indexed conditions (see ``related_search``).
+RELATED_SEARCH_LIMIT = 1_000
+
+
+def estimated_rows(queryset: QuerySet[Any]) -> int | None:
+    """PostgreSQL's own estimate of a query's rows, without reading them: the table's
+    ``pg_class.reltuples`` for the whole table, EXPLAIN's row estimate for a filtered list.
+    None elsewhere (SQLite keeps no statistics) or while the table was never analysed."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        if not queryset.query.where:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [queryset.model._meta.db_table],
+            )
+            row = cursor.fetchone()
+            estimate = int(row[0]) if row else -1
+            return estimate if estimate >= 0 else None
+        sql, params = queryset.order_by().query.sql_with_params()
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts exactly up to ``EXACT_COUNT_LIMIT`` rows and estimates beyond (``estimated``).
+
+    An unfiltered list on PostgreSQL reads the table's row estimate, no COUNT at all; any other
+    list counts at most the limit plus one (``COUNT(*)`` over a ``LIMIT``, no ordering, so the
+    count never sorts the table). A page past the real end of an estimated list is empty.
+    """
+
+    estimated = False
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return len(queryset)
+        if not queryset.query.where:
+            whole_table = estimated_rows(queryset)
+            if whole_table is not None and whole_table > EXACT_COUNT_LIMIT:
+                self.estimated = True
+                return whole_table
+        capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+        if capped <= EXACT_COUNT_LIMIT:
+            return capped
+        estimate = estimated_rows(queryset)
+        if estimate is None:
+            # SQLite, the embedded default: small enough to count.
+            return queryset.count()
+        self.estimated = True
+        return max(estimate, capped)
+
+
+def forward_relation(model: type[Model], path: str) -> tuple[str, type[Model], str] | None:
+    """``customer__legal_name`` on a model whose ``customer`` is a foreign key or one-to-one:
+    (``customer``, Customer, ``legal_name``); None for a plain field, a prefixed search field,
+    or a reverse or many-to-many relation (their search may spawn duplicates: Django's way)."""
+    if path[:1] in "^=@" or "__" not in path:
+        return None
+    name, rest = path.split("__", 1)
+    field = model._meta.get_field(name)
+    if not field.is_relation or not (field.many_to_one or field.one_to_one) or not field.concrete:
+        return None
+    return name, field.related_model, rest  # type: ignore[return-value]
+
+
+def search_terms(search_term: str) -> list[str]:
+    """The words of a search, quoted phrases kept whole: Django's admin splits them so."""
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+            bit = unescape_string_literal(bit)
+        terms.append(bit)
+    return terms
+
+
+class LargeListMixin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """What every changelist of the portal's site gets: no full-table COUNT, and a search
+    whose conditions each use an index on PostgreSQL."""
+
+    paginator = EstimatedCountPaginator
+    # Django's "N results (M total)" is a second COUNT over the whole table on every page.
+    show_full_result_count = False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        fields = list(self.get_search_fields(request))
+        relations = [forward_relation(self.model, path) for path in fields]
+        if (
+            connections[queryset.db].vendor != "postgresql"
+            or not search_term
+            or all(relation is None for relation in relations)
+            or any(
+                path[:1] in "^=@" or ("__" in path and relation is None)
+                for path, relation in zip(fields, relations, strict=True)
+            )
+        ):
+            return super().get_search_results(request, queryset, search_term)
+        for term in search_terms(search_term):
+            condition = Q()
+            for path, relation in zip(fields, relations, strict=True):
+                if relation is None:
+                    condition |= Q(**{f"{path}__icontains": term})
+                else:
+                    condition |= related_search(relation, path, term)
+            queryset = queryset.filter(condition)
+        return queryset, False
+
+
+def related_search(relation: tuple[str, type[Model], str], path: str, term: str) -> Q:
+    """A search on ``customer__legal_name``: a condition on a joined table in an OR stops
+    PostgreSQL from combining the list's indexes, so it reads every row. The matching
+    customers are looked up first (their own trigram index) and the list filters on its
+    indexed foreign key. More matches than ``RELATED_SEARCH_LIMIT``: the plain join."""
+    name, related_model, rest = relation
+    ids = list(
+        related_model._default_manager.filter(**{f"{rest}__icontains": term}).values_list(
+            "pk", flat=True
+        )[: RELATED_SEARCH_LIMIT + 1]
+    )
+    if len(ids) > RELATED_SEARCH_LIMIT:
+        return Q(**{f"{path}__icontains": term})
+    if not ids:
+        return Q(pk__in=[])
+    return Q(**{f"{name}__in": ids})
