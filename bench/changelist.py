@@ -47,21 +47,22 @@ def name_token(n: int) -> str:
 
 
 def _varying(vendor: str) -> dict[str, str]:
-    """SQL for the columns that differ from row to row, over the series column ``n``."""
+    """SQL for the columns that differ from row to row, over the series column ``n`` (``%%``
+    is a literal ``%`` in a statement with parameters, on both databases)."""
     if vendor == "postgresql":
-        token = "lpad(to_hex((n::bigint * 2654435761) % 4294967296), 8, '0')"
-        received = "date '2019-01-01' + (n % 2900)::int"
-        respond = "date '2019-01-01' + (n % 2900)::int + 30"
+        word = "lpad(to_hex((n::bigint * 2654435761) %% 4294967296), 8, '0')"
+        received = "date '2019-01-01' + (n %% 2900)::int"
+        respond = "date '2019-01-01' + (n %% 2900)::int + 30"
     else:
-        token = "printf('%08x', (n * 2654435761) % 4294967296)"
-        received = "date('2019-01-01', '+' || (n % 2900) || ' days')"
-        respond = "date('2019-01-01', '+' || ((n % 2900) + 30) || ' days')"
+        word = "printf('%%08x', (n * 2654435761) %% 4294967296)"
+        received = "date('2019-01-01', '+' || (n %% 2900) || ' days')"
+        respond = "date('2019-01-01', '+' || ((n %% 2900) + 30) || ' days')"
     return {
-        "requester_name": f"'Pat ' || {token}",
-        "requester_email": f"'pat.' || {token} || '@mail' || (n % 400) || '.example.com'",
-        "status": "CASE WHEN n % 5 = 0 THEN 'open' ELSE 'closed' END",
-        "outcome": "CASE WHEN n % 5 = 0 THEN '' ELSE 'fulfilled' END",
-        "right": "CASE n % 3 WHEN 0 THEN 'access' WHEN 1 THEN 'deletion' ELSE 'correction' END",
+        "requester_name": f"'Pat ' || {word}",
+        "requester_email": f"'pat.' || {word} || '@mail' || (n %% 400) || '.example.com'",
+        "status": "CASE WHEN n %% 5 = 0 THEN 'open' ELSE 'closed' END",
+        "outcome": "CASE WHEN n %% 5 = 0 THEN '' ELSE 'fulfilled' END",
+        "right": "CASE n %% 3 WHEN 0 THEN 'access' WHEN 1 THEN 'deletion' ELSE 'correction' END",
         "received_on": received,
         "respond_by": respond,
     }
@@ -99,7 +100,7 @@ def add_requests(first: int, last: int) -> None:
         series = "s"
         prefix = "WITH RECURSIVE s(n) AS (SELECT %s UNION ALL SELECT n + 1 FROM s WHERE n < %s) "
     sql = (
-        f"{prefix}INSERT INTO {table} ({', '.join(columns)}) "
+        f"{prefix}INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (quoted names)
         f"SELECT {', '.join(expressions)} FROM {series}"
     )
     all_params = [first, last, *params] if prefix else [*params, first, last]
