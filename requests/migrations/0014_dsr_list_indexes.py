@@ -43,6 +43,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='datasubjectrequest',
-            index=models.Index(django.db.models.functions.text.Upper('requester_email'), name='dsr_requester_email_exact'),
+            index=models.Index(django.db.models.functions.text.Lower('requester_email'), name='dsr_requester_email_exact'),
         ),
     ]

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Lower
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
@@ -359,8 +359,8 @@ class DataSubjectRequest(TrackedModel):
             models.Index(fields=["role"], name="dsr_list_by_role"),
             models.Index(fields=["right"], name="dsr_list_by_right"),
             models.Index(fields=["channel"], name="dsr_list_by_channel"),
-            # A search for a whole address is UPPER(requester_email) = UPPER(…) (admin_lists).
-            models.Index(Upper("requester_email"), name="dsr_requester_email_exact"),
+            # A search for a whole address is LOWER(requester_email) = … (admin_lists).
+            models.Index(Lower("requester_email"), name="dsr_requester_email_exact"),
         ]
         constraints = [
             models.CheckConstraint(
