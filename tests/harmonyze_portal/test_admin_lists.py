@@ -97,11 +97,6 @@ def test_the_dsr_list_runs_as_many_queries_for_30_rows_as_for_3(
     assert len(grow_to(3)) == len(grow_to(30))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this test, not fixed yet: the sub-processor change list runs 8 more "
-    "queries for a page of its demo rows, the delivery list 4 (issue 16, P5)",
-)
 def test_no_list_runs_a_query_per_row(settings: Any, signed_in: Any) -> None:
     """Every registered list, on the demo's rows: all of them on one page, then one row a
     page; a query per row would show as more queries on the first. Lists the demo leaves
