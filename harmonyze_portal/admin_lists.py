@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import EmailField, Model, Q, QuerySet
@@ -81,19 +82,6 @@ class EstimatedCountPaginator(Paginator):
         return max(estimate, capped)
 
 
-def forward_relation(model: type[Model], path: str) -> tuple[str, type[Model], str] | None:
-    """``customer__legal_name`` on a model whose ``customer`` is a foreign key or one-to-one:
-    (``customer``, Customer, ``legal_name``); None for a plain field, a prefixed search field,
-    or a reverse or many-to-many relation (their search may spawn duplicates: Django's way)."""
-    if path[:1] in "^=@" or "__" not in path:
-        return None
-    name, rest = path.split("__", 1)
-    field = model._meta.get_field(name)
-    if not field.is_relation or not (field.many_to_one or field.one_to_one) or not field.concrete:
-        return None
-    return name, field.related_model, rest  # type: ignore[return-value]
-
-
 # A whole email address: searched for as itself in email fields (see ``is_email_field``).
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -122,9 +110,69 @@ def search_terms(search_term: str) -> list[str]:
     return terms
 
 
+def searchable_path(model: type[Model], path: str) -> bool:
+    """A search field this module searches itself: a chain of relations ending in a plain
+    field, without a prefix (``^=@``) or a lookup; anything else is Django's to search."""
+    if path[:1] in "^=@":
+        return False
+    name, _, rest = path.partition("__")
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    if not rest:
+        return not field.is_relation
+    return field.is_relation and searchable_path(field.related_model, rest)  # type: ignore[arg-type]
+
+
+def field_search(model: type[Model], path: str, term: str) -> Q:
+    """One search field's condition for one word, each served by an index on PostgreSQL.
+
+    A field of the row: ``icontains`` (a trigram index), or for a whole address in an email
+    field the address itself, case-insensitive (the ``LOWER(field)`` b-tree; the same rows on
+    SQLite and PostgreSQL). A field of a related record: a condition on a joined table in an
+    OR stops PostgreSQL from combining the list's indexes, so it reads every row; the related
+    records are searched first, through their own indexes, and the list filters on ids: its
+    indexed foreign key (``customer__legal_name``), or its own primary key for a reverse or
+    many-to-many relation (``domains__domain``), which also spares the list the duplicate
+    rows a join across such a relation gives. More matches than ``RELATED_SEARCH_LIMIT``:
+    a subquery, still without duplicates."""
+    name, _, rest = path.partition("__")
+    if not rest:
+        if is_address(term) and is_email_field(model, path):
+            return Q(Exact(Lower(path), term.lower()))
+        return Q(**{f"{path}__icontains": term})
+    field = model._meta.get_field(name)
+    related: type[Model] = field.related_model  # type: ignore[assignment]
+    related_ids = list(
+        related._default_manager.filter(field_search(related, rest, term))
+        .order_by()
+        .values_list("pk", flat=True)[: RELATED_SEARCH_LIMIT + 1]
+    )
+    forward = field.concrete and (field.many_to_one or field.one_to_one)
+    if len(related_ids) > RELATED_SEARCH_LIMIT:
+        matching = related._default_manager.filter(field_search(related, rest, term))
+        if forward:
+            return Q(**{f"{name}__in": matching.values("pk")})
+        return Q(pk__in=model._default_manager.filter(**{f"{name}__in": matching}).values("pk"))
+    if not related_ids:
+        return Q(pk__in=[])
+    if forward:
+        return Q(**{f"{name}__in": related_ids})
+    own_ids = list(
+        model._default_manager.filter(**{f"{name}__in": related_ids})
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()[: RELATED_SEARCH_LIMIT + 1]
+    )
+    if len(own_ids) > RELATED_SEARCH_LIMIT:
+        return Q(pk__in=model._default_manager.filter(**{f"{name}__in": related_ids}).values("pk"))
+    return Q(pk__in=own_ids)
+
+
 class LargeListMixin(admin.ModelAdmin):
     """What every changelist of the portal's site gets: no full-table COUNT, and a search
-    whose conditions each use an index on PostgreSQL."""
+    whose conditions each use an index on PostgreSQL, with the same rows on SQLite."""
 
     paginator = EstimatedCountPaginator
     # Django's "N results (M total)" is a second COUNT over the whole table on every page.
@@ -134,42 +182,11 @@ class LargeListMixin(admin.ModelAdmin):
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
         fields = list(self.get_search_fields(request))
-        relations = [forward_relation(self.model, path) for path in fields]
-        if (
-            connections[queryset.db].vendor != "postgresql"
-            or not search_term
-            or any(
-                path[:1] in "^=@" or ("__" in path and relation is None)
-                for path, relation in zip(fields, relations, strict=True)
-            )
-        ):
+        if not search_term or not all(searchable_path(self.model, path) for path in fields):
             return super().get_search_results(request, queryset, search_term)
         for term in search_terms(search_term):
             condition = Q()
-            for path, relation in zip(fields, relations, strict=True):
-                if relation is None and is_address(term) and is_email_field(self.model, path):
-                    condition |= Q(Exact(Lower(path), term.lower()))
-                elif relation is None:
-                    condition |= Q(**{f"{path}__icontains": term})
-                else:
-                    condition |= related_search(relation, path, term)
+            for path in fields:
+                condition |= field_search(self.model, path, term)
             queryset = queryset.filter(condition)
         return queryset, False
-
-
-def related_search(relation: tuple[str, type[Model], str], path: str, term: str) -> Q:
-    """A search on ``customer__legal_name``: a condition on a joined table in an OR stops
-    PostgreSQL from combining the list's indexes, so it reads every row. The matching
-    customers are looked up first (their own trigram index) and the list filters on its
-    indexed foreign key. More matches than ``RELATED_SEARCH_LIMIT``: the plain join."""
-    name, related_model, rest = relation
-    ids = list(
-        related_model._default_manager.filter(**{f"{rest}__icontains": term}).values_list(
-            "pk", flat=True
-        )[: RELATED_SEARCH_LIMIT + 1]
-    )
-    if len(ids) > RELATED_SEARCH_LIMIT:
-        return Q(**{f"{path}__icontains": term})
-    if not ids:
-        return Q(pk__in=[])
-    return Q(**{f"{name}__in": ids})

@@ -67,6 +67,12 @@ class DPA(TrackedModel):
         verbose_name = "DPA"
         verbose_name_plural = "DPAs"
         ordering = ["customer", "-effective_on"]
+        indexes = [
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); Django's admin adds -pk unless the order is already total.
+            models.Index(fields=["effective_on", "id"], name="dpa_list_order"),
+            models.Index(fields=["status", "effective_on", "id"], name="dpa_list_by_status"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],
