@@ -208,9 +208,6 @@ class DPAAdmin(ReportExportMixin, TrackedAdmin):
     ]
     search_fields = ["customer__legal_name", "version", "supervisory_authority"]
     autocomplete_fields = ["customer"]
-    # Newest in force first, an index range (dpa_list_order): the model's order by customer
-    # sorts on the customers' names, a join no index serves at a million rows (issue 16, P5).
-    ordering = ["-effective_on", "-pk"]
 
     @admin.display(description="Transfer terms")
     def transfer_terms_display(self, obj: DPA) -> str:
@@ -323,9 +320,6 @@ class BreachNoticeAdmin(ReportExportMixin, TrackedAdmin):
     list_display = ["breach", "customer", "notice_due_at", "notified_at", "notified_to", "state"]
     list_filter = [("notified_at", admin.EmptyFieldListFilter), "breach"]
     search_fields = ["customer__legal_name", "breach__title", "notified_to"]
-    # Newest breach first, its notices together: the (breach, customer) constraint's index
-    # read backwards; the model's order sorts on both related tables (issue 16, P5).
-    ordering = ["-breach_id", "-customer_id"]
     readonly_fields = ["notice_due_at", "message_id"]
     autocomplete_fields = ["customer", "breach"]
 

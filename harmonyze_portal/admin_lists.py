@@ -144,29 +144,18 @@ def field_search(model: type[Model], path: str, term: str) -> Q:
         return Q(**{f"{path}__icontains": term})
     field = model._meta.get_field(name)
     related: type[Model] = field.related_model  # type: ignore[assignment]
-    related_ids = list(
-        related._default_manager.filter(field_search(related, rest, term))
-        .order_by()
-        .values_list("pk", flat=True)[: RELATED_SEARCH_LIMIT + 1]
-    )
+    matching = related._default_manager.filter(field_search(related, rest, term)).order_by()
+    related_ids = list(matching.values_list("pk", flat=True)[: RELATED_SEARCH_LIMIT + 1])
     forward = field.concrete and (field.many_to_one or field.one_to_one)
-    if len(related_ids) > RELATED_SEARCH_LIMIT:
-        matching = related._default_manager.filter(field_search(related, rest, term))
-        if forward:
-            return Q(**{f"{name}__in": matching.values("pk")})
-        return Q(pk__in=model._default_manager.filter(**{f"{name}__in": matching}).values("pk"))
-    if not related_ids:
-        return Q(pk__in=[])
     if forward:
+        if len(related_ids) > RELATED_SEARCH_LIMIT:
+            return Q(**{f"{name}__in": matching.values("pk")})
         return Q(**{f"{name}__in": related_ids})
-    own_ids = list(
-        model._default_manager.filter(**{f"{name}__in": related_ids})
-        .order_by()
-        .values_list("pk", flat=True)
-        .distinct()[: RELATED_SEARCH_LIMIT + 1]
-    )
+    related_rows = matching.values("pk") if len(related_ids) > RELATED_SEARCH_LIMIT else related_ids
+    owners = model._default_manager.filter(**{f"{name}__in": related_rows}).order_by()
+    own_ids = list(owners.values_list("pk", flat=True).distinct()[: RELATED_SEARCH_LIMIT + 1])
     if len(own_ids) > RELATED_SEARCH_LIMIT:
-        return Q(pk__in=model._default_manager.filter(**{f"{name}__in": related_ids}).values("pk"))
+        return Q(pk__in=owners.values("pk"))
     return Q(pk__in=own_ids)
 
 

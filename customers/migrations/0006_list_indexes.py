@@ -48,10 +48,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='dpa',
-            index=models.Index(fields=['effective_on', 'id'], name='dpa_list_order'),
+            index=models.Index(fields=['customer', '-effective_on', '-id'], name='dpa_list_order'),
         ),
         migrations.AddIndex(
             model_name='dpa',
-            index=models.Index(fields=['status', 'effective_on', 'id'], name='dpa_list_by_status'),
+            index=models.Index(fields=['status', 'customer', '-effective_on', '-id'], name='dpa_list_by_status'),
         ),
     ]

@@ -68,10 +68,12 @@ class DPA(TrackedModel):
         verbose_name_plural = "DPAs"
         ordering = ["customer", "-effective_on"]
         indexes = [
-            # The changelist's order, whole and by status: a page is an index range (issue 16,
-            # P5); Django's admin adds -pk unless the order is already total.
-            models.Index(fields=["effective_on", "id"], name="dpa_list_order"),
-            models.Index(fields=["status", "effective_on", "id"], name="dpa_list_by_status"),
+            # The register's order, customer by customer (the customers' names from their own
+            # index, each one's DPAs from this one), whole and by status (issue 16, P5).
+            models.Index(fields=["customer", "-effective_on", "-id"], name="dpa_list_order"),
+            models.Index(
+                fields=["status", "customer", "-effective_on", "-id"], name="dpa_list_by_status"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
