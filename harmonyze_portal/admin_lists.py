@@ -63,7 +63,12 @@ class EstimatedCountPaginator(Paginator):
     estimated list is empty.
     """
 
-    estimated = False
+    _estimated = False
+
+    @property
+    def estimated(self) -> bool:
+        """Whether ``count`` is PostgreSQL's estimate; asking counts first, if not yet."""
+        return self.count is not None and self._estimated
 
     @cached_property
     def count(self) -> int:
@@ -78,7 +83,7 @@ class EstimatedCountPaginator(Paginator):
         if estimate is None:
             # SQLite, the embedded default: small enough to count.
             return queryset.count()
-        self.estimated = True
+        self._estimated = True
         return max(estimate, capped)
 
 
