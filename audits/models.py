@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
@@ -277,6 +278,16 @@ class AuditRequest(TrackedModel):
     class Meta:
         ordering = ["-received_on", "-created_at"]
         indexes = [
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); a whole address searched for is LOWER(email) = … (admin_lists).
+            models.Index(
+                fields=["received_on", "created_at", "id"], name="audit_request_list_order"
+            ),
+            models.Index(
+                fields=["status", "received_on", "created_at", "id"],
+                name="audit_request_list_by_status",
+            ),
+            models.Index(Lower("submitted_by_email"), name="audit_request_email_exact"),
             models.Index(
                 fields=["earliest_compliant_start"],
                 condition=LEAD_TIME_MISSED,
@@ -536,6 +547,10 @@ class AuditFinding(TrackedModel):
 
     class Meta:
         ordering = ["disclosed_on"]
+        indexes = [
+            # The changelist's order: a page is an index range (issue 16, P5).
+            models.Index(fields=["disclosed_on", "-id"], name="audit_finding_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"Finding disclosed {self.disclosed_on} ({self.request.customer})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import desk, exports, history, notices, public_form, public_list, save
+from bench import changelist, desk, exports, history, notices, public_form, public_list, save
 
 BENCHMARKS = {
     "desk": desk.main,
@@ -18,6 +18,7 @@ BENCHMARKS = {
     "save": save.main,
     "exports": exports.main,
     "public_form": public_form.main,
+    "changelist": changelist.main,
 }
 
 

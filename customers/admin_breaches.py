@@ -207,6 +207,8 @@ class BreachMessageAdmin(ReportExportMixin, TrackedAdmin):
     export_formats = [base_formats.CSV, base_formats.XLSX]
     report_name = "breach-notices"
     list_display = ["affected", "kind", "queued_at", "sent_at", "sent_to"]
+    # Each row is named "breach → customer": both come with the row.
+    list_select_related = ["affected__breach", "affected__customer"]
     list_filter = [
         "kind",
         ("sent_at", admin.EmptyFieldListFilter),

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, path, reverse
 
 from harmonyze_portal import desk, desk_exports
+from harmonyze_portal.admin_lists import LargeListMixin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.twofactor import second_factor_satisfied
 from harmonyze_portal.views import RefusedInput
@@ -53,6 +54,14 @@ class PortalAdminSite(admin.AdminSite):
     site_title = "Harmonyze Portal"
     index_title = "Privacy & legal workspace"
     login_form = PortalLoginForm
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        # Every changelist, the libraries' too, counts only what it can afford and searches
+        # through indexes (issue 16, P5): the site mixes that in, so no list can forget it.
+        base = admin_class or admin.ModelAdmin
+        if not issubclass(base, LargeListMixin):
+            base = type(base.__name__, (LargeListMixin, base), {"__module__": base.__module__})
+        super().register(model_or_iterable, base, **options)
 
     def has_permission(self, request: HttpRequest) -> bool:
         # A password alone is not enough: every admin page needs the second factor too.

@@ -7,7 +7,8 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
@@ -17,7 +18,14 @@ from harmonyze_portal.admin import TrackedAdmin
 from subprocessors import exports, services
 from subprocessors.admin_common import error_messages, ruled
 from subprocessors.locations import ProcessingLocation, country_names
-from subprocessors.models import Change, ChangeQuerySet, ChangeStatus, DeliveryStatus, Signup
+from subprocessors.models import (
+    Change,
+    ChangeQuerySet,
+    ChangeStatus,
+    Delivery,
+    DeliveryStatus,
+    Signup,
+)
 
 
 class OutsideUSFilter(admin.SimpleListFilter):
@@ -54,6 +62,20 @@ class AcknowledgementForm(forms.Form):
     )
 
 
+def delivery_count(status: str) -> Coalesce:
+    """A change's deliveries in one status, counted by the list's own query for the rows of
+    its page only (a correlated subquery over the unique (change, signup) index), not by one
+    query per row."""
+    counted = (
+        Delivery.objects.filter(change=OuterRef("pk"), status=status)
+        .order_by()
+        .values("change")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 @admin.register(Change)
 class ChangeAdmin(TrackedAdmin):
     list_display = [
@@ -67,6 +89,8 @@ class ChangeAdmin(TrackedAdmin):
         "outside_us_display",
     ]
     list_filter = ["status", "kind", OutsideUSFilter]
+    # Each row's name is "Replacement of X by Y": both sub-processors come with the row.
+    list_select_related = ["subprocessor", "replaces"]
     search_fields = ["summary", "subprocessor__name", "replaces__name"]
     autocomplete_fields = ["subprocessor", "replaces"]
     actions = ["publish"]
@@ -98,6 +122,12 @@ class ChangeAdmin(TrackedAdmin):
         "transfer_acknowledged_at",
         "transfer_acknowledgement",
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Change]:
+        counts = {
+            f"deliveries_{status}": delivery_count(status) for status in DeliveryStatus.values
+        }
+        return super().get_queryset(request).annotate(**counts)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
@@ -143,9 +173,7 @@ class ChangeAdmin(TrackedAdmin):
 
     @admin.display(description="Deliveries (S6)")
     def deliveries_summary(self, obj: Change) -> str:
-        counts = dict.fromkeys(DeliveryStatus.values, 0)
-        for status in obj.deliveries.values_list("status", flat=True):
-            counts[status] += 1
+        counts = {status: getattr(obj, f"deliveries_{status}") for status in DeliveryStatus.values}
         if not any(counts.values()):
             return "–"
         return ", ".join(f"{count} {status}" for status, count in counts.items() if count)

@@ -17,7 +17,7 @@ from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.conflicts import TerminationConflictError, termination_conflicts
 from subprocessors import services
-from subprocessors.admin_common import error_messages, ruled
+from subprocessors.admin_common import ChangeListFilter, error_messages, ruled
 from subprocessors.models import (
     Change,
     Objection,
@@ -85,7 +85,8 @@ class ObjectionAdmin(TrackedAdmin):
         "deadline_display",
         "status",
     ]
-    list_filter = ["status", "in_time", "channel", "change"]
+    list_filter = ["status", "in_time", "channel", ("change", ChangeListFilter)]
+    list_select_related = ["change__subprocessor", "change__replaces", "customer", "signup"]
     search_fields = ["signup__email", "customer__legal_name", "reason", "resolution_note"]
     autocomplete_fields = ["customer"]
     fields = [

@@ -428,9 +428,13 @@ class Change(TrackedModel):
             ),
         ]
         indexes = [
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); Django's admin adds -pk unless the order is already total.
+            models.Index(fields=["published_at", "id"], name="change_list_order"),
+            models.Index(fields=["status", "published_at", "id"], name="change_list_by_status"),
             models.Index(
                 fields=["earliest_access_on"], condition=ACCESS_DATED, name="s3_access_dated"
-            )
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -718,6 +722,12 @@ class Signup(TrackedModel):
 
     class Meta:
         ordering = ["email"]
+        indexes = [
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); Django's admin adds -pk unless the order is already total.
+            models.Index(fields=["email", "-id"], name="signup_list_order"),
+            models.Index(fields=["status", "email", "-id"], name="signup_list_by_status"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="signup_email_unique"),
             models.CheckConstraint(
@@ -813,6 +823,9 @@ class Delivery(TrackedModel):
             ("waive_delivery", "Can proceed without an address the Notice could not reach"),
         ]
         indexes = [
+            # The changelist by status, in its order; the whole list reads the (change, signup)
+            # constraint's index (issue 16, P5).
+            models.Index(fields=["status", "change", "signup"], name="delivery_list_by_status"),
             # Matches DeliveryQuerySet.due_for_attempt: only unfinished rows are ever due.
             models.Index(
                 fields=["next_attempt_at"],
@@ -977,7 +990,11 @@ class Objection(TrackedModel):
     class Meta:
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["deadline"], condition=OBJECTION_DUE, name="s4_objection_due")
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); Django's admin adds -pk unless the order is already total.
+            models.Index(fields=["received_at", "id"], name="objection_list_order"),
+            models.Index(fields=["status", "received_at", "id"], name="objection_list_by_status"),
+            models.Index(fields=["deadline"], condition=OBJECTION_DUE, name="s4_objection_due"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -137,6 +137,8 @@ class Customer(TrackedModel):
     class Meta:
         ordering = ["legal_name"]
         indexes = [
+            # The changelist by status, in its order (issue 16, P5).
+            models.Index(fields=["status", "legal_name"], name="customer_list_by_status"),
             models.Index(fields=["deletion_due"], condition=DELETION_OPEN, name="c3_deletion_open"),
             models.Index(
                 fields=["credential_purge_due"], condition=PURGE_OPEN, name="c4_purge_open"
@@ -328,6 +330,10 @@ class Contact(TrackedModel):
 
     class Meta:
         ordering = ["customer", "-is_notice_contact", "name"]
+        indexes = [
+            # A search for a whole address is LOWER(email) = … (harmonyze_portal/admin_lists).
+            models.Index(Lower("email"), name="contact_email_exact"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],

@@ -72,7 +72,11 @@ class AssistanceRequest(TrackedModel):
     class Meta:
         ordering = ["due_on"]
         indexes = [
-            models.Index(fields=["due_on"], condition=ASSISTANCE_OPEN, name="c6_assistance_open")
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); Django's admin adds -pk unless the order is already total.
+            models.Index(fields=["due_on", "-id"], name="assistance_list_order"),
+            models.Index(fields=["status", "due_on", "-id"], name="assistance_list_by_status"),
+            models.Index(fields=["due_on"], condition=ASSISTANCE_OPEN, name="c6_assistance_open"),
         ]
         constraints = [
             models.CheckConstraint(

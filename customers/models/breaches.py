@@ -54,6 +54,12 @@ class Breach(TrackedModel):
         verbose_name = "personal data breach"
         verbose_name_plural = "personal data breaches"
         ordering = ["-aware_at"]
+        indexes = [
+            # The changelist's order, whole and by status: a page is an index range (issue 16,
+            # P5); Django's admin adds -pk unless the order is already total.
+            models.Index(fields=["aware_at", "id"], name="breach_list_order"),
+            models.Index(fields=["status", "aware_at", "id"], name="breach_list_by_status"),
+        ]
 
     def __str__(self) -> str:
         return self.title

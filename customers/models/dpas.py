@@ -68,6 +68,14 @@ class DPA(TrackedModel):
         verbose_name = "DPA"
         verbose_name_plural = "DPAs"
         ordering = ["customer", "-effective_on"]
+        indexes = [
+            # The register's order, customer by customer (the customers' names from their own
+            # index, each one's DPAs from this one), whole and by status (issue 16, P5).
+            models.Index(fields=["customer", "-effective_on", "-id"], name="dpa_list_order"),
+            models.Index(
+                fields=["status", "customer", "-effective_on", "-id"], name="dpa_list_by_status"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer"],

@@ -156,6 +156,8 @@ class LawEnforcementDemand(TrackedModel):
         verbose_name = "law-enforcement demand"
         ordering = ["-received_on"]
         indexes = [
+            # The changelist's order: a page is an index range (issue 16, P5).
+            models.Index(fields=["received_on", "id"], name="demand_list_order"),
             models.Index(
                 fields=["customer_notice_due_on"],
                 condition=CUSTOMER_NOTICE_DUE,
@@ -399,6 +401,10 @@ class DemandView(TrackedModel):
 
     class Meta:
         ordering = ["-viewed_at"]
+        indexes = [
+            # The changelist's order: a page is an index range (issue 16, P5).
+            models.Index(fields=["viewed_at", "id"], name="demand_view_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} viewed {self.demand} at {self.viewed_at:%Y-%m-%d %H:%M}"

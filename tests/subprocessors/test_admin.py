@@ -566,3 +566,22 @@ def test_the_outsider_cannot_download_the_proof(
     assert (
         client.get(f"/admin/subprocessors/change/{notified_change.pk}/proof.csv").status_code == 403
     )
+
+
+def test_the_change_list_counts_each_changes_deliveries_by_status(
+    counsel_client: Client,
+) -> None:
+    """S6 on the list: the counts come with the page's rows (issue 16, P5), per change."""
+    postmark, mailgun = make_subprocessor("Postmark"), make_subprocessor("Mailgun")
+    first = make_change(postmark, summary="First", published_at=datetime(2026, 3, 1, tzinfo=UTC))
+    second = make_change(mailgun, summary="Second", published_at=datetime(2026, 3, 2, tzinfo=UTC))
+    for n in range(2):
+        make_delivery(first, make_signup(f"dpo{n}@acme.com", status=SignupStatus.ACTIVE))
+    held = make_delivery(second, Signup.objects.get(email="dpo0@acme.com"))
+    held.status, held.sent_at, held.attempts = DeliveryStatus.FAILED, None, 5
+    held.objection_deadline = None
+    held.save()
+    page = counsel_client.get("/admin/subprocessors/change/").content.decode()
+    assert "2 sent" in page
+    assert "1 failed" in page
+    assert "3 sent" not in page
