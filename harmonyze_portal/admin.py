@@ -11,7 +11,6 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,6 +18,7 @@ from harmonyze_portal.history import person_name
 from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
 from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.timefmt import staff_datetime
 
 REASON_FIELD = "change_reason"
 
@@ -123,7 +123,7 @@ class TrackedAdmin(SimpleHistoryAdmin):
         rows = [[getattr(record, field.attname) for field in fields] for record in records]
         if older is not None:
             rows.append([getattr(older, field.attname) for field in fields])
-        renderer = ValueRenderer(fields, _local_datetime)
+        renderer = ValueRenderer(fields, staff_datetime)
         renderer.prime(rows)
         for index, record in enumerate(records):
             previous = rows[index + 1] if index + 1 < len(rows) else None
@@ -144,11 +144,6 @@ class TrackedAdmin(SimpleHistoryAdmin):
             .order_by("-history_date", "-history_id")
             .first()
         )
-
-
-def _local_datetime(value: Any) -> str:
-    # Deadlines are legal-time-zone dates (T1): show the zone so nobody guesses.
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}"
 
 
 @admin.register(PublicHoliday)

@@ -16,6 +16,8 @@ from import_export.formats import base_formats
 from import_export.forms import ExportForm
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from harmonyze_portal.timefmt import legal_iso
+
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,5 +86,6 @@ class ReportDateWidget(widgets.Widget):
 
 
 def local_time(value: datetime | None) -> str:
-    """In the legal time zone (T1), with its abbreviation so nobody guesses."""
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else ""
+    """ISO 8601 in the legal time zone (T1) with its offset: a spreadsheet or script reads it
+    back to the same instant, and the offset says which zone it was written in."""
+    return legal_iso(value) if value else ""

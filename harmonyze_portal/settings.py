@@ -157,6 +157,8 @@ TIME_ZONE = env.time_zone("TIME_ZONE", "America/New_York")
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
+# One way to write a date and a time on staff pages (harmonyze_portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["harmonyze_portal.formats"]
 # T5: how far ahead the dashboard looks for deadlines.
 DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
 # The model the dashboard filters deadlines by (like AUTH_USER_MODEL: the core imports no area).
