@@ -21,6 +21,8 @@ class SubprocessorsConfig(areas.AreaConfig):
     )
     # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
     counsel_only_permissions = ("waive_delivery",)
+    # Each Notice's deliveries are shown on its change; the raw queue is machinery: "System".
+    system_models = ("Delivery",)
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
