@@ -34,6 +34,8 @@ from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.dates import add_months
 from harmonyze_portal.exports import ReportExportMixin
+from harmonyze_portal.timefmt import staff_datetime
+from harmonyze_portal.wording import counted
 
 
 def due_cell(due: date | None, done: date | None, rule: str) -> str:
@@ -223,7 +225,9 @@ class BreachNoticeInline(admin.TabularInline):
 
     @admin.display(description="Target (C5)")
     def notice_due_display(self, obj: BreachNotice) -> str:
-        return format_html("{} <small>(C5)</small>", obj.notice_due_at) if obj.pk else "–"
+        if not obj.pk:
+            return "–"
+        return format_html("{} <small>(C5)</small>", staff_datetime(obj.notice_due_at))
 
     @admin.display(description="State")
     def state(self, obj: BreachNotice) -> str:
@@ -280,7 +284,7 @@ class BreachAdmin(TrackedAdmin):
                     subject=form.cleaned_data["subject"],
                     body=form.cleaned_data["body"],
                 )
-                self.message_user(request, f"Queued {len(queued)} notice(s) for sending.")
+                self.message_user(request, f"Queued {counted(len(queued), 'notice')} for sending.")
                 if missing:
                     self.message_user(
                         request,

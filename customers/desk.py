@@ -14,6 +14,7 @@ from customers.models import AssistanceRequest, BreachNotice, Customer, Prohibit
 from customers.models.assistance import AssistanceKind, ProhibitedCategory
 from harmonyze_portal import desk
 from harmonyze_portal.dates import legal_date
+from harmonyze_portal.wording import counted
 
 
 def pending_breach_notices(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]:
@@ -29,7 +30,7 @@ def pending_breach_notices(user: Any, today: date, limit: int) -> list[desk.Cove
     return [
         desk.CoverageWarning(
             "C5",
-            f"{pending['count']} breach notice(s) pending, the first due {first}.",
+            f"{counted(pending['count'], 'breach notice')} pending, the first due {first}.",
             reverse("admin:customers_breachnotice_changelist") + "?notified_at__isempty=1",
         )
     ]

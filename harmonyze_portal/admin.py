@@ -19,6 +19,7 @@ from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
 from harmonyze_portal.models import PublicHoliday
 from harmonyze_portal.timefmt import staff_datetime
+from harmonyze_portal.wording import counted
 
 REASON_FIELD = "change_reason"
 
@@ -192,4 +193,4 @@ class StaffUserAdmin(TrackedAdmin, UserAdmin):  # type: ignore[misc]
             user._change_reason = f"Deactivated by {request.user.get_username()}"
             user.save()
             count += 1
-        self.message_user(request, f"Deactivated {count} staff account(s).")
+        self.message_user(request, f"Deactivated {counted(count, 'staff account')}.")

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from harmonyze_portal.areas import areas
 from harmonyze_portal.roles import COUNSEL
+from harmonyze_portal.timefmt import staff_datetime
 
 SYSTEM = "System"
 SYSTEM_LABEL = "system"
@@ -77,3 +78,25 @@ def regroup(app_list: list[dict[str, Any]], user: Any) -> list[dict[str, Any]]:
             }
         )
     return kept
+
+
+def name_lockout_records() -> None:
+    """django-axes names its records with ``str(datetime)``, "2026-12-03 07:39:04.026095+00:00"
+    in UTC, on the pages and breadcrumbs counsel reads under System. They are named here the
+    way the portal writes every time: in the legal time zone, to the minute, zone named."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    def attempt(self: AccessAttempt) -> str:
+        return f"Failed sign-ins by {self.username} from {self.ip_address}"
+
+    def failure(self: AccessFailureLog) -> str:
+        locked = ", locked out" if self.locked_out else ""
+        when = staff_datetime(self.attempt_time)
+        return f"Failed sign-in by {self.username} at {when} from {self.ip_address}{locked}"
+
+    def access(self: AccessLog) -> str:
+        return f"Sign-in by {self.username} at {staff_datetime(self.attempt_time)}"
+
+    AccessAttempt.__str__ = attempt
+    AccessFailureLog.__str__ = failure
+    AccessLog.__str__ = access

@@ -48,27 +48,37 @@ class AssistanceRequest(TrackedModel):
     """A customer's request for Harmonyze's assistance (C6)."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="assistance_requests"
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="assistance_requests",
+        verbose_name="Customer",
     )
-    kind = models.CharField(max_length=30, choices=AssistanceKind.choices)
-    received_on = models.DateField()
+    kind = models.CharField(
+        max_length=30, choices=AssistanceKind.choices, verbose_name="Kind of assistance"
+    )
+    received_on = models.DateField(verbose_name="Received on")
     in_writing = models.BooleanField(
         "Received in writing",
         default=True,
         help_text="Copies of sub-processor agreements are given on written request only.",
     )
     # received_on + ASSISTANCE_TARGET_DAYS, stored when the request is recorded.
-    due_on = models.DateField(db_index=True, editable=False)
+    due_on = models.DateField(db_index=True, editable=False, verbose_name="Due on")
     status = models.CharField(
-        max_length=20, choices=AssistanceStatus.choices, default=AssistanceStatus.OPEN
+        max_length=20,
+        choices=AssistanceStatus.choices,
+        default=AssistanceStatus.OPEN,
+        verbose_name="Status",
     )
-    summary = models.TextField(blank=True)
-    outcome = models.TextField(blank=True)
-    completed_on = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True, verbose_name="Summary")
+    outcome = models.TextField(blank=True, verbose_name="Outcome")
+    completed_on = models.DateField(null=True, blank=True, verbose_name="Completed on")
 
     objects: ClassVar[AssistanceManager] = AssistanceManager()
 
     class Meta:
+        verbose_name = "assistance request"
+        verbose_name_plural = "assistance requests"
         ordering = ["due_on"]
         indexes = [
             models.Index(fields=["due_on"], condition=ASSISTANCE_OPEN, name="c6_assistance_open")
@@ -125,16 +135,23 @@ class ProhibitedDataFinding(TrackedModel):
         related_name="prohibited_findings",
         null=True,
         blank=True,
+        verbose_name="Customer",
     )
-    category = models.CharField(max_length=30, choices=ProhibitedCategory.choices)
+    category = models.CharField(
+        max_length=30, choices=ProhibitedCategory.choices, verbose_name="Category of data"
+    )
     location = models.TextField("Where it was found")
     learned_on = models.DateField("Harmonyze learned of it on")
-    deletion_confirmed_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    deletion_confirmed_on = models.DateField(
+        null=True, blank=True, verbose_name="Deletion confirmed on"
+    )
+    notes = models.TextField(blank=True, verbose_name="Notes")
 
     objects: ClassVar[FindingManager] = FindingManager()
 
     class Meta:
+        verbose_name = "prohibited data finding"
+        verbose_name_plural = "prohibited data findings"
         ordering = ["deletion_confirmed_on", "-learned_on"]
         indexes = [
             models.Index(fields=["learned_on"], condition=FINDING_OPEN, name="c7_finding_open")

@@ -21,18 +21,26 @@ class BreachStatus(models.TextChoices):
 class Breach(TrackedModel):
     """A Personal Data Breach affecting Customer Personal Data (C5, DPA 7)."""
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, verbose_name="Title")
     aware_at = models.DateTimeField("Harmonyze became aware at")
-    description = models.TextField()
+    description = models.TextField(verbose_name="Description")
     data_categories = models.TextField("Categories of data affected")
     status = models.CharField(
-        max_length=20, choices=BreachStatus.choices, default=BreachStatus.INVESTIGATING
+        max_length=20,
+        choices=BreachStatus.choices,
+        default=BreachStatus.INVESTIGATING,
+        verbose_name="Status",
     )
     customers = models.ManyToManyField(
-        Customer, through="BreachNotice", related_name="breaches", blank=True
+        Customer,
+        through="BreachNotice",
+        related_name="breaches",
+        blank=True,
+        verbose_name="Customers affected",
     )
 
     class Meta:
+        verbose_name = "breach"
         verbose_name_plural = "breaches"
         ordering = ["-aware_at"]
 
@@ -69,17 +77,27 @@ BreachNoticeManager = models.Manager.from_queryset(BreachNoticeQuerySet)
 class BreachNotice(TrackedModel):
     """One affected customer of a breach, and when and to whom it was notified (C5)."""
 
-    breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="notices")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="breach_notices")
+    breach = models.ForeignKey(
+        Breach, on_delete=models.CASCADE, related_name="notices", verbose_name="Breach"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="breach_notices", verbose_name="Customer"
+    )
     # aware_at + the target (BREACH_NOTICE_TARGET_HOURS), stored when the customer is added.
-    notice_due_at = models.DateTimeField(db_index=True, editable=False)
-    notified_at = models.DateTimeField(null=True, blank=True)
+    notice_due_at = models.DateTimeField(
+        db_index=True, editable=False, verbose_name="Notice due by"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True, verbose_name="Notified at")
     notified_to = models.TextField("Notified to", blank=True, help_text="Addresses, one per line.")
-    message_id = models.CharField(max_length=255, blank=True, editable=False)
+    message_id = models.CharField(
+        max_length=255, blank=True, editable=False, verbose_name="Email Message-ID"
+    )
 
     objects: ClassVar[BreachNoticeManager] = BreachNoticeManager()
 
     class Meta:
+        verbose_name = "breach notice"
+        verbose_name_plural = "breach notices"
         ordering = ["breach", "customer"]
         indexes = [
             models.Index(

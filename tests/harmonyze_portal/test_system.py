@@ -64,13 +64,13 @@ def test_other_staff_see_no_infrastructure_on_the_index(
     assert not set().union(set(), *found.values()) & INFRASTRUCTURE
     page = client.get("/admin/").content.decode()
     assert "Sign-in lockouts" not in page
-    assert "Deliveries" not in page
+    assert "Notice deliveries" not in page
 
 
 def test_the_system_names_read_as_words(counsel: Any, signed_in: SignIn) -> None:
     page = signed_in(counsel).get("/admin/").content.decode()
 
-    for name in ("Sign-in lockouts", "Authenticator apps", "Backup code sets", "Deliveries"):
+    for name in ("Sign-in lockouts", "Authenticator apps", "Backup code sets", "Notice deliveries"):
         assert name in page
     for raw in ("TOTP devices", "Task Results", "Otp_Totp", "Tasks Database Backend"):
         assert raw not in page
