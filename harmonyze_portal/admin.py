@@ -12,6 +12,7 @@ from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from harmonyze_portal.history import person_name
@@ -93,6 +94,24 @@ class TrackedAdmin(SimpleHistoryAdmin):
                 inline_form.instance._change_reason = reason
         super().save_formset(request, form, formset, change)
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and getattr(formfield.widget, "use_fieldset", False):
+            # A file box is drawn in a <fieldset> whose legend names it for the eye only.
+            formfield.widget.attrs.setdefault("aria-label", capfirst(str(formfield.label)))
+        return formfield
+
+    def get_inline_formsets(
+        self, request: HttpRequest, formsets: Any, inline_instances: Any, obj: Any = None
+    ) -> Any:
+        # A row of a table of inlines has its labels in the column headings, which name no
+        # input: each box is named after its column, and the delete box says which row.
+        for formset in formsets:
+            name_inline_fields(formset.form.base_fields.items())  # the "add another" row
+            for index, form in enumerate(formset.forms, start=1):
+                name_inline_fields(form.fields.items(), row=index)
+        return super().get_inline_formsets(request, formsets, inline_instances, obj)
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> Any:
@@ -145,6 +164,16 @@ class TrackedAdmin(SimpleHistoryAdmin):
             .order_by("-history_date", "-history_id")
             .first()
         )
+
+
+def name_inline_fields(fields: Any, row: int | None = None) -> None:
+    for name, field in fields:
+        label = capfirst(str(field.label or name))
+        if name == "DELETE":
+            label = f"Delete row {row}" if row else "Delete this row"
+        elif row:
+            label = f"{label}, row {row}"
+        field.widget.attrs["aria-label"] = label
 
 
 @admin.register(PublicHoliday)

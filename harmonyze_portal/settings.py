@@ -238,6 +238,15 @@ if _email_host:
             },
         }
     }
+elif OUTBOX_DIR := env.text("EMAIL_FILE_PATH"):
+    # The demo (`make run`): one file per message, read at /staff/outbox/ with clickable links,
+    # instead of quoted-printable in the console, where every long link breaks at "=".
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": OUTBOX_DIR},
+        }
+    }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", "Harmonyze Privacy <privacy@harmonyze.com>")

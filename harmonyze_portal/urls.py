@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from harmonyze_portal import calendar_feed, history_export, twofactor, views
+from harmonyze_portal import calendar_feed, history_export, outbox, twofactor, views
 
 handler400 = "harmonyze_portal.views.bad_request"
 handler403 = "harmonyze_portal.views.permission_denied"
@@ -29,6 +29,7 @@ urlpatterns = [
     path("staff/calendar.ics", calendar_feed.feed, name="calendar_feed"),
     path("staff/calendar/", admin.site.admin_view(calendar_feed.manage), name="calendar_manage"),
     path("staff/files/<path:path>", views.staff_file, name="staff_file"),
+    path("staff/outbox/", admin.site.admin_view(outbox.outbox), name="outbox"),
     path("", include("subprocessors.urls")),
     path("", include("audits.urls")),
     path("", include("requests.urls")),

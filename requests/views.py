@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from harmonyze_portal.links import LinkError
 from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
@@ -65,7 +65,7 @@ def form(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def sent(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/sent.html", {"hours": settings.NOTICE_CONFIRM_HOURS})
 

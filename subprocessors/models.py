@@ -583,7 +583,7 @@ class Delivery(TrackedModel):
 
     class Meta:
         verbose_name = "Notice delivery"
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = "Notice deliveries"
         ordering = ["change", "signup__email"]
         permissions = [
             ("waive_delivery", "Can proceed without an address the Notice could not reach"),
