@@ -17,15 +17,25 @@
 
   function nameWidgets(root) {
     root.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
+      // A row of a table of inlines has no <label>: the select carries an aria-label
+      // (TrackedAdmin names each inline box after its column).
       var label = labelFor(select.id);
+      var name = label
+        ? label.textContent.replace(/:\s*$/, "").trim()
+        : select.getAttribute("aria-label");
       var box = select.parentNode.querySelector(".select2-selection");
-      if (!label || !box) {
+      if (!name || !box) {
         return;
       }
-      box.setAttribute("aria-labelledby", label.id);
+      if (label) {
+        box.setAttribute("aria-labelledby", label.id);
+      } else {
+        box.removeAttribute("aria-labelledby");
+        box.setAttribute("aria-label", name);
+      }
       var shown = box.querySelector(".select2-selection__rendered");
       if (shown) {
-        shown.setAttribute("aria-label", label.textContent.replace(/:\s*$/, "").trim());
+        shown.setAttribute("aria-label", name);
       }
     });
     root.querySelectorAll(".help-tooltip[aria-label]:not([role])").forEach(function (icon) {
@@ -33,9 +43,19 @@
     });
   }
 
-  window.addEventListener("load", function () {
+  function nameAll() {
     nameWidgets(document);
-  });
+  }
+  // After the admin's own ready handler has built the boxes (this script is deferred, so its
+  // handler comes after autocomplete.js's), and again once everything has loaded.
+  if (window.django && window.django.jQuery) {
+    window.django.jQuery(nameAll);
+  }
+  if (document.readyState === "complete") {
+    nameAll();
+  } else {
+    window.addEventListener("load", nameAll);
+  }
   document.addEventListener("formset:added", function (event) {
     window.setTimeout(function () {
       nameWidgets(event.target);

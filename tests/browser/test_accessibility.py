@@ -37,6 +37,7 @@ def violations(page: Any) -> list[str]:
         # Evaluated by the browser's debugging protocol, not by a <script>: the pages' strict
         # CSP stays as it is.
         page.evaluate(AXE.read_text(encoding="utf-8"))
+    page.wait_for_load_state("load")
     result = page.evaluate("async () => JSON.stringify(await axe.run(document))")
     found = []
     for violation in json.loads(result)["violations"]:
