@@ -447,7 +447,7 @@ def test_confirming_records_the_legal_date_of_receipt_and_the_lead_time(
     assert alert.to == [django_settings.LEGAL_INBOX_EMAIL]
     assert alert.subject == "Audit plan received from Acme Analytics GmbH"
     assert "Received (legal date): 2026-03-15" in alert.body
-    assert ("MISSED, earliest compliant start April 15, 2026" in alert.body) is not met
+    assert ("MISSED, earliest compliant start 2026-04-15" in alert.body) is not met
 
 
 def test_the_whole_flow_from_form_to_confirmation(
