@@ -52,12 +52,14 @@ AuditReportManager = models.Manager.from_queryset(AuditReportQuerySet)
 class AuditReport(TrackedModel):
     """A third-party audit report Harmonyze holds (A5)."""
 
-    kind = models.CharField(max_length=20, choices=ReportKind.choices)
-    auditor_firm = models.CharField(max_length=200)
+    kind = models.CharField(
+        max_length=20, choices=ReportKind.choices, verbose_name="Kind of report"
+    )
+    auditor_firm = models.CharField(max_length=200, verbose_name="Audit firm")
     period_start = models.DateField("Audit period start")
     period_end = models.DateField("Audit period end", db_index=True)
     issued_on = models.DateField("Issue date")
-    systems_covered = models.TextField()
+    systems_covered = models.TextField(verbose_name="Systems covered")
     control_areas = models.TextField("Control areas covered")
     file = models.FileField(
         "Report (PDF)",
@@ -69,6 +71,8 @@ class AuditReport(TrackedModel):
     objects: ClassVar[AuditReportManager] = AuditReportManager()
 
     class Meta:
+        verbose_name = "audit report"
+        verbose_name_plural = "audit reports"
         ordering = ["-period_end"]
         constraints = [
             models.CheckConstraint(
@@ -196,31 +200,48 @@ AuditRequestManager = models.Manager.from_queryset(AuditRequestQuerySet)
 class AuditRequest(TrackedModel):
     """A customer's audit request and its proposed plan (A1–A6)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="audit_requests")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="audit_requests", verbose_name="Customer"
+    )
     # The public form matches the customer by the submitter's email; the name typed there is
     # kept as given, for staff to compare.
     customer_name_given = models.CharField("Customer name as given", max_length=200, blank=True)
-    submitted_by_name = models.CharField(max_length=200)
-    submitted_by_email = models.EmailField()
+    submitted_by_name = models.CharField(max_length=200, verbose_name="Submitted by (name)")
+    submitted_by_email = models.EmailField(verbose_name="Submitted by (email)")
     status = models.CharField(
-        max_length=20, choices=AuditStatus.choices, default=AuditStatus.RECEIVED, db_index=True
+        max_length=20,
+        choices=AuditStatus.choices,
+        default=AuditStatus.RECEIVED,
+        db_index=True,
+        verbose_name="Status",
     )
     # The plan (A2): scope, start, duration and the auditor's identity.
-    scope = models.TextField()
-    proposed_start = models.DateField()
+    scope = models.TextField(verbose_name="Scope")
+    proposed_start = models.DateField(verbose_name="Proposed start")
     duration_days = models.PositiveSmallIntegerField("Duration (business days)")
     self_audit = models.BooleanField("The customer audits itself", default=False)
-    auditor_firm = models.CharField(max_length=200, blank=True)
+    auditor_firm = models.CharField(max_length=200, blank=True, verbose_name="Audit firm")
     auditor_lead = models.CharField("Lead auditor", max_length=200, blank=True)
     ground = models.CharField(
-        max_length=20, choices=AuditGround.choices, default=AuditGround.ANNUAL
+        max_length=20,
+        choices=AuditGround.choices,
+        default=AuditGround.ANNUAL,
+        verbose_name="Ground",
     )
     breach = models.ForeignKey(
-        Breach, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_requests"
+        Breach,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_requests",
+        verbose_name="Breach",
     )
     evidence = models.TextField("Evidence for the ground", blank=True)
     supporting_document = models.FileField(
-        upload_to=PrivateUploadPath("audits/evidence"), validators=[validate_pdf], blank=True
+        upload_to=PrivateUploadPath("audits/evidence"),
+        validators=[validate_pdf],
+        blank=True,
+        verbose_name="Supporting document",
     )
     plan_file = models.FileField(
         "Plan (PDF)",
@@ -228,16 +249,24 @@ class AuditRequest(TrackedModel):
         validators=[validate_pdf],
         blank=True,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Received at")
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name="Confirmed at")
 
     # Stored checks, recomputed on save (A2, A1, A5).
     received_on = models.DateField("Legal date of receipt", null=True, blank=True, db_index=True)
-    earliest_compliant_start = models.DateField(null=True, blank=True, editable=False)
-    lead_time_met = models.BooleanField(null=True, editable=False)
+    earliest_compliant_start = models.DateField(
+        null=True, blank=True, editable=False, verbose_name="Earliest compliant start"
+    )
+    lead_time_met = models.BooleanField(null=True, editable=False, verbose_name="Lead time met")
     entitled = models.BooleanField("Within the yearly entitlement", null=True, editable=False)
     previous_audit = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="Previous audit",
     )
     type2_report = models.ForeignKey(
         AuditReport,
@@ -251,24 +280,47 @@ class AuditRequest(TrackedModel):
 
     # The offer of the report in lieu (A5) and the customer's answer.
     offered_report = models.ForeignKey(
-        AuditReport, on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+        AuditReport,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="offers",
+        verbose_name="Report offered",
     )
-    offered_at = models.DateTimeField(null=True, blank=True, editable=False)
-    no_material_changes_confirmed = models.BooleanField(default=False, editable=False)
-    offer_answer = models.CharField(max_length=20, choices=OfferAnswer.choices, blank=True)
-    offer_answered_on = models.DateField(null=True, blank=True)
+    offered_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name="Report offered at"
+    )
+    no_material_changes_confirmed = models.BooleanField(
+        default=False, editable=False, verbose_name="No material changes confirmed"
+    )
+    offer_answer = models.CharField(
+        max_length=20,
+        choices=OfferAnswer.choices,
+        blank=True,
+        verbose_name="Customer's answer to the offer",
+    )
+    offer_answered_on = models.DateField(null=True, blank=True, verbose_name="Offer answered on")
     controls_accepted = models.TextField("Controls the report covers in lieu", blank=True)
 
     # A3: Harmonyze's objection to the auditor, and the replacement.
     auditor_objection = models.CharField(
-        max_length=20, choices=AuditorObjectionGround.choices, blank=True
+        max_length=20,
+        choices=AuditorObjectionGround.choices,
+        blank=True,
+        verbose_name="Objection to the auditor",
     )
-    auditor_objected_on = models.DateField(null=True, blank=True)
-    auditor_objection_note = models.TextField(blank=True)
-    replacement_auditor = models.CharField(max_length=200, blank=True)
+    auditor_objected_on = models.DateField(
+        null=True, blank=True, verbose_name="Objection to the auditor made on"
+    )
+    auditor_objection_note = models.TextField(blank=True, verbose_name="Grounds of the objection")
+    replacement_auditor = models.CharField(
+        max_length=200, blank=True, verbose_name="Replacement auditor"
+    )
 
     # A4: the final plan, agreed on or before final_plan_due (start − 14 days, stored on save).
-    final_plan_agreed_on = models.DateField(null=True, blank=True)
+    final_plan_agreed_on = models.DateField(
+        null=True, blank=True, verbose_name="Final plan agreed on"
+    )
     final_plan_due = models.DateField(
         "Final plan due", null=True, blank=True, editable=False, db_index=True
     )
@@ -276,6 +328,8 @@ class AuditRequest(TrackedModel):
     objects: ClassVar[AuditRequestManager] = AuditRequestManager()
 
     class Meta:
+        verbose_name = "audit request"
+        verbose_name_plural = "audit requests"
         ordering = ["-received_on", "-created_at"]
         indexes = [
             # The changelist's order, whole and by status: a page is an index range (issue 16,
@@ -537,15 +591,22 @@ AuditFindingManager = models.Manager.from_queryset(AuditFindingQuerySet)
 class AuditFinding(TrackedModel):
     """Non-compliance the customer found and disclosed (A6)."""
 
-    request = models.ForeignKey(AuditRequest, on_delete=models.CASCADE, related_name="findings")
-    description = models.TextField()
+    request = models.ForeignKey(
+        AuditRequest,
+        on_delete=models.CASCADE,
+        related_name="findings",
+        verbose_name="Audit request",
+    )
+    description = models.TextField(verbose_name="Description")
     disclosed_on = models.DateField("Disclosed to Harmonyze on")
-    remediation = models.TextField(blank=True)
-    remediated_on = models.DateField(null=True, blank=True)
+    remediation = models.TextField(blank=True, verbose_name="Remediation")
+    remediated_on = models.DateField(null=True, blank=True, verbose_name="Remediated on")
 
     objects: ClassVar[AuditFindingManager] = AuditFindingManager()
 
     class Meta:
+        verbose_name = "audit finding"
+        verbose_name_plural = "audit findings"
         ordering = ["disclosed_on"]
         indexes = [
             # The changelist's order: a page is an index range (issue 16, P5).

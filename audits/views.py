@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from audits import deadlines, services, tasks
 from audits.forms import AuditPlanForm
@@ -77,7 +77,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def plan_sent(request: HttpRequest) -> HttpResponse:
     today = legal_today()
     earliest = deadlines.earliest_start(today)

@@ -28,6 +28,8 @@ from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.exports import ReportExportMixin
 from harmonyze_portal.history import person_name
 from harmonyze_portal.templatetags.portal_rules import rule_filter
+from harmonyze_portal.timefmt import staff_datetime
+from harmonyze_portal.wording import counted
 
 
 def notice_state(notice: BreachNotice) -> str:
@@ -58,7 +60,9 @@ class BreachNoticeInline(admin.TabularInline):
     def notice_due_display(self, obj: BreachNotice) -> str:
         if not obj.pk:
             return "–"
-        return format_html("{} <small>({})</small>", obj.notice_due_at, rule_filter("C5"))
+        return format_html(
+            "{} <small>({})</small>", staff_datetime(obj.notice_due_at), rule_filter("C5")
+        )
 
     @admin.display(description="State")
     def state(self, obj: BreachNotice) -> str:
@@ -132,7 +136,7 @@ class BreachAdmin(TrackedAdmin):
                     for message in exc.messages:
                         self.message_user(request, message, messages.ERROR)
                     return None
-                self.message_user(request, f"Queued {len(queued)} notice(s) for sending.")
+                self.message_user(request, f"Queued {counted(len(queued), 'notice')} for sending.")
                 if missing:
                     self.message_user(
                         request,

@@ -26,6 +26,7 @@ from customers.models.assistance import AssistanceKind, ProhibitedCategory
 from customers.models.instructions import NoticeKind
 from harmonyze_portal import conflicts, desk
 from harmonyze_portal.dates import legal_date
+from harmonyze_portal.wording import counted
 
 
 def pending_breach_notices(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]:
@@ -41,7 +42,7 @@ def pending_breach_notices(user: Any, today: date, limit: int) -> list[desk.Cove
     return [
         desk.CoverageWarning(
             "C5",
-            f"{pending['count']} breach notice(s) pending, the first due {first}.",
+            f"{counted(pending['count'], 'breach notice')} pending, the first due {first}.",
             reverse("admin:customers_breachnotice_changelist") + "?notified_at__isempty=1",
         )
     ]

@@ -56,7 +56,9 @@ def line_problems(line: dict[str, str]) -> list[str]:
     if str(row.get("history_id")) != line["history id"]:
         problems.append("history id differs from the version's")
     stamp = datetime.fromisoformat(row["history_date"])
-    if stamp != datetime.fromisoformat(line["timestamp (UTC)"]):
+    # The same instant, whatever offset the export wrote it with (older exports: UTC).
+    written = line.get("timestamp") or line.get("timestamp (UTC)") or ""
+    if stamp != datetime.fromisoformat(written):
         problems.append("timestamp differs from the version's")
     if as_written(row["history_actor"]) != line["actor"]:
         problems.append("actor differs from the version's")

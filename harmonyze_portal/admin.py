@@ -11,9 +11,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import Model, Q
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from harmonyze_portal import record_tools
@@ -22,6 +22,8 @@ from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
 from harmonyze_portal.models import HistorySeal, PublicHoliday
 from harmonyze_portal.templatetags.portal_rules import rule_filter
+from harmonyze_portal.timefmt import staff_datetime
+from harmonyze_portal.wording import counted
 
 REASON_FIELD = "change_reason"
 
@@ -133,6 +135,24 @@ class TrackedAdmin(SimpleHistoryAdmin):
                 inline_form.instance._change_reason = reason
         super().save_formset(request, form, formset, change)
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and getattr(formfield.widget, "use_fieldset", False):
+            # A file box is drawn in a <fieldset> whose legend names it for the eye only.
+            formfield.widget.attrs.setdefault("aria-label", capfirst(str(formfield.label)))
+        return formfield
+
+    def get_inline_formsets(
+        self, request: HttpRequest, formsets: Any, inline_instances: Any, obj: Any = None
+    ) -> Any:
+        # A row of a table of inlines has its labels in the column headings, which name no
+        # input: each box is named after its column, and the delete box says which row.
+        for formset in formsets:
+            name_inline_fields(formset.form.base_fields.items())  # the "add another" row
+            for index, form in enumerate(formset.forms, start=1):
+                name_inline_fields(form.fields.items(), row=index)
+        return super().get_inline_formsets(request, formsets, inline_instances, obj)
+
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> Any:
@@ -164,7 +184,7 @@ class TrackedAdmin(SimpleHistoryAdmin):
         rows = [[getattr(record, field.attname) for field in fields] for record in records]
         if older is not None:
             rows.append([getattr(older, field.attname) for field in fields])
-        renderer = ValueRenderer(fields, _local_datetime)
+        renderer = ValueRenderer(fields, staff_datetime)
         renderer.prime(rows)
         for index, record in enumerate(records):
             previous = rows[index + 1] if index + 1 < len(rows) else None
@@ -187,9 +207,14 @@ class TrackedAdmin(SimpleHistoryAdmin):
         )
 
 
-def _local_datetime(value: Any) -> str:
-    # Deadlines are legal-time-zone dates (T1): show the zone so nobody guesses.
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}"
+def name_inline_fields(fields: Any, row: int | None = None) -> None:
+    for name, field in fields:
+        label = capfirst(str(field.label or name))
+        if name == "DELETE":
+            label = f"Delete row {row}" if row else "Delete this row"
+        elif row:
+            label = f"{label}, row {row}"
+        field.widget.attrs["aria-label"] = label
 
 
 @admin.register(PublicHoliday)
@@ -265,4 +290,4 @@ class StaffUserAdmin(TrackedAdmin, UserAdmin):  # type: ignore[misc]
             user._change_reason = f"Deactivated by {request.user.get_username()}"
             user.save()
             count += 1
-        self.message_user(request, f"Deactivated {count} staff account(s).")
+        self.message_user(request, f"Deactivated {counted(count, 'staff account')}.")

@@ -19,7 +19,9 @@ class PortalConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.utils.module_loading import autodiscover_modules
 
-        from harmonyze_portal import history, roles, sessions  # noqa: F401
+        from harmonyze_portal import history, roles, sessions, system  # noqa: F401
+
+        system.name_lockout_records()
 
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="harmonyze-roles")
         # Each area's deadline sources and coverage warnings, the way the admin finds admin.py.

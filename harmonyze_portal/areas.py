@@ -26,6 +26,9 @@ class AreaConfig(AppConfig):
     # Codename (in this app) also needed to export the history of a restricted model; with
     # none declared, nobody but a superuser exports it.
     restricted_history_permission: str = ""
+    # Models of this app that are machinery rather than legal work (a log of who viewed what,
+    # raw email deliveries): the admin index lists them under "System", for counsel only.
+    system_models: tuple[str, ...] = ()
 
 
 def areas() -> list[AreaConfig]:

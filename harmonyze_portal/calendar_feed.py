@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from harmonyze_portal import rules
 from harmonyze_portal.clock import legal_today
@@ -73,7 +73,7 @@ def build_calendar(user: Any, today: date) -> bytes:
     return calendar.to_ical()
 
 
-@require_GET
+@require_safe
 def feed(request: HttpRequest) -> HttpResponse:
     """The feed itself; the token is the credential, a session is neither needed nor enough."""
     token = request.GET.get("token", "")

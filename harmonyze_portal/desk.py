@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db.models import F, Model, QuerySet
 from django.dispatch import Signal
 from django.urls import reverse
+from django_filters.widgets import DateRangeWidget
 
 from harmonyze_portal.dates import legal_date
 
@@ -391,6 +392,17 @@ EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
 
 
+class DueRangeWidget(DateRangeWidget):
+    """Two date pickers, each named: the one "Due between" label reaches the first box only."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        for widget, name in zip(self.widgets, ("Due on or after", "Due on or before"), strict=True):
+            widget.input_type = "date"
+            widget.format = "%Y-%m-%d"
+            widget.attrs = {**widget.attrs, "aria-label": name}
+
+
 class DeadlineFilterForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -420,7 +432,7 @@ class DeadlineFilter(django_filters.FilterSet):
     rule = django_filters.ChoiceFilter(
         label="Rule", choices=lambda: [(rule, rule) for rule in rules()], empty_label="All rules"
     )
-    due = django_filters.DateFromToRangeFilter(label="Due between")
+    due = django_filters.DateFromToRangeFilter(label="Due between", widget=DueRangeWidget)
 
     class Meta:
         form = DeadlineFilterForm

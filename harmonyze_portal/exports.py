@@ -31,6 +31,8 @@ from import_export.resources import Resource
 from import_export.signals import post_export
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from harmonyze_portal.timefmt import legal_iso
+
 # Rows fetched per round trip (a server-side cursor on PostgreSQL), and CSV rows per piece sent.
 CHUNK_ROWS = 2000
 ROWS_PER_PIECE = 500
@@ -268,5 +270,6 @@ class ReportDateWidget(widgets.Widget):
 
 
 def local_time(value: datetime | None) -> str:
-    """In the legal time zone (T1), with its abbreviation so nobody guesses."""
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}" if value else ""
+    """ISO 8601 in the legal time zone (T1) with its offset: a spreadsheet or script reads it
+    back to the same instant, and the offset says which zone it was written in."""
+    return legal_iso(value) if value else ""

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from psycopg import sql
 
@@ -90,10 +91,21 @@ def neutralised(column: sql.Composable) -> sql.Composable:
     )
 
 
-def utc_iso(column: sql.Composable) -> sql.Composable:
-    """ISO 8601 in UTC, fractions of a second without trailing zeros (``DateStyle`` ISO), as
-    :func:`harmonyze_portal.history_export.utc_iso` writes it."""
-    return sql.SQL("replace(({c} AT TIME ZONE 'UTC')::text, ' ', 'T') || '+00:00'").format(c=column)
+def legal_iso(column: sql.Composable) -> sql.Composable:
+    """ISO 8601 in the legal time zone with its offset, to the second, as
+    :func:`harmonyze_portal.timefmt.legal_iso` writes it: ``2026-03-02T09:05:00-05:00``.
+
+    The offset is the wall-clock difference between the legal zone and UTC at that instant,
+    so it follows the clock changes (EST -05:00, EDT -04:00) without the session's zone.
+    """
+    zone = sql.Literal(settings.TIME_ZONE)
+    local = sql.SQL("({c} AT TIME ZONE {zone})").format(c=column, zone=zone)
+    offset = sql.SQL("({local} - ({c} AT TIME ZONE 'UTC'))").format(local=local, c=column)
+    return sql.SQL(
+        "to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+        " || CASE WHEN {offset} < interval '0' THEN '-' || to_char(-{offset}, 'HH24:MI')"
+        " ELSE '+' || to_char({offset}, 'HH24:MI') END"
+    ).format(local=local, offset=offset)
 
 
 class _Field:
@@ -159,7 +171,7 @@ class _Field:
         if isinstance(field, models.BooleanField):
             return sql.SQL("CASE WHEN {x} THEN 'Yes' WHEN NOT {x} THEN 'No' END").format(x=x)
         if isinstance(field, models.DateTimeField):
-            return utc_iso(x)
+            return legal_iso(x)
         if isinstance(field, models.GenericIPAddressField):
             return sql.SQL("host({})").format(x)
         text = sql.SQL("{}::text").format(x)
@@ -185,7 +197,7 @@ def copy_statement(
     until: datetime | None,
     record: Any = None,
 ) -> sql.Composable:
-    """The COPY writing ``model``'s history rows from ``since`` to before ``until`` (UTC)."""
+    """The COPY writing ``model``'s history rows from ``since`` to before ``until``."""
     history_model: Any = model.history.model  # type: ignore[attr-defined]
     table = sql.Identifier(history_model._meta.db_table)
     key = sql.Identifier(model._meta.pk.attname)
@@ -275,7 +287,7 @@ def copy_statement(
         ") TO STDOUT WITH (FORMAT csv)"
     ).format(
         ctes=sql.SQL(", ").join(ctes),
-        stamp=utc_iso(sql.SQL("v.history_date")),
+        stamp=legal_iso(sql.SQL("v.history_date")),
         actor=neutralised(sql.SQL("v.history_actor")),
         model=_text(model._meta.label_lower),
         record=record_name,

@@ -1,8 +1,9 @@
 """The history an auditor takes away (DOMAIN.md H1, H2): one CSV row per changed field.
 
 ``/admin/history/export/?model=customers.customer&start=2026-01-01&end=2026-12-31`` streams
-timestamp (UTC), actor, model, record, change, field, old, new and reason. The response is
-written while the rows are read, so memory stays flat for millions of rows. On PostgreSQL the
+timestamp (ISO 8601 in the legal time zone, with its offset), actor, model, record, change,
+field, old, new and reason; the dates are legal days (T1). The response is written while the
+rows are read, so memory stays flat for millions of rows. On PostgreSQL the
 database writes the CSV (:mod:`harmonyze_portal.history_copy`); elsewhere Python does, in batches.
 The record column is the name the record had in that version (``history_record``).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from itertools import batched
 from typing import Any
 
@@ -34,9 +35,10 @@ from harmonyze_portal.history_copy import copy_history, copy_supported
 from harmonyze_portal.history_diff import CHANGED, CREATED, DELETED, ValueRenderer, tracked_fields
 from harmonyze_portal.restricted import history_permission, is_restricted
 from harmonyze_portal.seal_export import SEAL_HEADER, SealColumns
+from harmonyze_portal.timefmt import legal_iso, legal_midnight
 
 HEADER = [
-    "timestamp (UTC)",
+    "timestamp",
     "actor",
     "model",
     "record id",
@@ -51,7 +53,8 @@ CHANGE_NAMES = {CREATED: "created", CHANGED: "changed", DELETED: "deleted"}
 BATCH = 2000
 
 # Sent before a restricted model's history is written, so that its area logs who read which
-# records (R6): sender is the model; user, path, since, until (UTC, until excluded), record.
+# records (R6): sender is the model; user, path, since, until (aware datetimes, until excluded),
+# record.
 restricted_history_exported = Signal()
 
 
@@ -107,15 +110,6 @@ def _day(value: str | None, name: str) -> date | None:
         ) from None
 
 
-def utc_iso(value: datetime) -> str:
-    """ISO 8601 in UTC: ``2026-03-02T14:05:00+00:00``, ``2026-03-02T14:05:00.25+00:00``
-    (fractions of a second without trailing zeros, as PostgreSQL writes them)."""
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
-    if "." in text:
-        text = text.rstrip("0")
-    return text + "+00:00"
-
-
 def history_rows(
     model: type[models.Model],
     *,
@@ -124,8 +118,9 @@ def history_rows(
     record: str | None = None,
     seals: bool = False,
 ) -> Iterator[list[list[Any]]]:
-    """Batches of CSV rows for ``model``'s history from ``start`` to ``end`` inclusive (UTC days,
-    like the timestamp column, so a row's own timestamp says whether it belongs).
+    """Batches of CSV rows for ``model``'s history from ``start`` to ``end`` inclusive (days in the
+    legal time zone, like the timestamp column, so a row's own timestamp says whether it
+    belongs).
 
     With ``seals``, each line also carries :data:`SEAL_HEADER`'s cells, and a version that
     changed no field still gets a line (its seal needs every row it covers).
@@ -149,17 +144,17 @@ def history_rows(
     ]
     queryset = history_model._default_manager.all()
     if end is not None:
-        queryset = queryset.filter(history_date__lt=_utc_midnight(end + timedelta(days=1)))
+        queryset = queryset.filter(history_date__lt=legal_midnight(end + timedelta(days=1)))
     if record is not None:
         queryset = queryset.filter(**{pk_name: record})
-    since = _utc_midnight(start) if start is not None else None
+    since = legal_midnight(start) if start is not None else None
     rows = (
         queryset.order_by(pk_name, "history_date", "history_id")
         .values_list(*meta_columns, *attnames)
         .iterator(chunk_size=BATCH)
     )
     model_label = model._meta.label_lower
-    renderer = ValueRenderer(fields, utc_iso)
+    renderer = ValueRenderer(fields, legal_iso)
     sealed = SealColumns(history_model) if seals else None
 
     previous_key: Any = object()
@@ -176,7 +171,7 @@ def history_rows(
                 previous_key, previous = key, None
             if since is None or when >= since:
                 label = name or unnamed(model, key)
-                stamp = utc_iso(when)
+                stamp = legal_iso(when)
                 change = CHANGE_NAMES.get(kind, kind)
                 lines = [
                     [diff.label, diff.old, diff.new]
@@ -203,10 +198,6 @@ def history_rows(
         yield out
 
 
-def _utc_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def stream_csv(
     models_to_export: Sequence[type[models.Model]],
     *,
@@ -227,8 +218,8 @@ def stream_csv(
     """
     if end is not None and end >= date.max:
         raise BadExportRequest(f"end must be a day before {date.max.isoformat()}.")
-    since = _utc_midnight(start) if start is not None else None
-    until = _utc_midnight(end + timedelta(days=1)) if end is not None else None
+    since = legal_midnight(start) if start is not None else None
+    until = legal_midnight(end + timedelta(days=1)) if end is not None else None
     if in_database is None:
         in_database = connection.vendor == "postgresql"
     in_database = (
@@ -264,16 +255,16 @@ def _stream(
 
 
 class HistoryExportForm(forms.Form):
-    """What to export: one model's history, optionally a date range (UTC days) or one record."""
+    """What to export: one model's history, optionally a date range (legal days) or one record."""
 
     model = forms.CharField(label="Records", required=False, widget=forms.Select)
     start = forms.CharField(
-        label="From (UTC day, inclusive)",
+        label="From (day in the legal time zone, inclusive)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     end = forms.CharField(
-        label="To (UTC day, inclusive)",
+        label="To (day in the legal time zone, inclusive)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -388,8 +379,8 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
             sender=model,
             user=request.user,
             path=request.get_full_path(),
-            since=_utc_midnight(start) if start is not None else None,
-            until=_utc_midnight(end + timedelta(days=1)) if end is not None else None,
+            since=legal_midnight(start) if start is not None else None,
+            until=legal_midnight(end + timedelta(days=1)) if end is not None else None,
             record=form.cleaned_data["record"],
         )
     response = StreamingHttpResponse(

@@ -39,12 +39,14 @@ class PublicHoliday(TrackedModel):
     Contractual DPA deadlines ignore it (T2, T3).
     """
 
-    date = models.DateField(unique=True)
-    name = models.CharField(max_length=120)
+    date = models.DateField(unique=True, verbose_name="Date")
+    name = models.CharField(max_length=120, verbose_name="Name")
 
     objects: ClassVar[PublicHolidayManager] = PublicHolidayManager()
 
     class Meta:
+        verbose_name = "public holiday"
+        verbose_name_plural = "public holidays"
         ordering = ["date"]
 
     def __str__(self) -> str:
@@ -65,13 +67,20 @@ class CalendarFeed(TrackedModel):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calendar_feeds"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="calendar_feeds",
+        verbose_name="Staff member",
     )
-    token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name="Token (hash)"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Created at")
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name="Revoked at")
 
     class Meta:
+        verbose_name = "calendar feed"
+        verbose_name_plural = "calendar feeds"
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -110,14 +119,23 @@ class StaffPreference(TrackedModel):
     """Per-user settings of a staff member (the daily deadline digest, opt-in)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_preference"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="staff_preference",
+        verbose_name="Staff member",
     )
     daily_digest = models.BooleanField(
-        default=False, help_text="Email me every morning what is overdue and due this week."
+        default=False,
+        help_text="Email me every morning what is overdue and due this week.",
+        verbose_name="Daily digest",
     )
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
+
+    class Meta:
+        verbose_name = "staff preference"
+        verbose_name_plural = "staff preferences"
 
 
 class DigestSent(TrackedModel):
@@ -125,12 +143,17 @@ class DigestSent(TrackedModel):
     idempotent (a second run the same day finds the row and sends nothing)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="digests_sent"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="digests_sent",
+        verbose_name="Staff member",
     )
-    day = models.DateField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    day = models.DateField(verbose_name="Legal day")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Sent at")
 
     class Meta:
+        verbose_name = "deadline digest sent"
+        verbose_name_plural = "deadline digests sent"
         ordering = ["-day", "user_id"]
         constraints = [
             models.UniqueConstraint(fields=["user", "day"], name="one_digest_per_user_and_day")

@@ -157,6 +157,8 @@ TIME_ZONE = env.time_zone("TIME_ZONE", "America/New_York")
 USE_TZ = True
 LANGUAGE_CODE = "en-us"
 USE_I18N = True
+# One way to write a date and a time on staff pages (harmonyze_portal/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["harmonyze_portal.formats"]
 # T5: how far ahead the dashboard looks for deadlines.
 DEADLINE_HORIZON_DAYS = env.number("DEADLINE_HORIZON_DAYS", 14, minimum=1)
 # The model the dashboard filters deadlines by (like AUTH_USER_MODEL: the core imports no area).
@@ -237,6 +239,15 @@ if _email_host:
                 "use_ssl": _use_ssl,
                 "timeout": env.number("EMAIL_TIMEOUT", 30, minimum=1),
             },
+        }
+    }
+elif OUTBOX_DIR := env.text("EMAIL_FILE_PATH"):
+    # The demo (`make run`): one file per message, read at /staff/outbox/ with clickable links,
+    # instead of quoted-printable in the console, where every long link breaks at "=".
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": OUTBOX_DIR},
         }
     }
 else:

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, path, reverse
 
-from harmonyze_portal import desk, desk_exports
+from harmonyze_portal import desk, desk_exports, system
 from harmonyze_portal.admin_lists import LargeListMixin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.twofactor import second_factor_satisfied
@@ -104,6 +104,14 @@ class PortalAdminSite(admin.AdminSite):
             "desk_query": f"?{query}" if query else "",
         }
         return super().index(request, {**context, **(extra_context or {})})
+
+    def get_app_list(
+        self, request: HttpRequest, app_label: str | None = None
+    ) -> list[dict[str, Any]]:
+        app_list = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return app_list  # one app's own page lists what it holds
+        return system.regroup(app_list, request.user)
 
     def get_urls(self) -> list[URLResolver | URLPattern]:
         return [

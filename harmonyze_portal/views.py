@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         )
 
 
-@require_GET
+@require_safe
 def landing(request: HttpRequest) -> HttpResponse:
     links = []
     for app_config in apps.get_app_configs():
@@ -78,7 +78,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def staff_file(request: HttpRequest, path: str) -> HttpResponseBase:
     """Uploaded and issued documents (signed DPAs, letters, certificates), for staff who have
     passed both sign-in steps; never served to the public."""
@@ -107,14 +107,14 @@ def staff_file(request: HttpRequest, path: str) -> HttpResponseBase:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """The process is up and answering; touches nothing else."""
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
     """Ready to serve: the database answers a query."""
     try:

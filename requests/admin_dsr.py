@@ -21,6 +21,7 @@ from harmonyze_portal.admin import TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import ReportExportMixin
 from harmonyze_portal.templatetags.portal_rules import rule_filter
+from harmonyze_portal.wording import counted
 from requests import services
 from requests.admin_dsr_forms import DSRForm, MetricsForm, RedirectForm
 from requests.models import Channel, DataSubjectRequest, DSRStatus, PeriodUnit, Regime
@@ -139,7 +140,7 @@ class RegimeAdmin(TrackedAdmin):
         super().save_model(request, obj, form, change)
         if obj.recomputed:
             self.message_user(
-                request, f"Recomputed the deadlines of {obj.recomputed} open request(s)."
+                request, f"Recomputed the deadlines of {counted(obj.recomputed, 'open request')}."
             )
 
 

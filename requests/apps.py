@@ -17,6 +17,8 @@ class RequestsConfig(areas.AreaConfig):
     # Law-enforcement demands and what hangs on them are counsel's alone (R4, R6).
     restricted_models = ("LawEnforcementDemand", "DemandCustomer", "DemandStep", "DemandView")
     restricted_history_permission = "view_demand_history"
+    # The R6 view log is evidence about staff, not a matter counsel works on: under "System".
+    system_models = ("DemandView",)
     counsel_only_permissions = (
         # R6: exports of demand data (dashboard, transparency report) go to counsel only.
         "export_demands",

@@ -38,7 +38,9 @@ class PrivacyRequestForm(forms.Form):
     regime = forms.ModelChoiceField(
         label="Which privacy law applies (where you live)",
         queryset=Regime.objects.all(),
-        empty_label=None,
+        # No law is chosen for the requester: where they live decides it (R3), and a wrong
+        # default would quietly give them the wrong deadline.
+        empty_label="Choose where you live",
         to_field_name="code",
         error_messages={
             "required": "Choose the law that applies where you live.",
@@ -75,12 +77,6 @@ class PrivacyRequestForm(forms.Form):
         validators=[validate_pdf],
         widget=forms.FileInput(attrs={"accept": "application/pdf,.pdf"}),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # GDPR preselected by its code, without a query: a form without that regime simply
-        # preselects nothing.
-        self.fields["regime"].initial = "gdpr"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

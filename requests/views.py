@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from harmonyze_portal.links import LinkError
 from harmonyze_portal.pagecache import BlankFormPage
@@ -68,7 +68,7 @@ def form(request: HttpRequest) -> HttpResponse:
     return BLANK_FORM.response(request)
 
 
-@require_GET
+@require_safe
 def sent(request: HttpRequest) -> HttpResponse:
     return render(request, "requests/sent.html", {"hours": settings.NOTICE_CONFIRM_HOURS})
 

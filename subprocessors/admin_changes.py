@@ -15,6 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from harmonyze_portal.admin import TrackedAdmin
+from harmonyze_portal.wording import counted
 from subprocessors import exports, services
 from subprocessors.admin_common import error_messages, ruled
 from subprocessors.locations import ProcessingLocation, country_names
@@ -231,7 +232,7 @@ class ChangeAdmin(TrackedAdmin):
                 return None
             self.message_user(
                 request,
-                f"Published {change}; the Notice is queued for {queued} active signup(s). "
+                f"Published {change}; the Notice is queued for {counted(queued, 'active signup')}. "
                 "The Notice date is set once every delivery is sent.",
             )
             return None

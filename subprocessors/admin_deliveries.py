@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from harmonyze_portal.admin import TrackedAdmin
+from harmonyze_portal.wording import counted
 from subprocessors import delivery, services
 from subprocessors.admin_common import ChangeListFilter, error_messages, ruled
 from subprocessors.models import Delivery, DeliveryQuerySet
@@ -86,7 +87,8 @@ class DeliveryAdmin(TrackedAdmin):
         )
         self.message_user(
             request,
-            f"Queued {requeued} failed delivery(ies) again; sending for {changes} change(s).",
+            f"Queued {counted(requeued, 'failed delivery', 'failed deliveries')} again; "
+            f"sending for {counted(changes, 'change')}.",
         )
 
     @admin.action(description="Proceed without this address (counsel)", permissions=["waive"])
@@ -107,8 +109,8 @@ class DeliveryAdmin(TrackedAdmin):
                     waived += 1
             self.message_user(
                 request,
-                f"Proceeding without {waived} address(es); the Notice date no longer waits for "
-                "them (S3).",
+                f"Proceeding without {counted(waived, 'address', 'addresses')}; the Notice date no "
+                "longer waits for them (S3).",
             )
             return None
         return render(

@@ -16,6 +16,7 @@ from customers.models.accounts import TerminatedBy
 from harmonyze_portal.admin import ChangeReasonForm, TrackedAdmin
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.conflicts import TerminationConflictError, termination_conflicts
+from harmonyze_portal.wording import counted
 from subprocessors import services
 from subprocessors.admin_common import ChangeListFilter, error_messages, ruled
 from subprocessors.models import (
@@ -199,7 +200,7 @@ class ObjectionAdmin(TrackedAdmin):
                 objection._change_reason = f"Marked {status}"  # type: ignore[attr-defined]
                 objection.save()
                 count += 1
-        self.message_user(request, f"Marked {count} open objection(s) {status}.")
+        self.message_user(request, f"Marked {counted(count, 'open objection')} {status}.")
         return None
 
     @admin.action(description="Mark resolved", permissions=["change"])

@@ -12,6 +12,7 @@ from django.urls import URLPattern, path, reverse
 
 from customers.models import Contact
 from harmonyze_portal.admin import TrackedAdmin
+from harmonyze_portal.wording import counted
 from subprocessors import services
 from subprocessors.models import Signup, SignupStatus
 
@@ -87,7 +88,8 @@ class SignupAdmin(TrackedAdmin):
                 services.signup_request(email=contact.email, ip=None)
             self.message_user(
                 request,
-                f"Asked {len(contacts)} notice contact(s) to confirm their sign-up by email.",
+                f"Asked {counted(len(contacts), 'notice contact')} to confirm their sign-up "
+                "by email.",
             )
             return HttpResponseRedirect(reverse("admin:subprocessors_signup_changelist"))
         return render(

@@ -22,6 +22,8 @@ class SubprocessorsConfig(areas.AreaConfig):
     # S3: proceeding without an address the Notice could not reach opens the 15-day gate.
     # S7: publishing a change that names processing outside the United States (PP 5).
     counsel_only_permissions = ("waive_delivery", "acknowledge_transfer")
+    # Each Notice's deliveries are shown on its change; the raw queue is machinery: "System".
+    system_models = ("Delivery",)
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save

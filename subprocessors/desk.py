@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from harmonyze_portal import desk
+from harmonyze_portal.wording import counted
 from subprocessors import deadlines
 from subprocessors.locations import ProcessingLocation
 from subprocessors.models import (
@@ -39,7 +40,8 @@ def held_gates(user: Any, today: date, limit: int) -> list[desk.CoverageWarning]
         warnings.append(
             desk.CoverageWarning(
                 "S3",
-                f"{change}: the gate is held by {holding} delivery(ies) that failed for good; "
+                f"{change}: the gate is held by "
+                f"{counted(holding, 'delivery', 'deliveries')} that failed for good; "
                 "no Notice date or earliest access date until they are sent or counsel "
                 "proceeds without them.",
                 reverse("admin:subprocessors_delivery_changelist")

@@ -4,6 +4,7 @@ who asks "did you notify us?", as CSV and as PDF."""
 from __future__ import annotations
 
 import csv
+from datetime import date, datetime
 from io import StringIO
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from harmonyze_portal.exports import neutralise_formula
 from harmonyze_portal.pdf import render_pdf
+from harmonyze_portal.timefmt import legal_iso
 from subprocessors.models import Change
 
 RECIPIENT_HEADERS = [
@@ -38,8 +40,9 @@ OBJECTION_HEADERS = [
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    if hasattr(value, "isoformat"):
-        value = timezone.localtime(value) if hasattr(value, "tzinfo") else value
+    if isinstance(value, datetime):
+        return legal_iso(value)
+    if isinstance(value, date):
         return value.isoformat()
     return str(value)
 

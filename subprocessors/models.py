@@ -58,7 +58,7 @@ SubProcessorManager = models.Manager.from_queryset(SubProcessorQuerySet)
 class SubProcessor(TrackedModel):
     """A sub-processor on the public list (S1)."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name="Name")
     purpose = models.TextField("What it does for Harmonyze")
     # S1: the words the public list shows; the countries are ProcessingLocation rows (S7).
     locations = models.CharField(
@@ -68,15 +68,20 @@ class SubProcessor(TrackedModel):
         "countries themselves are the processing locations below.",
     )
     data_categories = models.TextField("Data it touches")
-    website = models.URLField(blank=True)
+    website = models.URLField(blank=True, verbose_name="Website")
     status = models.CharField(
-        max_length=20, choices=SubProcessorStatus.choices, default=SubProcessorStatus.ANNOUNCED
+        max_length=20,
+        choices=SubProcessorStatus.choices,
+        default=SubProcessorStatus.ANNOUNCED,
+        verbose_name="Status",
     )
     # Derived on every save from the latest published change that announces it (S3), never
     # typed: the database can then refuse activation or an access date before the gate opens.
-    earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
+    earliest_access_on = models.DateField(
+        null=True, blank=True, editable=False, db_index=True, verbose_name="Earliest access on"
+    )
     access_began_on = models.DateField("Access to customer data began on", null=True, blank=True)
-    retired_on = models.DateField(null=True, blank=True)
+    retired_on = models.DateField(null=True, blank=True, verbose_name="Retired on")
     # S7 (DPA 5.2, 5.3): the agreement that flows the DPA's obligations down.
     agreement_signed_on = models.DateField(
         "Agreement signed on",
@@ -121,6 +126,7 @@ class SubProcessor(TrackedModel):
     objects: ClassVar[SubProcessorManager] = SubProcessorManager()
 
     class Meta:
+        verbose_name_plural = "sub-processors"
         verbose_name = "sub-processor"
         verbose_name_plural = "sub-processors"
         ordering = ["name"]
@@ -361,9 +367,16 @@ ChangeManager = models.Manager.from_queryset(ChangeQuerySet)
 class Change(TrackedModel):
     """An intended addition or replacement of a sub-processor (S3)."""
 
-    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    kind = models.CharField(
+        max_length=20, choices=ChangeKind.choices, verbose_name="Kind of change"
+    )
     subprocessor = models.ForeignKey(
-        SubProcessor, on_delete=models.PROTECT, related_name="changes", null=True, blank=True
+        SubProcessor,
+        on_delete=models.PROTECT,
+        related_name="changes",
+        null=True,
+        blank=True,
+        verbose_name="Sub-processor",
     )
     replaces = models.ForeignKey(
         SubProcessor,
@@ -371,19 +384,35 @@ class Change(TrackedModel):
         related_name="replaced_by_changes",
         null=True,
         blank=True,
+        verbose_name="Replaces",
     )
-    summary = models.TextField(help_text="Shown on the public list and in the Notice.")
+    summary = models.TextField(
+        help_text="Shown on the public list and in the Notice.", verbose_name="Summary"
+    )
     status = models.CharField(
-        max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.DRAFT
+        max_length=20,
+        choices=ChangeStatus.choices,
+        default=ChangeStatus.DRAFT,
+        verbose_name="Status",
     )
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name="Published at"
+    )
     # S3: the legal date of the last successful delivery, once no delivery holds the gate
     # (refresh_notice_date; save() refuses any other); the earliest access date follows it.
-    notice_date = models.DateField(null=True, blank=True, editable=False)
-    earliest_access_on = models.DateField(null=True, blank=True, editable=False, db_index=True)
-    notice_subject = models.CharField(max_length=200, blank=True, editable=False)
-    notice_body = models.TextField(blank=True, editable=False)
-    notice_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    notice_date = models.DateField(
+        null=True, blank=True, editable=False, verbose_name="Notice date"
+    )
+    earliest_access_on = models.DateField(
+        null=True, blank=True, editable=False, db_index=True, verbose_name="Earliest access on"
+    )
+    notice_subject = models.CharField(
+        max_length=200, blank=True, editable=False, verbose_name="Notice subject"
+    )
+    notice_body = models.TextField(blank=True, editable=False, verbose_name="Notice text")
+    notice_sha256 = models.CharField(
+        max_length=64, blank=True, editable=False, verbose_name="Notice fingerprint (SHA-256)"
+    )
     # S7, PP 5: the countries the sub-processor's locations named when the change was
     # published (ISO 3166 codes), kept as published even if its locations change later.
     countries = models.CharField(
@@ -420,6 +449,8 @@ class Change(TrackedModel):
     objects: ClassVar[ChangeManager] = ChangeManager()
 
     class Meta:
+        verbose_name = "sub-processor change"
+        verbose_name_plural = "sub-processor changes"
         ordering = ["-published_at", "-pk"]
         permissions = [
             (
@@ -696,22 +727,36 @@ SignupManager = models.Manager.from_queryset(SignupQuerySet)
 class Signup(TrackedModel):
     """An email address signed up to the Notice Form (S2), with its proof of consent."""
 
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(max_length=254, verbose_name="Email address")
     customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="signups"
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="signups",
+        verbose_name="Customer",
     )
     status = models.CharField(
-        max_length=20, choices=SignupStatus.choices, default=SignupStatus.PENDING
+        max_length=20,
+        choices=SignupStatus.choices,
+        default=SignupStatus.PENDING,
+        verbose_name="Status",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
-    signup_ip = models.GenericIPAddressField(null=True, blank=True)
-    confirm_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Signed up at")
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name="Confirmed at")
+    unsubscribed_at = models.DateTimeField(null=True, blank=True, verbose_name="Unsubscribed at")
+    signup_ip = models.GenericIPAddressField(
+        null=True, blank=True, verbose_name="Signed up from IP"
+    )
+    confirm_ip = models.GenericIPAddressField(
+        null=True, blank=True, verbose_name="Confirmed from IP"
+    )
     # S2: the confirmation link carries this number and must match it. It moves on each
     # unsubscribe and each new signup of the address, so a link from an earlier round can
     # never confirm a later one (the owner may have unsubscribed for good reason).
-    link_version = models.PositiveIntegerField(default=0, editable=False)
+    link_version = models.PositiveIntegerField(
+        default=0, editable=False, verbose_name="Link version"
+    )
     # When the newest confirmation link was sent: a pending signup that asks again gets a new
     # link, and is purged only once that one has expired too (PP 4).
     link_sent_at = models.DateTimeField(
@@ -721,6 +766,8 @@ class Signup(TrackedModel):
     objects: ClassVar[SignupManager] = SignupManager()
 
     class Meta:
+        verbose_name = "Notice Form signup"
+        verbose_name_plural = "Notice Form signups"
         ordering = ["email"]
         indexes = [
             # The changelist's order, whole and by status: a page is an index range (issue 16,
@@ -786,22 +833,34 @@ DeliveryManager = models.Manager.from_queryset(DeliveryQuerySet)
 class Delivery(TrackedModel):
     """One Notice to one signup: Harmonyze's proof of notice (S6)."""
 
-    change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="deliveries")
-    signup = models.ForeignKey(Signup, on_delete=models.PROTECT, related_name="deliveries")
-    status = models.CharField(
-        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    change = models.ForeignKey(
+        Change,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name="Sub-processor change",
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    queued_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=255, blank=True)
-    last_error = models.TextField(blank=True)
+    signup = models.ForeignKey(
+        Signup, on_delete=models.PROTECT, related_name="deliveries", verbose_name="Signup"
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.QUEUED,
+        verbose_name="Status",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="Attempts")
+    queued_at = models.DateTimeField(auto_now_add=True, verbose_name="Queued at")
+    last_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name="Last attempt at")
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name="Sent at")
+    message_id = models.CharField(max_length=255, blank=True, verbose_name="Email Message-ID")
+    last_error = models.TextField(blank=True, verbose_name="Last error")
     # S6: when a queued delivery is tried again (deadlines.next_attempt), derived on every
     # save; none once sent or failed for good. Stored so "due" is one indexed filter.
     next_attempt_at = models.DateTimeField("Next attempt", null=True, blank=True, editable=False)
     # S4: the legal date of delivery + 7 days, per signup.
-    objection_deadline = models.DateField(null=True, blank=True, db_index=True)
+    objection_deadline = models.DateField(
+        null=True, blank=True, db_index=True, verbose_name="Objection deadline"
+    )
     # S3: counsel's recorded decision to proceed without an address the Notice could not reach.
     waived_at = models.DateTimeField("Proceeding without this address since", null=True, blank=True)
     waived_by = models.ForeignKey(
@@ -817,7 +876,8 @@ class Delivery(TrackedModel):
     objects: ClassVar[DeliveryManager] = DeliveryManager()
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = "Notice delivery"
+        verbose_name_plural = "Notice deliveries"
         ordering = ["change", "signup__email"]
         permissions = [
             ("waive_delivery", "Can proceed without an address the Notice could not reach"),
@@ -964,30 +1024,53 @@ ObjectionManager = models.Manager.from_queryset(ObjectionQuerySet)
 class Objection(TrackedModel):
     """A customer's objection to a change (S4, S5)."""
 
-    change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="objections")
+    change = models.ForeignKey(
+        Change,
+        on_delete=models.PROTECT,
+        related_name="objections",
+        verbose_name="Sub-processor change",
+    )
     signup = models.ForeignKey(
-        Signup, on_delete=models.PROTECT, null=True, blank=True, related_name="objections"
+        Signup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name="Signup",
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="objections"
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name="Customer",
     )
     channel = models.CharField(
-        max_length=20, choices=ObjectionChannel.choices, default=ObjectionChannel.NOTICE_LINK
+        max_length=20,
+        choices=ObjectionChannel.choices,
+        default=ObjectionChannel.NOTICE_LINK,
+        verbose_name="Received through",
     )
     received_at = models.DateTimeField("Recorded at")
     # S4: judged on the legal date it was received (typed by staff for an email or a letter).
     received_on = models.DateField("Received on", null=True, blank=True)
     deadline = models.DateField("In time until", null=True, blank=True)
-    in_time = models.BooleanField()
-    reason = models.TextField()
+    in_time = models.BooleanField(verbose_name="In time")
+    reason = models.TextField(verbose_name="Reason")
     status = models.CharField(
-        max_length=20, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN
+        max_length=20,
+        choices=ObjectionStatus.choices,
+        default=ObjectionStatus.OPEN,
+        verbose_name="Status",
     )
-    resolution_note = models.TextField(blank=True)
+    resolution_note = models.TextField(blank=True, verbose_name="Resolution")
 
     objects: ClassVar[ObjectionManager] = ObjectionManager()
 
     class Meta:
+        verbose_name = "objection"
+        verbose_name_plural = "objections"
         ordering = ["-received_at"]
         indexes = [
             # The changelist's order, whole and by status: a page is an index range (issue 16,

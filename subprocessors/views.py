@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.exports import neutralise_formula
@@ -26,10 +26,10 @@ from harmonyze_portal.pagecache import public_page
 from harmonyze_portal.pdf import render_pdf
 from harmonyze_portal.public_flow import PublicFlow, apply_validation_error
 from harmonyze_portal.ratelimit import public_post_rate_limit
-from subprocessors import public_tasks, services, tokens
+from subprocessors import deadlines, public_tasks, services, tokens
 from subprocessors.forms import NoticeSignupForm, ObjectionForm
 from subprocessors.locations import ProcessingLocation
-from subprocessors.models import Change, Signup, SignupStatus, SubProcessor
+from subprocessors.models import Change, Objection, Signup, SignupStatus, SubProcessor
 
 FLOW = PublicFlow(form="subprocessors:signup", form_again="sign up to the notices again")
 NOTICE_STILL_GOING_OUT = "notice still going out"
@@ -160,24 +160,34 @@ def public_list(today: date) -> PublicList:
 
 
 @public_cache
-@require_GET
+@require_safe
 def subprocessor_list(request: HttpRequest) -> HttpResponse:
     data = public_list(legal_today())
+    # S4: a customer whose Notice arrived on the Notice date may object until 7 days later.
+    announced = [
+        (change, deadlines.objection_deadline(change.notice_date) if change.notice_date else None)
+        for change in data.announced
+    ]
     return render(
         request,
         "subprocessors/list.html",
-        {"list": data, "still_going_out": NOTICE_STILL_GOING_OUT},
+        {
+            "list": data,
+            "announced": announced,
+            "still_going_out": NOTICE_STILL_GOING_OUT,
+            "legal_inbox": settings.LEGAL_INBOX_EMAIL,
+        },
     )
 
 
 @public_cache
-@require_GET
+@require_safe
 def subprocessor_list_json(request: HttpRequest) -> HttpResponse:
     return JsonResponse(public_list(legal_today()).as_json(), json_dumps_params={"indent": 2})
 
 
 @public_cache
-@require_GET
+@require_safe
 def subprocessor_list_csv(request: HttpRequest) -> HttpResponse:
     headers, rows = public_list(legal_today()).rows()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -190,7 +200,7 @@ def subprocessor_list_csv(request: HttpRequest) -> HttpResponse:
 
 
 @public_cache
-@require_GET
+@require_safe
 def subprocessor_list_pdf(request: HttpRequest) -> HttpResponse:
     data = public_list(legal_today())
     headers, rows = data.rows()
@@ -222,7 +232,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "subprocessors/signup.html", {"form": NoticeSignupForm()})
 
 
-@require_GET
+@require_safe
 def signup_sent(request: HttpRequest) -> HttpResponse:
     return render(
         request, "subprocessors/signup_sent.html", {"hours": settings.NOTICE_CONFIRM_HOURS}
@@ -307,6 +317,14 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
     )
     signup = get_object_or_404(Signup.objects.select_related("customer"), pk=parsed.signup_id)
     deadline = change.objection_deadline_for(signup=signup)
+    earlier = Objection.objects.filter(change=change, signup=signup).order_by("pk").first()
+    if earlier is not None and request.method != "POST":
+        # The link opened again: it says what was received, not "object" as if nothing was.
+        return render(
+            request,
+            "subprocessors/object_done.html",
+            {"change": change, "objection": earlier, "today": legal_today(), "again": True},
+        )
     form = ObjectionForm(request.POST if request.method == "POST" else None)
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
@@ -322,7 +340,7 @@ def object_to_change(request: HttpRequest, change_id: int, token: str) -> HttpRe
             return render(
                 request,
                 "subprocessors/object_done.html",
-                {"change": change, "objection": objection},
+                {"change": change, "objection": objection, "today": legal_today()},
             )
     return render(
         request,

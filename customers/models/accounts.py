@@ -102,18 +102,26 @@ CustomerManager = models.Manager.from_queryset(CustomerQuerySet)
 class Customer(TrackedModel):
     """A customer of Harmonyze and controller of its Service Data (C1)."""
 
-    legal_name = models.CharField(max_length=200, unique=True)
+    legal_name = models.CharField(max_length=200, unique=True, verbose_name="Legal name")
     status = models.CharField(
-        max_length=20, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+        max_length=20,
+        choices=CustomerStatus.choices,
+        default=CustomerStatus.ACTIVE,
+        verbose_name="Status",
     )
     agreement_effective_on = models.DateField("Agreement effective date")
 
-    termination_date = models.DateField(null=True, blank=True)
-    terminated_by = models.CharField(max_length=20, choices=TerminatedBy.choices, blank=True)
-    termination_route = models.CharField(
-        max_length=20, choices=TerminationRoute.choices, blank=True
+    termination_date = models.DateField(null=True, blank=True, verbose_name="Termination date")
+    terminated_by = models.CharField(
+        max_length=20, choices=TerminatedBy.choices, blank=True, verbose_name="Terminated by"
     )
-    termination_reason = models.TextField(blank=True)
+    termination_route = models.CharField(
+        max_length=20,
+        choices=TerminationRoute.choices,
+        blank=True,
+        verbose_name="Termination route",
+    )
+    termination_reason = models.TextField(blank=True, verbose_name="Reason for termination")
     earlier_deletion_requested_on = models.DateField(
         "Earlier deletion requested on",
         null=True,
@@ -121,12 +129,20 @@ class Customer(TrackedModel):
         help_text="If the customer asked for deletion before the 30 days ran out (C4).",
     )
     # Stored and indexed so "what is due" is one filter (C3, C4).
-    deletion_due = models.DateField(null=True, blank=True, db_index=True, editable=False)
-    credential_purge_due = models.DateField(null=True, blank=True, db_index=True, editable=False)
-    deletion_completed_on = models.DateField(null=True, blank=True)
-    credential_purge_completed_on = models.DateField(null=True, blank=True)
+    deletion_due = models.DateField(
+        null=True, blank=True, db_index=True, editable=False, verbose_name="Deletion due"
+    )
+    credential_purge_due = models.DateField(
+        null=True, blank=True, db_index=True, editable=False, verbose_name="Credential purge due"
+    )
+    deletion_completed_on = models.DateField(
+        null=True, blank=True, verbose_name="Deletion completed on"
+    )
+    credential_purge_completed_on = models.DateField(
+        null=True, blank=True, verbose_name="Credential purge completed on"
+    )
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Recorded at")
 
     objects: ClassVar[CustomerManager] = CustomerManager()
 
@@ -135,6 +151,8 @@ class Customer(TrackedModel):
     confirm_termination_conflicts: bool = False
 
     class Meta:
+        verbose_name = "customer"
+        verbose_name_plural = "customers"
         ordering = ["legal_name"]
         indexes = [
             # The changelist by status, in its order (issue 16, P5).
@@ -283,10 +301,14 @@ class Customer(TrackedModel):
 class CustomerDomain(TrackedModel):
     """An email domain that identifies the customer; unique across all customers."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253, validators=[validate_domain])
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="domains", verbose_name="Customer"
+    )
+    domain = models.CharField(max_length=253, validators=[validate_domain], verbose_name="Domain")
 
     class Meta:
+        verbose_name = "email domain"
+        verbose_name_plural = "email domains"
         ordering = ["domain"]
         constraints = [
             models.UniqueConstraint(
@@ -318,10 +340,12 @@ class ContactRole(models.TextChoices):
 
 
 class Contact(TrackedModel):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=200)
-    email = models.EmailField()
-    role = models.CharField(max_length=20, choices=ContactRole.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name="Customer"
+    )
+    name = models.CharField(max_length=200, verbose_name="Name")
+    email = models.EmailField(verbose_name="Email address")
+    role = models.CharField(max_length=20, choices=ContactRole.choices, verbose_name="Role")
     is_notice_contact = models.BooleanField(
         "Notice contact",
         default=False,
@@ -329,6 +353,8 @@ class Contact(TrackedModel):
     )
 
     class Meta:
+        verbose_name = "contact"
+        verbose_name_plural = "contacts"
         ordering = ["customer", "-is_notice_contact", "name"]
         indexes = [
             # A search for a whole address is LOWER(email) = … (harmonyze_portal/admin_lists).

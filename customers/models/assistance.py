@@ -49,27 +49,37 @@ class AssistanceRequest(TrackedModel):
     """A customer's request for Harmonyze's assistance (C6)."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="assistance_requests"
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="assistance_requests",
+        verbose_name="Customer",
     )
-    kind = models.CharField(max_length=30, choices=AssistanceKind.choices)
-    received_on = models.DateField()
+    kind = models.CharField(
+        max_length=30, choices=AssistanceKind.choices, verbose_name="Kind of assistance"
+    )
+    received_on = models.DateField(verbose_name="Received on")
     in_writing = models.BooleanField(
         "Received in writing",
         default=True,
         help_text="Copies of sub-processor agreements are given on written request only.",
     )
     # received_on + ASSISTANCE_TARGET_DAYS, stored when the request is recorded.
-    due_on = models.DateField(db_index=True, editable=False)
+    due_on = models.DateField(db_index=True, editable=False, verbose_name="Due on")
     status = models.CharField(
-        max_length=20, choices=AssistanceStatus.choices, default=AssistanceStatus.OPEN
+        max_length=20,
+        choices=AssistanceStatus.choices,
+        default=AssistanceStatus.OPEN,
+        verbose_name="Status",
     )
-    summary = models.TextField(blank=True)
-    outcome = models.TextField(blank=True)
-    completed_on = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True, verbose_name="Summary")
+    outcome = models.TextField(blank=True, verbose_name="Outcome")
+    completed_on = models.DateField(null=True, blank=True, verbose_name="Completed on")
 
     objects: ClassVar[AssistanceManager] = AssistanceManager()
 
     class Meta:
+        verbose_name = "assistance request"
+        verbose_name_plural = "assistance requests"
         ordering = ["due_on"]
         indexes = [
             # The changelist's order, whole and by status: a page is an index range (issue 16,

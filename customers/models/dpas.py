@@ -28,9 +28,13 @@ DPAManager = models.Manager.from_queryset(DPAQuerySet)
 class DPA(TrackedModel):
     """A Data Processing Addendum signed by a customer (C2)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="dpas")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="dpas", verbose_name="Customer"
+    )
     version = models.CharField("DPA version", max_length=50, help_text="For example 2024-03.")
-    status = models.CharField(max_length=20, choices=DPAStatus.choices, default=DPAStatus.IN_FORCE)
+    status = models.CharField(
+        max_length=20, choices=DPAStatus.choices, default=DPAStatus.IN_FORCE, verbose_name="Status"
+    )
     signed_on = models.DateField("Signature date")
     effective_on = models.DateField("Effective date")
     signed_file = models.FileField(
@@ -45,8 +49,10 @@ class DPA(TrackedModel):
     swiss_fadp = models.BooleanField(
         "Swiss FADP adaptation", default=False, help_text="With the FDPIC as authority."
     )
-    governing_law = models.CharField(max_length=100, default="Ireland")
-    courts = models.CharField(max_length=100, default="Ireland")
+    governing_law = models.CharField(
+        max_length=100, default="Ireland", verbose_name="Governing law"
+    )
+    courts = models.CharField(max_length=100, default="Ireland", verbose_name="Courts")
     supervisory_authority = models.CharField(
         "Supervisory authority",
         max_length=200,
@@ -119,9 +125,14 @@ class DeletionCertificate(TrackedModel):
     """A certificate of deletion, given only on the customer's written request (C3)."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="deletion_certificates"
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="deletion_certificates",
+        verbose_name="Customer",
     )
-    dpa = models.ForeignKey(DPA, on_delete=models.PROTECT, null=True, blank=True)
+    dpa = models.ForeignKey(
+        DPA, on_delete=models.PROTECT, null=True, blank=True, verbose_name="DPA"
+    )
     requested_on = models.DateField("Written request received on")
     requested_by = models.CharField("Requested by", max_length=200)
     request_letter = models.FileField(
@@ -148,9 +159,9 @@ class DeletionCertificate(TrackedModel):
         help_text="A certificate refused because a legal hold keeps the data (C9).",
     )
     refusal_reason = models.TextField("Why it was refused", blank=True, editable=False)
-    signatory_name = models.CharField(max_length=200, blank=True)
-    signatory_title = models.CharField(max_length=200, blank=True)
-    issued_on = models.DateField(null=True, blank=True)
+    signatory_name = models.CharField(max_length=200, blank=True, verbose_name="Signatory's name")
+    signatory_title = models.CharField(max_length=200, blank=True, verbose_name="Signatory's title")
+    issued_on = models.DateField(null=True, blank=True, verbose_name="Issued on")
     pdf = models.FileField(
         "Issued certificate (PDF)",
         upload_to=PrivateUploadPath("customers/deletion-certificates"),
@@ -159,6 +170,8 @@ class DeletionCertificate(TrackedModel):
     )
 
     class Meta:
+        verbose_name = "deletion certificate"
+        verbose_name_plural = "deletion certificates"
         ordering = ["-requested_on"]
         constraints = [
             models.CheckConstraint(

@@ -11,6 +11,7 @@ from django.db.models import Max, Q
 
 from customers.models import Customer
 from harmonyze_portal.history import TrackedModel, TrackedQuerySet, bulk_create_with_history
+from harmonyze_portal.timefmt import staff_datetime
 from requests import deadlines
 
 # R6: exports of demand data (dashboard, transparency report) are counsel's alone: the
@@ -102,14 +103,20 @@ class LawEnforcementDemand(TrackedModel):
     Restricted to privacy counsel; every view is logged (``DemandView``).
     """
 
-    agency = models.CharField(max_length=200)
-    country = models.CharField(max_length=100)
-    legal_process = models.CharField(max_length=30, choices=LegalProcess.choices)
-    received_on = models.DateField(db_index=True)
+    agency = models.CharField(max_length=200, verbose_name="Agency")
+    country = models.CharField(max_length=100, verbose_name="Country")
+    legal_process = models.CharField(
+        max_length=30, choices=LegalProcess.choices, verbose_name="Legal process"
+    )
+    received_on = models.DateField(db_index=True, verbose_name="Received on")
     # H1: the links are records of their own (``DemandCustomer``), so adding or removing a
     # customer is history, whichever path writes it.
     customers = models.ManyToManyField(
-        Customer, through="DemandCustomer", related_name="demands", blank=True
+        Customer,
+        through="DemandCustomer",
+        related_name="demands",
+        blank=True,
+        verbose_name="Customers concerned",
     )
     data_sought = models.TextField("What is sought")
 
@@ -125,7 +132,9 @@ class LawEnforcementDemand(TrackedModel):
     )
     compelled = models.BooleanField("Harmonyze is legally compelled", default=False)
     nondisclosure_order = models.BooleanField("Non-disclosure order", default=False)
-    nondisclosure_order_starts = models.DateField(null=True, blank=True)
+    nondisclosure_order_starts = models.DateField(
+        null=True, blank=True, verbose_name="Non-disclosure order starts"
+    )
     nondisclosure_order_ends = models.DateField(
         "Non-disclosure order's last binding day",
         null=True,
@@ -140,19 +149,27 @@ class LawEnforcementDemand(TrackedModel):
     order_review_due_on = models.DateField(
         "Non-disclosure order review due", null=True, blank=True, editable=False, db_index=True
     )
-    customer_notified_on = models.DateField(null=True, blank=True)
-    customer_notified_to = models.CharField(max_length=200, blank=True)
-    challenged = models.BooleanField("Challenged or objected", default=False)
-    challenge_note = models.TextField(blank=True)
-    disclosure = models.CharField(
-        max_length=20, choices=Disclosure.choices, default=Disclosure.PENDING
+    customer_notified_on = models.DateField(
+        null=True, blank=True, verbose_name="Customer notified on"
     )
-    disclosed_on = models.DateField(null=True, blank=True)
-    notes = models.TextField(blank=True)
+    customer_notified_to = models.CharField(
+        max_length=200, blank=True, verbose_name="Customer notified at (address)"
+    )
+    challenged = models.BooleanField("Challenged or objected", default=False)
+    challenge_note = models.TextField(blank=True, verbose_name="Challenge")
+    disclosure = models.CharField(
+        max_length=20,
+        choices=Disclosure.choices,
+        default=Disclosure.PENDING,
+        verbose_name="Disclosure",
+    )
+    disclosed_on = models.DateField(null=True, blank=True, verbose_name="Disclosed on")
+    notes = models.TextField(blank=True, verbose_name="Notes")
 
     objects: ClassVar[DemandManager] = DemandManager()
 
     class Meta:
+        verbose_name_plural = "law-enforcement demands"
         verbose_name = "law-enforcement demand"
         ordering = ["-received_on"]
         indexes = [
@@ -296,9 +313,14 @@ class DemandCustomer(TrackedModel):
     removed is in the history (H1), on the demand's History page and in the export."""
 
     demand = models.ForeignKey(
-        LawEnforcementDemand, on_delete=models.CASCADE, related_name="customer_links"
+        LawEnforcementDemand,
+        on_delete=models.CASCADE,
+        related_name="customer_links",
+        verbose_name="Demand",
     )
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="demand_links")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="demand_links", verbose_name="Customer"
+    )
 
     objects: ClassVar[DemandCustomerManager] = DemandCustomerManager()
 
@@ -325,14 +347,19 @@ class DemandStep(TrackedModel):
     disclosed (15.2), an effort to lift a non-disclosure order (15.1(b)). Recording an effort
     to lift an open-ended order moves its next review (R4)."""
 
-    demand = models.ForeignKey(LawEnforcementDemand, on_delete=models.CASCADE, related_name="steps")
+    demand = models.ForeignKey(
+        LawEnforcementDemand, on_delete=models.CASCADE, related_name="steps", verbose_name="Demand"
+    )
     kind = models.CharField("Step", max_length=30, choices=StepKind.choices)
     taken_on = models.DateField("Date")
-    note = models.TextField(help_text="What was done and why: the record SCC 15.2(b) asks for.")
+    note = models.TextField(
+        help_text="What was done and why: the record SCC 15.2(b) asks for.", verbose_name="Note"
+    )
 
     objects: ClassVar[DemandStepManager] = DemandStepManager()
 
     class Meta:
+        verbose_name_plural = "SCC Clause 15 steps"
         verbose_name = "SCC Clause 15 step"
         ordering = ["taken_on", "pk"]
         constraints = [
@@ -392,14 +419,23 @@ class DemandView(TrackedModel):
     """Every view of a law-enforcement record, for accountability."""
 
     # PROTECT: the access log of a demand is kept as long as the demand.
-    demand = models.ForeignKey(LawEnforcementDemand, on_delete=models.PROTECT, related_name="views")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    viewed_at = models.DateTimeField(auto_now_add=True)
-    path = models.CharField(max_length=300)
+    demand = models.ForeignKey(
+        LawEnforcementDemand, on_delete=models.PROTECT, related_name="views", verbose_name="Demand"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="Staff member",
+    )
+    viewed_at = models.DateTimeField(auto_now_add=True, verbose_name="Viewed at")
+    path = models.CharField(max_length=300, verbose_name="Page")
 
     objects: ClassVar[DemandViewManager] = DemandViewManager()
 
     class Meta:
+        verbose_name = "view of a demand"
+        verbose_name_plural = "views of demands"
         ordering = ["-viewed_at"]
         indexes = [
             # The changelist's order: a page is an index range (issue 16, P5).
@@ -407,7 +443,7 @@ class DemandView(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} viewed {self.demand} at {self.viewed_at:%Y-%m-%d %H:%M}"
+        return f"{self.user} viewed {self.demand} at {staff_datetime(self.viewed_at)}"
 
     @classmethod
     def log(cls, *, user: Any, demand_ids: Sequence[int], path: str) -> None:

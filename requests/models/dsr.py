@@ -40,13 +40,18 @@ class PeriodUnit(models.TextChoices):
 class Regime(TrackedModel):
     """A privacy law's response clock (R3). Adding a law is adding a row."""
 
-    code = models.SlugField(max_length=30, unique=True)
-    name = models.CharField(max_length=100)
+    code = models.SlugField(max_length=30, unique=True, verbose_name="Code")
+    name = models.CharField(max_length=100, verbose_name="Name")
     response_value = models.PositiveSmallIntegerField("Response period")
-    response_unit = models.CharField(max_length=20, choices=PeriodUnit.choices)
+    response_unit = models.CharField(
+        max_length=20, choices=PeriodUnit.choices, verbose_name="Response period unit"
+    )
     extension_value = models.PositiveSmallIntegerField("Extension", default=0)
     extension_unit = models.CharField(
-        max_length=20, choices=PeriodUnit.choices, default=PeriodUnit.DAYS
+        max_length=20,
+        choices=PeriodUnit.choices,
+        default=PeriodUnit.DAYS,
+        verbose_name="Extension period unit",
     )
     acknowledge_business_days = models.PositiveSmallIntegerField(
         "Acknowledge within (business days)", null=True, blank=True
@@ -89,6 +94,8 @@ class Regime(TrackedModel):
     )
 
     class Meta:
+        verbose_name = "privacy regime"
+        verbose_name_plural = "privacy regimes"
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -273,44 +280,70 @@ DSRManager = models.Manager.from_queryset(DSRQuerySet)
 class DataSubjectRequest(TrackedModel):
     """A data subject request (R1–R3)."""
 
-    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
-    status = models.CharField(
-        max_length=20, choices=DSRStatus.choices, default=DSRStatus.OPEN, db_index=True
+    channel = models.CharField(
+        max_length=20,
+        choices=Channel.choices,
+        default=Channel.EMAIL,
+        verbose_name="Received through",
     )
-    requester_name = models.CharField(max_length=200)
-    requester_email = models.EmailField()
+    status = models.CharField(
+        max_length=20,
+        choices=DSRStatus.choices,
+        default=DSRStatus.OPEN,
+        db_index=True,
+        verbose_name="Status",
+    )
+    requester_name = models.CharField(max_length=200, verbose_name="Requester's name")
+    requester_email = models.EmailField(verbose_name="Requester's email")
     right = models.CharField("Right exercised", max_length=30, choices=Right.choices)
-    regime = models.ForeignKey(Regime, on_delete=models.PROTECT, related_name="requests")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.UNDECIDED)
+    regime = models.ForeignKey(
+        Regime, on_delete=models.PROTECT, related_name="requests", verbose_name="Privacy regime"
+    )
+    role = models.CharField(
+        max_length=20, choices=Role.choices, default=Role.UNDECIDED, verbose_name="Requester's role"
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="dsrs"
+        Customer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dsrs",
+        verbose_name="Customer",
     )
     service_named = models.CharField("Service or customer named", max_length=200, blank=True)
-    details = models.TextField(blank=True)
+    details = models.TextField(blank=True, verbose_name="Details")
     agent_name = models.CharField("Authorized agent", max_length=200, blank=True)
-    agent_email = models.EmailField(blank=True)
+    agent_email = models.EmailField(blank=True, verbose_name="Authorised agent's email")
     agent_proof = models.FileField(
         "Agent's proof of authority (PDF)",
         upload_to=PrivateUploadPath("requests/agent-proof"),
         validators=[validate_pdf],
         blank=True,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    verified_email_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="Submitted at")
+    verified_email_at = models.DateTimeField(
+        null=True, blank=True, verbose_name="Email confirmed at"
+    )
 
     # R3 clocks, from the legal date of receipt; stored and indexed.
     received_on = models.DateField("Legal date of receipt", null=True, blank=True, db_index=True)
-    acknowledge_by = models.DateField(null=True, blank=True, editable=False, db_index=True)
-    acknowledged_on = models.DateField(null=True, blank=True)
-    respond_by = models.DateField(null=True, blank=True, editable=False, db_index=True)
-    extended_to = models.DateField(null=True, blank=True, editable=False, db_index=True)
+    acknowledge_by = models.DateField(
+        null=True, blank=True, editable=False, db_index=True, verbose_name="Acknowledge by"
+    )
+    acknowledged_on = models.DateField(null=True, blank=True, verbose_name="Acknowledged on")
+    respond_by = models.DateField(
+        null=True, blank=True, editable=False, db_index=True, verbose_name="Respond by"
+    )
+    extended_to = models.DateField(
+        null=True, blank=True, editable=False, db_index=True, verbose_name="Extended to"
+    )
     extension_told_on = models.DateField(
         "Requester told of the extension on", null=True, blank=True
     )
 
     # R1: the processor route.
-    redirected_on = models.DateField(null=True, blank=True)
-    redirect_message = models.TextField(blank=True)
+    redirected_on = models.DateField(null=True, blank=True, verbose_name="Redirected on")
+    redirect_message = models.TextField(blank=True, verbose_name="Redirect message")
     customer_notice_due = models.DateField(
         "Notify the customer by", null=True, blank=True, editable=False, db_index=True
     )
@@ -318,21 +351,34 @@ class DataSubjectRequest(TrackedModel):
 
     # R2: the controller route.
     verification_method = models.CharField(
-        max_length=20, choices=VerificationMethod.choices, blank=True
+        max_length=20,
+        choices=VerificationMethod.choices,
+        blank=True,
+        verbose_name="Verification method",
     )
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="Verified by",
     )
-    verified_on = models.DateField(null=True, blank=True)
-    government_id_requested = models.BooleanField(default=False)
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    denial_reason = models.TextField(blank=True)
-    reply_sent_on = models.DateField(null=True, blank=True)
-    reply = models.TextField(blank=True)
+    verified_on = models.DateField(null=True, blank=True, verbose_name="Verified on")
+    government_id_requested = models.BooleanField(
+        default=False, verbose_name="Government ID requested"
+    )
+    outcome = models.CharField(
+        max_length=20, choices=Outcome.choices, blank=True, verbose_name="Outcome"
+    )
+    denial_reason = models.TextField(blank=True, verbose_name="Reason for denial")
+    reply_sent_on = models.DateField(null=True, blank=True, verbose_name="Reply sent on")
+    reply = models.TextField(blank=True, verbose_name="Reply")
 
     objects: ClassVar[DSRManager] = DSRManager()
 
     class Meta:
+        verbose_name_plural = "data subject requests"
         verbose_name = "data subject request"
         ordering = ["respond_by", "pk"]
         indexes = [

@@ -601,7 +601,7 @@ def test_rule_a5_the_offer_emails_the_customer_and_records_it(
     [message] = mail.outbox
     assert message.to == ["privacy@acme.com"]
     assert "in lieu" in message.subject
-    assert "to Sept. 30, 2025" in message.body
+    assert "to 2025-09-30" in message.body
     assert "no known material changes" in message.body
     record = request.history.order_by("-history_id").first()
     assert record.history_user == counsel
@@ -771,7 +771,7 @@ def test_the_register_as_csv(register: dict[str, AuditRequest], counsel_client: 
         "Lead time met (A2)": "yes",
         "Earliest compliant start (A2)": "2026-04-15",
         "Entitled (A1)": "yes",
-        "Report offered at (A5)": "2026-03-20 22:00 EDT",
+        "Report offered at (A5)": "2026-03-20T22:00:00-04:00",
         "Report offered (A5)": str(register["on_time"].offered_report),
         "Customer's answer": "Accepted for some controls (2026-03-20): Access control",
         "Auditor objection (A3)": "",

@@ -41,6 +41,6 @@ def test_a_check_stored_under_the_old_rule_is_rechecked_once_with_a_reason(
         ENTITLEMENT_RECHECK,
         "command: recheck_audit_entitlement",
     )
-    assert "1 audit request(s) rechecked." in output
-    assert "0 audit request(s) rechecked." in recheck()
+    assert "1 audit request rechecked." in output
+    assert "0 audit requests rechecked." in recheck()
     assert first.history.count() == 1

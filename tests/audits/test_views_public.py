@@ -446,8 +446,8 @@ def test_confirming_records_the_legal_date_of_receipt_and_the_lead_time(
     [alert] = mail.outbox
     assert alert.to == [django_settings.LEGAL_INBOX_EMAIL]
     assert alert.subject == "Audit plan received from Acme Analytics GmbH"
-    assert "Received (legal date): March 15, 2026" in alert.body
-    assert ("MISSED, earliest compliant start April 15, 2026" in alert.body) is not met
+    assert "Received (legal date): 2026-03-15" in alert.body
+    assert ("MISSED, earliest compliant start 2026-04-15" in alert.body) is not met
 
 
 def test_the_whole_flow_from_form_to_confirmation(
@@ -656,9 +656,9 @@ def test_an_unconfirmed_plan_is_purged_with_its_files_when_its_link_expires(
     hours = settings.NOTICE_CONFIRM_HOURS
 
     with time_machine.travel(MARCH_2 + timedelta(hours=hours) - timedelta(seconds=1)):
-        assert purge() == "0 unconfirmed audit plan(s) purged.\n"
+        assert purge() == "0 unconfirmed audit plans purged.\n"
     with time_machine.travel(MARCH_2 + timedelta(hours=hours, seconds=1)):
-        assert purge() == "1 unconfirmed audit plan(s) purged.\n"
+        assert purge() == "1 unconfirmed audit plan purged.\n"
 
     assert list(AuditRequest.objects.all()) == [confirmed]
     assert stored_files(media) == []

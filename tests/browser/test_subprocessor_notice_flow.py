@@ -184,7 +184,7 @@ def test_dpo_signs_up_counsel_publishes_and_the_dpo_objects_in_time(
     counsel.get_by_role("button", name="Publish and send to 1 signup").click()
     counsel.wait_for_url(re.compile(r"/admin/subprocessors/change/$"))
     expect(counsel.locator(".messagelist")).to_contain_text(
-        f"Published {CHANGE}; the Notice is queued for 1 active signup(s)."
+        f"Published {CHANGE}; the Notice is queued for 1 active signup."
     )
     # The queue runs at once here: the Notice is out, so S3's dates are set.
     expect(change_row).to_contain_text("Published")

@@ -248,7 +248,7 @@ def test_rule_c5_send_notices_shows_the_draft_then_sends_on_confirmation(
             "task: send breach notices for staff: analyst",
         )
     messages = client.get("/admin/customers/breach/").content.decode()
-    assert "Queued 2 notice(s) for sending." in messages
+    assert "Queued 2 notices for sending." in messages
     assert "No notice contact, nothing sent: Initech AG" in messages
     assert 'value="send_notices"' in messages
 

@@ -207,10 +207,10 @@ def test_the_breach_log_as_csv(counsel_client: Client, breach_log: None) -> None
     assert rows == [
         {
             "Breach": "Misconfigured export bucket",
-            "Aware at": "2026-01-31 10:00 EST",
+            "Aware at": "2026-01-31T10:00:00-05:00",
             "Customer": "Acme Analytics GmbH",
-            "Target": "2026-02-03 10:00 EST",
-            "Notified at": "2026-02-03 10:00 EST",
+            "Target": "2026-02-03T10:00:00-05:00",
+            "Notified at": "2026-02-03T10:00:00-05:00",
             "Notified to": "privacy@acme.com",
             "On time / late": "on time",
             "Notices sent": "",
@@ -218,10 +218,10 @@ def test_the_breach_log_as_csv(counsel_client: Client, breach_log: None) -> None
         },
         {
             "Breach": "Misconfigured export bucket",
-            "Aware at": "2026-01-31 10:00 EST",
+            "Aware at": "2026-01-31T10:00:00-05:00",
             "Customer": "Globex Corporation Ltd",
-            "Target": "2026-02-03 10:00 EST",
-            "Notified at": "2026-02-03 10:01 EST",
+            "Target": "2026-02-03T10:00:00-05:00",
+            "Notified at": "2026-02-03T10:01:00-05:00",
             "Notified to": "dpo@globex.co.uk; legal@globex.co.uk",
             "On time / late": "late by 1 min",
             "Notices sent": "",

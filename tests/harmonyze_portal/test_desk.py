@@ -415,8 +415,8 @@ def test_index_shows_coverage_warnings(signed_in: Any, counsel: Any, acme: Custo
     rules = [w.rule for w in page.context["desk_warnings"]]
     assert rules == ["C5", "S3", "A5"]  # the areas in INSTALLED_APPS order
     text = page.content.decode()
-    assert "the gate is held by 1 delivery(ies) that failed for good" in text
-    assert "1 breach notice(s) pending" in text
+    assert "the gate is held by 1 delivery that failed for good" in text
+    assert "1 breach notice pending" in text
 
 
 @time_machine.travel(NOW, tick=False)

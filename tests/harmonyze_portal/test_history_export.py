@@ -58,9 +58,10 @@ def test_create_edit_two_fields_delete_gives_exact_rows(counsel: Any, signed_in:
 
     rows = export(signed_in(counsel), model=HOLIDAYS)
 
-    created = "2026-03-02T14:05:00+00:00"
-    changed = "2026-03-03T09:00:00+00:00"
-    deleted = "2026-03-04T10:00:00+00:00"
+    # ISO 8601 in the legal time zone with its offset, to the second (issue 15).
+    created = "2026-03-02T09:05:00-05:00"
+    changed = "2026-03-03T04:00:00-05:00"
+    deleted = "2026-03-04T05:00:00-05:00"
     task = "task: load holidays"
     first, second = "2026-12-25 Christmas", "2026-12-26 Christmas (observed)"
     reason = "Observed on the Friday"
@@ -106,24 +107,26 @@ def test_actors_of_a_staff_change_a_public_form_and_a_task(counsel: Any, signed_
 def test_the_date_range_keeps_the_diff_against_earlier_rows(
     counsel: Any, signed_in: SignIn
 ) -> None:
+    # Midnight in New York (EST, UTC-5) is 05:00 UTC: the legal day, not the UTC day, bounds
+    # the range, as every other date the portal shows (T1, issue 15).
     holiday = PublicHoliday(date=date(2026, 12, 25), name="A")
-    with time_machine.travel("2025-12-31 23:59:00Z"):
+    with time_machine.travel("2026-01-01 04:59:00Z"):
         holiday.save()
-    for day, name in [("2026-01-01 00:00:00Z", "B"), ("2026-12-31 23:59:00Z", "C")]:
+    for day, name in [("2026-01-01 05:00:00Z", "B"), ("2027-01-01 04:59:00Z", "C")]:
         with time_machine.travel(day):
             holiday.name = name
             holiday.save()
-    with time_machine.travel("2027-01-01 00:00:00Z"):
+    with time_machine.travel("2027-01-01 05:00:00Z"):
         holiday.name = "D"
         holiday.save()
 
     rows = export(signed_in(counsel), model=HOLIDAYS, start="2026-01-01", end="2026-12-31")
 
-    # UTC days, like the timestamp column; the first row in range is diffed against the last
+    # Legal days, like the timestamp column; the first row in range is diffed against the last
     # row before it.
     assert [(row[0], row[7], row[8]) for row in rows] == [
-        ("2026-01-01T00:00:00+00:00", "A", "B"),
-        ("2026-12-31T23:59:00+00:00", "B", "C"),
+        ("2026-01-01T00:00:00-05:00", "A", "B"),
+        ("2026-12-31T23:59:00-05:00", "B", "C"),
     ]
 
 

@@ -387,7 +387,7 @@ def test_the_deactivate_action_deactivates_and_records_who_and_why(
     assert latest.history_actor == "staff: counsel"
     assert latest.history_user == counsel
     messages = client.get("/admin/auth/user/").content.decode()
-    assert "Deactivated 1 staff account(s)." in messages
+    assert "Deactivated 1 staff account." in messages
 
 
 @pytest.mark.django_db

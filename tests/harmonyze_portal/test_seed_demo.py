@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +126,32 @@ def test_an_area_demo_that_fails_leaves_nothing_behind(settings, monkeypatch) ->
 
     assert not get_user_model().objects.exists()
     assert not PublicHoliday.objects.exists()
+
+
+def test_make_run_gets_the_logins_last_and_a_second_run_says_how_to_get_new_ones(
+    settings, tmp_path
+) -> None:
+    """Issue 15: `make run` prints the logins after everything else (it reads them from the
+    file); on a second run there are none to print, and the output says what to do."""
+    settings.DEBUG = True
+    logins = tmp_path / "logins"
+    first = seed("--logins-to", str(logins))
+
+    assert LOGIN_LINE.findall(first) == []
+    assert [name for name, _, _ in LOGIN_LINE.findall(logins.read_text())] == [
+        "counsel",
+        "analyst",
+        "viewer",
+    ]
+    second = seed()
+    assert "make demo-passwords" in second
+    assert LOGIN_LINE.findall(second) == []
+
+
+def test_make_run_points_links_at_its_port_and_keeps_emails_in_the_outbox() -> None:
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    assert "PORTAL_BASE_URL=http://$(HOST):$(PORT)" in makefile
+    assert "EMAIL_FILE_PATH=" in makefile
+    assert "make run PORT=" in readme

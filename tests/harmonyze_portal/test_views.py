@@ -74,3 +74,14 @@ def test_readyz_fails_when_the_database_is_gone(client: Client, tmp_path, monkey
 
 def test_health_endpoints_refuse_posts(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/sub-processors/", "/privacy-requests/"])
+def test_head_answers_like_get(client: Client, path: str) -> None:
+    """Issue 15: monitors and link checkers send HEAD; it was a 405 on the landing page."""
+    got, head = client.get(path), client.head(path)
+
+    assert head.status_code == got.status_code == 200
+    assert head["Content-Type"] == got["Content-Type"]
+    assert head.content == b""

@@ -56,9 +56,9 @@ def test_rule_r3_an_unconfirmed_submission_is_purged_when_its_link_expires(
     # The last second of the link: nothing goes.
     last = SUBMITTED + timedelta(hours=settings.NOTICE_CONFIRM_HOURS)
     with time_machine.travel(last, tick=False):
-        assert purge() == "0 unconfirmed privacy request(s) purged.\n"
+        assert purge() == "0 unconfirmed privacy requests purged.\n"
     with time_machine.travel(last + timedelta(seconds=1), tick=False):
-        assert purge() == "1 unconfirmed privacy request(s) purged.\n"
+        assert purge() == "1 unconfirmed privacy request purged.\n"
 
     assert set(DataSubjectRequest.objects.all()) == {confirmed, by_letter, fresh}
     assert not [path for path in media.rglob("*") if path.is_file()]

@@ -82,8 +82,11 @@ def test_the_form_is_plain_accessible_html(client: Client, acme: Customer) -> No
     for name in ("name", "email", "regime", "service_named", "details", "agent_proof"):
         assert f'<label for="id_{name}">' in html
     assert "<legend>What do you ask for?" in html
-    # The regimes are picked by name; GDPR is preselected.
-    assert '<option value="gdpr" selected>GDPR (EU)</option>' in html
+    # The regimes are picked by name, and none is picked for the requester (issue 15): where
+    # they live decides the deadline.
+    assert '<option value="" selected>Choose where you live</option>' in html
+    assert '<option value="gdpr">GDPR (EU)</option>' in html
+    assert " selected>GDPR" not in html
     assert '<option value="lgpd">LGPD (Brazil)</option>' in html
     assert "<script" not in html
     assert "style=" not in html
@@ -167,6 +170,7 @@ def test_every_address_gets_the_same_answer(
         ({"right": None}, "right", "Choose what you ask for."),
         ({"right": "everything"}, "right", "Choose one of the requests listed."),
         ({"regime": "mars"}, "regime", "Choose one of the laws listed."),
+        ({"regime": ""}, "regime", "Choose the law that applies where you live."),
         ({"name": ""}, "name", "Enter your name"),
         ({"agent_email": "alex@agents.example"}, "agent_name", "Name the authorized agent"),
         (

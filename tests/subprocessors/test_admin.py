@@ -303,7 +303,7 @@ def test_rule_s3_s6_publishing_sends_the_notice_to_every_active_signup(
     subprocessor.refresh_from_db()
     assert subprocessor.earliest_access_on == date(2026, 3, 17)
     page = client.get(response["Location"]).content.decode()
-    assert "the Notice is queued for 2 active signup(s)" in page
+    assert "the Notice is queued for 2 active signups" in page
 
 
 def test_the_viewer_cannot_publish(

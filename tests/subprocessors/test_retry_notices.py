@@ -57,4 +57,4 @@ def test_rule_s6_a_stale_running_email_job_is_marked_failed_and_sent_again(
     for row in (live, other):
         row.refresh_from_db()
         assert row.status == TaskResultStatus.RUNNING
-    assert "2 task(s) left running by a stopped worker marked failed" in out.getvalue()
+    assert "2 tasks left running by a stopped worker marked failed" in out.getvalue()

@@ -90,7 +90,7 @@ def test_rule_s3_a_delivery_failed_for_good_holds_the_gate_on_the_dashboard(
     [warning] = [w for w in coverage_warnings(counsel, date(2026, 3, 10)) if w.rule == "S3"]
 
     assert str(change) in warning.text
-    assert "held by 1 delivery(ies) that failed for good" in warning.text
+    assert "held by 1 delivery that failed for good" in warning.text
     assert warning.url == (
         f"/admin/subprocessors/delivery/?change__id__exact={change.pk}&status=failed"
     )

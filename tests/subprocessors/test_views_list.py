@@ -215,3 +215,15 @@ def test_the_landing_page_links_the_area(client: Client) -> None:
     page = client.get("/").content.decode()
     assert 'href="/sub-processors/"' in page
     assert 'href="/sub-processors/notices/"' in page
+
+
+@pytest.mark.usefixtures("on_march_10")
+def test_rule_s4_each_announced_change_says_its_notice_date_and_until_when_to_object(
+    client: Client, listed: dict[str, object]
+) -> None:
+    page = " ".join(client.get("/sub-processors/").content.decode().split())
+
+    assert "<dt>Notice date</dt><dd>2 March 2026</dd>" in page
+    assert "for a Notice received on 2 March 2026, until 9 March 2026" in page
+    assert "Use the link in the Notice email, or write to" in page
+    assert "mailto:legal@harmonyze.com" in page

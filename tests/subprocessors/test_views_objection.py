@@ -79,7 +79,8 @@ def test_rule_s4_day_7_in_time_day_8_out_of_time(
     assert objection.deadline == date(2026, 3, 9)
     assert objection.signup == alice
     if in_time:
-        assert "In time: the deadline was 9 March 2026" in page
+        # Sent on the last day: the deadline is today, not past (issue 15).
+        assert "In time: the deadline is 9 March 2026" in page
     else:
         assert "Out of time: the 7 days ended on 9 March 2026" in page
         assert "we recorded it and counsel will still read it" in page
@@ -216,3 +217,21 @@ def test_rule_s4_the_database_refuses_a_second_link_objection(change) -> None:
         signup=alice,
     )
     assert Objection.objects.count() == 2
+
+
+def test_the_link_opened_again_says_the_objection_was_received(client: Client, change) -> None:
+    """Issue 15: after objecting, the same link does not offer the form again as if nothing
+    had been sent; it says what was received, and once the deadline has passed, in the past."""
+    alice = make_signup("alice@acme.com", status=SignupStatus.ACTIVE)
+    make_delivery(change, alice, delivered_on=date(2026, 3, 2))
+    with at_noon_new_york(date(2026, 3, 4)):
+        client.post(object_path(change, alice), {"reason": "Not in the EU."})
+        again = " ".join(client.get(object_path(change, alice)).content.decode().split())
+    with at_noon_new_york(date(2026, 3, 20)):
+        later = " ".join(client.get(object_path(change, alice)).content.decode().split())
+
+    assert "Your objection to this change was already received" in again
+    assert "<textarea" not in again
+    assert "the deadline is 9 March 2026" in again
+    assert "the deadline was 9 March 2026" in later
+    assert Objection.objects.count() == 1

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from audits.services import plan_purge_unconfirmed
+from harmonyze_portal.wording import counted
 
 
 class Command(BaseCommand):
@@ -16,4 +17,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         purged = plan_purge_unconfirmed(now=timezone.now())
-        self.stdout.write(f"{purged} unconfirmed audit plan(s) purged.")
+        self.stdout.write(f"{counted(purged, 'unconfirmed audit plan')} purged.")

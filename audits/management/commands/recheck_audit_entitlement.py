@@ -11,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from audits.services import entitlement_recheck
+from harmonyze_portal.wording import counted
 
 
 class Command(BaseCommand):
@@ -23,4 +24,4 @@ class Command(BaseCommand):
             self.stdout.write(f"{request}: now {verdict}")
         for problem in problems:
             self.stderr.write(f"Not saved, correct it in the admin: {problem}")
-        self.stdout.write(f"{len(changed)} audit request(s) rechecked.")
+        self.stdout.write(f"{counted(len(changed), 'audit request')} rechecked.")

@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import date, datetime
 from importlib import import_module
+from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -74,6 +75,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Give the demo users new passwords and print them.",
         )
+        parser.add_argument(
+            "--logins-to",
+            metavar="PATH",
+            help="Write the logins to this file instead of printing them (`make run` prints "
+            "them last, after everything else the run prints).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
@@ -88,10 +95,19 @@ class Command(BaseCommand):
             for _, seed in area_demos():
                 added.append(seed(now=now, today=today, staff=staff))
         self.stdout.write(f"Demo data ready ({', '.join(added)}).")
-        if printed:
-            self.stdout.write("Demo staff logins (shown once; --reset-passwords prints new ones):")
-            for username, role, password in printed:
-                self.stdout.write(f"  {username:<8} {password}   ({role})")
+        if not printed:
+            self.stdout.write(
+                "The demo staff already exist and keep their passwords; "
+                "`make demo-passwords` (seed_demo --reset-passwords) prints new ones."
+            )
+            return
+        lines = ["Demo staff logins (shown once; --reset-passwords prints new ones):"] + [
+            f"  {username:<8} {password}   ({role})" for username, role, password in printed
+        ]
+        if options.get("logins_to"):
+            Path(options["logins_to"]).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            self.stdout.write("\n".join(lines))
 
     def _staff(self, *, reset: bool) -> tuple[dict[str, Any], list[tuple[str, str, str]]]:
         user_model = get_user_model()

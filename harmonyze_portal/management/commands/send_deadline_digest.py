@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from harmonyze_portal.clock import legal_today
 from harmonyze_portal.digest import send_digests
+from harmonyze_portal.wording import counted
 
 
 class Command(BaseCommand):
@@ -16,4 +17,4 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         today = legal_today()
         queued = send_digests(today)
-        self.stdout.write(f"{queued} digest(s) queued for {today:%Y-%m-%d}.")
+        self.stdout.write(f"{counted(queued, 'digest')} queued for {today:%Y-%m-%d}.")

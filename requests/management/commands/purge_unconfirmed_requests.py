@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from harmonyze_portal.wording import counted
 from requests.services import dsr_purge_unconfirmed
 
 
@@ -16,4 +17,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         purged = dsr_purge_unconfirmed(now=timezone.now())
-        self.stdout.write(f"{purged} unconfirmed privacy request(s) purged.")
+        self.stdout.write(f"{counted(purged, 'unconfirmed privacy request')} purged.")

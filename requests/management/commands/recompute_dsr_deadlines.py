@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from harmonyze_portal.wording import counted
 from requests.services import dsr_recompute_open_deadlines
 
 
@@ -22,4 +23,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         moved = dsr_recompute_open_deadlines(reason=options["reason"])
-        self.stdout.write(f"{moved} open request(s) had their deadlines moved.")
+        self.stdout.write(f"{counted(moved, 'open request')} had their deadlines moved.")

@@ -30,6 +30,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from harmonyze_portal.wording import counted
 from subprocessors.models import Delivery
 from subprocessors.tasks import send_change_notices
 
@@ -85,7 +86,7 @@ class Command(BaseCommand):
         for change_id in change_ids:
             send_change_notices.enqueue(change_id=change_id)
         self.stdout.write(
-            f"Enqueued the Notice task for {len(change_ids)} change(s); "
-            f"{marked} task(s) left running by a stopped worker marked failed, "
-            f"{rerun} email job(s) enqueued again."
+            f"Enqueued the Notice task for {counted(len(change_ids), 'change')}; "
+            f"{counted(marked, 'task')} left running by a stopped worker marked failed, "
+            f"{counted(rerun, 'email job')} enqueued again."
         )
