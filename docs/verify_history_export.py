@@ -58,7 +58,10 @@ def line_problems(line: dict[str, str]) -> list[str]:
     stamp = datetime.fromisoformat(row["history_date"])
     # The same instant, whatever offset the export wrote it with (older exports: UTC).
     written = line.get("timestamp") or line.get("timestamp (UTC)") or ""
-    if stamp != datetime.fromisoformat(written):
+    shown = datetime.fromisoformat(written)
+    if shown.microsecond == 0:  # the export writes whole seconds; the version keeps more
+        stamp = stamp.replace(microsecond=0)
+    if stamp != shown:
         problems.append("timestamp differs from the version's")
     if as_written(row["history_actor"]) != line["actor"]:
         problems.append("actor differs from the version's")

@@ -41,7 +41,10 @@ def _text(message: EmailMessage) -> str:
 def read_outbox(folder: Path, limit: int = SHOWN) -> list[Sent]:
     """The newest ``limit`` messages in ``folder``, newest first."""
     sent: list[Sent] = []
-    for path in sorted(folder.glob("*.log"), reverse=True):
+    # Newest first by when the file was written: two messages in one second get names that
+    # sort by the backend's object id, not by time.
+    files = sorted(folder.glob("*.log"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+    for path in reversed(files):
         chunks = [chunk for chunk in path.read_bytes().split(SEPARATOR) if chunk.strip()]
         for chunk in reversed(chunks):
             message: Any = email.message_from_bytes(chunk, policy=default)

@@ -52,7 +52,9 @@ class LegalHold(TrackedModel):
     """Customer Personal Data kept beyond the C3 deletion because applicable law requires it
     (C9, DPA 9): why, at whose request, what is kept, and until it is reviewed or released."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="legal_holds")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="legal_holds", verbose_name="Customer"
+    )
     legal_basis = models.CharField(
         "Legal basis",
         max_length=300,

@@ -36,7 +36,9 @@ InstructionManager = models.Manager.from_queryset(InstructionQuerySet)
 class Instruction(TrackedModel):
     """A documented instruction from the customer that goes beyond the DPA (C8, DPA 2.2)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="instructions")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="instructions", verbose_name="Customer"
+    )
     received_on = models.DateField("Received on")
     given_by = models.CharField(
         "Given by", max_length=200, help_text="Who at the customer gave it, with their role."
@@ -105,7 +107,10 @@ class InstructionNotice(TrackedModel):
     meet its obligations (DPA 2.4). Due the legal day it is identified (C8)."""
 
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="instruction_notices"
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="instruction_notices",
+        verbose_name="Customer",
     )
     instruction = models.ForeignKey(
         Instruction,
@@ -113,6 +118,7 @@ class InstructionNotice(TrackedModel):
         related_name="notices",
         null=True,
         blank=True,
+        verbose_name="Instruction",
         help_text="The instruction concerned (required for DPA 2.3 notices).",
     )
     kind = models.CharField("Notice", max_length=30, choices=NoticeKind.choices)
@@ -203,7 +209,10 @@ class InstructionResponse(TrackedModel):
     """What the customer did after a notice: its response or remediation steps (C8)."""
 
     notice = models.ForeignKey(
-        InstructionNotice, on_delete=models.CASCADE, related_name="responses"
+        InstructionNotice,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        verbose_name="Notice",
     )
     received_on = models.DateField("Received or taken on")
     kind = models.CharField("Response", max_length=20, choices=ResponseKind.choices)

@@ -222,7 +222,7 @@ def test_dpo_signs_up_counsel_publishes_and_the_dpo_objects_in_time(
     dpo.get_by_label("Why do you object to this change?").fill(reason)
     dpo.get_by_role("button", name="Send my objection").click()
     expect(dpo.get_by_role("heading", name="Your objection is recorded")).to_be_visible()
-    in_time = dpo.get_by_text("In time: the deadline was")
+    in_time = dpo.get_by_text("In time: the deadline is")
     expect(in_time).to_contain_text(re.compile("|".join(deadline_texts)))
     expect(dpo.get_by_role("main")).to_contain_text(f"We recorded your objection to {CHANGE}")
     assert dpo.get_by_text("Out of time").count() == 0

@@ -231,10 +231,12 @@ def test_rule_c5_the_breach_log_carries_each_notice_and_the_remediation_steps(
 
     assert [row["Customer"] for row in rows] == ["Acme Analytics GmbH"]
     assert rows[0]["Notices sent"].splitlines() == [
-        "First notice: sent 2026-01-31 15:00 EST to privacy@acme.com",
-        "Update: sent 2026-02-01 16:00 EST to privacy@acme.com; legal@acme.com",
+        "First notice: sent 2026-01-31T15:00:00-05:00 to privacy@acme.com",
+        "Update: sent 2026-02-01T16:00:00-05:00 to privacy@acme.com; legal@acme.com",
     ]
-    assert rows[0]["Remediation steps"] == "2026-01-31 11:00 EST by SRE: Made the bucket private."
+    assert (
+        rows[0]["Remediation steps"] == "2026-01-31T11:00:00-05:00 by SRE: Made the bucket private."
+    )
 
 
 def test_rule_c5_the_breach_log_as_xlsx_honours_the_filter(

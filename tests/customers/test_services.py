@@ -359,8 +359,8 @@ def test_rule_c3_the_certificate_is_a_pdf_stored_on_the_record(acme: Customer, m
     for expected in (
         "Acme Analytics GmbH",
         "Version 2025-09",
-        "April 30, 2026",
-        "January 31, 2026",
+        "2026-04-30",
+        "2026-01-31",
         "Casey Counsel",
         "General Counsel",
         "Dana Privacy",

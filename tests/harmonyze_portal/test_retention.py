@@ -75,7 +75,7 @@ def test_rule_pp4_the_history_keeps_that_a_signup_was_purged_not_the_address(
     assert [row.history_type for row in rows] == ["+", "-"]
     for row in rows:
         assert (row.email, row.signup_ip) == ("", None)
-        assert row.history_record == f"Signup #{signup.pk}, purged (PP 4)"
+        assert row.history_record == f"Notice Form signup #{signup.pk}, purged (PP 4)"
         assert row.status == SignupStatus.PENDING
     assert (rows[-1].history_actor, rows[-1].history_change_reason) == (
         PURGE_ACTOR,
