@@ -9,9 +9,12 @@ is written canonically, and agrees with the line's timestamp, actor, change and 
 the lines of one version agree; then it recomputes every seal whose rows are all in the file
 (an export limited to some days or one record holds only parts of most seals: those are
 counted, not checked; with ``--complete``, for an export of every day and record, a seal
-missing rows is broken) and checks that consecutive seals are chained. ``--expect`` names seal
-hashes you were given separately (the output of ``manage.py seal_history``): each must be in
-the file. The algorithm is the README's "History seals". Exit code 0: every check passed.
+missing rows is broken) and checks that consecutive seals are chained. A version a PP 4 purge
+blanked (its "redacted" cell says so) counts in its seal with its "sha256 as sealed", the hash
+it had when written; such versions are counted and reported, never passed over in silence.
+``--expect`` names seal hashes you were given separately (the output of
+``manage.py seal_history``): each must be in the file. The algorithm is the README's
+"History seals". Exit code 0: every check passed.
 """
 
 from __future__ import annotations
@@ -72,6 +75,18 @@ def line_problems(line: dict[str, str]) -> list[str]:
     return problems
 
 
+def redaction_problems(line: dict[str, str]) -> list[str]:
+    """A redacted version says under which rule and gives the hash its seal covers."""
+    redacted, sealed = line.get("redacted", ""), line.get("sha256 as sealed", "")
+    if not redacted:
+        return ["a hash as sealed on a version not redacted"] if sealed else []
+    if redacted != "PP 4":
+        return [f"redacted under {redacted!r}: only a PP 4 purge redacts history"]
+    if len(sealed) != 64 or sealed == line["version sha256"]:
+        return ["a redacted version without the hash it had when sealed"]
+    return []
+
+
 def seal_hash(previous: str, table: str, number: int, row_hashes: list[str]) -> str:
     hasher = hashlib.sha256(f"{previous}\n{table}\n{number}".encode())
     for row_hash in row_hashes:
@@ -85,6 +100,7 @@ def verify(path: str, expected: list[str], *, complete: bool = False) -> int:
     members: dict[tuple[str, int], set[int]] = defaultdict(set)
     problems: list[str] = []
     unsealed = 0
+    sealed_as: dict[tuple[str, int], str] = {}
     with Path(path).open(newline="", encoding="utf-8") as file:
         for number, line in enumerate(csv.DictReader(file), start=2):
             problems += [f"line {number}: {problem}" for problem in line_problems(line)]
@@ -92,6 +108,9 @@ def verify(path: str, expected: list[str], *, complete: bool = False) -> int:
             key = (table, int(line["history id"]))
             if versions.setdefault(key, line["version"]) != line["version"]:
                 problems.append(f"line {number}: another line gives this version other text")
+            problems += [f"line {number}: {problem}" for problem in redaction_problems(line)]
+            if line.get("redacted"):
+                sealed_as[key] = line["sha256 as sealed"]
             if not line["seal"]:
                 unsealed += 1
                 continue
@@ -114,7 +133,10 @@ def verify(path: str, expected: list[str], *, complete: bool = False) -> int:
         if len(ids) < count and not complete:
             partial += 1
             continue
-        hashes = [sha256_hex(versions[(table, history_id)]) for history_id in ids]
+        hashes = [
+            sealed_as.get((table, history_id)) or sha256_hex(versions[(table, history_id)])
+            for history_id in ids
+        ]
         if len(ids) != count or seal_hash(previous, table, number, hashes) != sha256:
             problems.append(
                 f"{table} seal {number} (history ids {after + 1} to {last}): "
@@ -130,7 +152,8 @@ def verify(path: str, expected: list[str], *, complete: bool = False) -> int:
         print(f"BROKEN {problem}")
     print(
         f"{len(versions)} versions; {checked} seals recomputed, {partial} only partly in this "
-        f"file; {unsealed} lines not sealed yet; {len(problems)} problems."
+        f"file; {unsealed} lines not sealed yet; {len(sealed_as)} versions redacted under PP 4; "
+        f"{len(problems)} problems."
     )
     return 1 if problems else 0
 

@@ -20,7 +20,7 @@ from harmonyze_portal import record_tools
 from harmonyze_portal.history import person_name
 from harmonyze_portal.history_diff import ValueRenderer, tracked_fields
 from harmonyze_portal.history_export import may_export
-from harmonyze_portal.models import HistorySeal, PublicHoliday
+from harmonyze_portal.models import HistoryRedaction, HistorySeal, PublicHoliday
 from harmonyze_portal.templatetags.portal_rules import rule_filter
 from harmonyze_portal.timefmt import staff_datetime
 from harmonyze_portal.wording import counted
@@ -291,3 +291,23 @@ class StaffUserAdmin(TrackedAdmin, UserAdmin):  # type: ignore[misc]
             user.save()
             count += 1
         self.message_user(request, f"Deactivated {counted(count, 'staff account')}.")
+
+
+@admin.register(HistoryRedaction)
+class HistoryRedactionAdmin(TrackedAdmin):
+    """History rows a PP 4 purge blanked, disclosed (H3): the purge writes them, nobody edits
+    them, and ``verify_history`` counts the hash each row had when it was sealed."""
+
+    list_display = ["history_table", "row_id", "redacted_at", "job", "reason"]
+    list_filter = ["history_table"]
+    date_hierarchy = "redacted_at"
+    readonly_fields = [field.name for field in HistoryRedaction._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -264,3 +264,76 @@ class HistorySeal(TrackedModel):
             f"Seal {self.number} of {self.history_table} "
             f"(history ids {self.first_id}–{self.last_id})"
         )
+
+
+class HistoryRedaction(TrackedModel):
+    """One history row blanked by a PP 4 purge (:func:`harmonyze_portal.retention.forget`),
+    disclosed so that the seals (H3) still verify: the verifier takes ``sealed_sha256`` for a
+    row whose text now hashes to ``redacted_sha256``, and counts it as redacted. A row blanked
+    without an entry, or changed again after its redaction, still breaks its seal.
+
+    Written in the purge's transaction, never edited; it holds hashes and names, no personal
+    data. Its own history is sealed like any other, so an entry slipped in later is caught.
+    """
+
+    history_table = models.CharField(
+        "history table",
+        max_length=120,
+        help_text="The historical model of the blanked row, as app.model "
+        "(subprocessors.historicalsignup).",
+    )
+    # Not "history_id": the entry's own history rows have that column.
+    row_id = models.BigIntegerField(
+        "history id", help_text="The id of the blanked history row in that table."
+    )
+    sealed_sha256 = models.CharField(
+        "row hash before the redaction (SHA-256)",
+        max_length=64,
+        help_text="The SHA-256 of the row's version text as it was written and sealed.",
+    )
+    redacted_sha256 = models.CharField(
+        "row hash after the redaction (SHA-256)",
+        max_length=64,
+        help_text="The SHA-256 of the row's version text once its personal data was blanked.",
+    )
+    redacted_at = models.DateTimeField(
+        "redacted at", auto_now_add=True, help_text="When the row was blanked (UTC)."
+    )
+    job = models.CharField(
+        "redacted by", max_length=150, help_text="The job that blanked the row (the purge task)."
+    )
+    reason = models.CharField(
+        "ground for the redaction",
+        max_length=200,
+        help_text="Why the row was blanked, citing the rule (PP 4).",
+    )
+
+    class Meta:
+        verbose_name = "history redaction"
+        verbose_name_plural = "history redactions"
+        ordering = ["history_table", "row_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["history_table", "row_id"], name="one_redaction_per_history_row"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(sealed_sha256=models.F("redacted_sha256"))
+                & ~models.Q(job="")
+                & ~models.Q(reason=""),
+                name="redaction_changes_the_row_and_says_who_and_why",
+                violation_error_message="A redaction changes the row and says who blanked it "
+                "and why (H3, PP 4).",
+            ),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionDenied("A history redaction is never edited (H3).")
+        self.full_clean()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionDenied("A history redaction is never deleted (H3).")
+
+    def __str__(self) -> str:
+        return f"Redaction of {self.history_table} row {self.row_id}"

@@ -14,8 +14,10 @@ name the rows keep for it. What stays is that the record existed, when it was cr
 was purged, by which job and why (H1): the history keeps that it was purged, not the data.
 
 This is the one deliberate rewrite of history rows, limited to records that never became a
-signup, request or plan. A tamper-evident seal over history rows (H3) must treat these columns
-as redactable, or seal rows only once the link of a public submission has expired.
+signup, request or plan, and it is disclosed: in the same transaction, each blanked row gets a
+:class:`~harmonyze_portal.models.HistoryRedaction` entry (its table and id, its hash as written
+and once blanked, when, by which job and why; no personal data), so that the seals (H3) still
+verify and report the row as redacted under PP 4 instead of as tampered with.
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ from typing import Any
 
 from django.db import models, transaction
 
-from harmonyze_portal.history import type_name
+from harmonyze_portal.history import current_actor, current_reason, type_name
+from harmonyze_portal.models import HistoryRedaction
+from harmonyze_portal.seals import columns, sha256_hex, version_text
 
 PURGED = "purged (PP 4)"
+REDACTION_REASON = "Personal data of an unconfirmed public submission purged (PP 4)"
 # Field types that carry what a person typed or sent, or where they sent it from.
 _PERSONAL_TYPES = (
     models.CharField,
@@ -77,27 +82,50 @@ def _blank(field: models.Field) -> Any:
     return None if field.null else ""
 
 
+def _row_hashes(history: type[models.Model], rows: models.QuerySet[Any]) -> dict[int, str]:
+    """history id -> SHA-256 of the version text the seals hash (H3), for these rows."""
+    names = columns(history)
+    label = history._meta.label_lower
+    index = names.index(history._meta.pk.attname)
+    return {
+        values[index]: sha256_hex(version_text(label, names, values))
+        for values in rows.values_list(*names)
+    }
+
+
 def forget(instance: models.Model, *, keep: Iterable[str] = ()) -> int:
     """Delete ``instance`` and blank its personal fields in all its history rows, the
-    "deleted" row included; returns how many history rows were blanked. Call it inside
-    ``acting_as(job, reason)`` so the deleted row says who purged it and why (H1)."""
+    "deleted" row included, each blanked row disclosed by a redaction entry (H3); returns how
+    many history rows were blanked. Call it inside ``acting_as(job, reason)`` so the deleted
+    row and the entries say who purged it and why (H1)."""
     model = type(instance)
     pk = instance.pk
     history = model.history.model  # type: ignore[attr-defined]
-    columns = {field.attname for field in history._meta.concrete_fields}
+    columns_ = {field.attname for field in history._meta.concrete_fields}
     blanks = {
         field.attname: _blank(field)
         for field in redactable_fields(model, keep)
-        if field.attname in columns
+        if field.attname in columns_
     }
+    rows = history._default_manager.filter(**{model._meta.pk.attname: pk})
     with transaction.atomic():
         instance.delete()
+        written = _row_hashes(history, rows)
         # A QuerySet update of history rows: no history of the history, and no signal.
-        return int(
-            history._default_manager.filter(**{model._meta.pk.attname: pk}).update(
-                **blanks, history_record=f"{type_name(model)} #{pk}, {PURGED}"
-            )
-        )
+        count = int(rows.update(**blanks, history_record=f"{type_name(model)} #{pk}, {PURGED}"))
+        blanked = _row_hashes(history, rows)
+        job, why = current_actor(), (current_reason() or REDACTION_REASON)[:200]
+        for row_id, sealed in sorted(written.items()):
+            if blanked[row_id] != sealed:  # a row with nothing to blank is left as it was
+                HistoryRedaction(
+                    history_table=history._meta.label_lower,
+                    row_id=row_id,
+                    sealed_sha256=sealed,
+                    redacted_sha256=blanked[row_id],
+                    job=job,
+                    reason=why,
+                ).save()
+        return count
 
 
 def run_all(now: datetime) -> list[tuple[Purge, int]]:

@@ -57,6 +57,9 @@ def grants(role: str, app_label: str, codename: str) -> bool:
     if (app_label, model) == ("harmonyze_portal", "historyseal") and action != "view":
         # Seals are written by seal_history alone (H3): a seal anyone could edit proves nothing.
         return False
+    if (app_label, model) == ("harmonyze_portal", "historyredaction") and action != "view":
+        # Redactions are written by the PP 4 purge alone, in its transaction (H3).
+        return False
     if role == COUNSEL:
         return app_label in portal_apps() or (app_label, codename) in _COUNSEL_EXTRA
     if app_label not in portal_apps():

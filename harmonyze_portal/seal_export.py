@@ -2,8 +2,10 @@
 
 With seals asked for, each line of the export also carries its version's history id, the
 version text that was hashed, that hash, and the seal covering it (number, the ids it covers,
-how many rows, the previous seal's hash and its own). ``docs/verify_history_export.py``
-recomputes every seal the file holds whole from these columns alone (README: History seals).
+how many rows, the previous seal's hash and its own). A version a PP 4 purge blanked also
+carries the hash it had when it was written, which its seal covers, and says it was redacted.
+``docs/verify_history_export.py`` recomputes every seal the file holds whole from these
+columns alone (README: History seals).
 """
 
 from __future__ import annotations
@@ -14,12 +16,21 @@ from typing import Any
 
 from django.db import models
 
-from harmonyze_portal.seals import columns, seal_index, sha256_hex, version_text
+from harmonyze_portal.seals import (
+    columns,
+    redactions,
+    seal_index,
+    sealed_hash,
+    sha256_hex,
+    version_text,
+)
 
 SEAL_HEADER = [
     "history id",
     "version",
     "version sha256",
+    "redacted",
+    "sha256 as sealed",
     "seal",
     "seal after id",
     "seal last id",
@@ -28,6 +39,7 @@ SEAL_HEADER = [
     "seal sha256",
 ]
 NOT_SEALED = [""] * 6
+REDACTED = "PP 4"  # the "redacted" cell of a version whose personal data a purge blanked
 
 
 class SealColumns:
@@ -44,12 +56,22 @@ class SealColumns:
 
     def prime(self, ids: Iterable[Any]) -> None:
         """Read the versions of these history ids in one query."""
-        rows = self.model._default_manager.filter(pk__in=list(ids)).values_list(*self.names)
+        wanted = list(ids)
+        rows = self.model._default_manager.filter(pk__in=wanted).values_list(*self.names)
+        blanked = redactions(self.label, row_id__in=wanted)
         self.cells = {}
         for values in rows:
             history_id = values[self.index]
             text = version_text(self.label, self.names, values)
-            self.cells[history_id] = [history_id, text, sha256_hex(text), *self._seal(history_id)]
+            sealed, redacted = sealed_hash(text, blanked.get(history_id))
+            redaction = [REDACTED, sealed] if redacted else ["", ""]
+            self.cells[history_id] = [
+                history_id,
+                text,
+                sha256_hex(text),
+                *redaction,
+                *self._seal(history_id),
+            ]
 
     def _seal(self, history_id: int) -> list[Any]:
         position = bisect_left(self.lasts, history_id)

@@ -20,6 +20,11 @@ written out in the README ("History seals") so that an auditor can rerun it from
 Rows younger than ``HISTORY_SEAL_SETTLE_SECONDS`` wait for the next run: an id is taken when a
 row is inserted but seen by others only at commit, so a transaction still open could otherwise
 commit a row below a range already sealed (it would then show as slipped in).
+A row blanked by a PP 4 purge (:func:`harmonyze_portal.retention.forget`) has a
+:class:`HistoryRedaction` entry with its hash as written: where the row now hashes to the
+entry's redacted hash, the seal counts the hash as written, and the row is reported as redacted.
+An entry counts only if its own history (sealed too) records it as written; a row blanked
+without an entry, or changed after its redaction, breaks its seal like any other change.
 The seals of the seal table's own history are not sealed again (each run would seal the last
 run's seals and never be done); the seals themselves are chained, which is their protection.
 """
@@ -41,7 +46,7 @@ from django.utils import timezone
 
 from harmonyze_portal.areas import portal_apps
 from harmonyze_portal.history import acting_as
-from harmonyze_portal.models import GENESIS, HistorySeal
+from harmonyze_portal.models import GENESIS, HistoryRedaction, HistorySeal
 
 CHUNK = 2000
 ACTOR = "task: seal history"
@@ -122,6 +127,39 @@ class Digest:
     sha256: str
     first_id: int | None
     row_count: int
+    redacted: int = 0
+
+
+def redactions(label: str, **rows: Any) -> dict[int, tuple[str, str]]:
+    """history id -> (hash as sealed, hash once blanked) of the rows of ``label`` (``rows``:
+    a lookup on ``row_id``) that a PP 4 purge blanked; only entries whose own history records
+    them as written count (an entry slipped into the table alone is ignored)."""
+    found = {
+        pk: (row_id, sealed, blanked)
+        for pk, row_id, sealed, blanked in HistoryRedaction.objects.filter(
+            history_table=label, **rows
+        ).values_list("pk", "row_id", "sealed_sha256", "redacted_sha256")
+    }
+    if not found:
+        return {}
+    history = HistoryRedaction.history
+    written = {
+        pk: (row_id, sealed, blanked)
+        for pk, row_id, sealed, blanked in history.filter(
+            id__in=list(found), history_type="+", history_table=label
+        ).values_list("id", "row_id", "sealed_sha256", "redacted_sha256")
+    }
+    return {
+        entry[0]: (entry[1], entry[2]) for pk, entry in found.items() if written.get(pk) == entry
+    }
+
+
+def sealed_hash(text: str, redaction: tuple[str, str] | None) -> tuple[str, bool]:
+    """The hash a seal counts for a row with this version text, and whether it is redacted."""
+    row_hash = sha256_hex(text)
+    if redaction is not None and row_hash == redaction[1]:
+        return redaction[0], True
+    return row_hash, False
 
 
 def digest(
@@ -130,13 +168,16 @@ def digest(
     """The hash of the seal ``number`` of ``model``'s table over ``after < id <= last``."""
     label = model._meta.label_lower
     hasher = hashlib.sha256(f"{previous}\n{label}\n{number}".encode())
+    blanked = redactions(label, row_id__gt=after, row_id__lte=last)
     first: int | None = None
-    count = 0
+    count = redacted = 0
     for history_id, text in _rows(model, after, last):
         first = history_id if first is None else first
         count += 1
-        hasher.update(f"\n{sha256_hex(text)}".encode())
-    return Digest(hasher.hexdigest(), first, count)
+        row_hash, was_redacted = sealed_hash(text, blanked.get(history_id))
+        redacted += was_redacted
+        hasher.update(f"\n{row_hash}".encode())
+    return Digest(hasher.hexdigest(), first, count, redacted)
 
 
 def _mark(model: type[models.Model], after: int, cutoff: datetime) -> int | None:
@@ -206,6 +247,8 @@ class TableCheck:
     table: str
     seals: int = 0
     sealed_rows: int = 0
+    # Sealed rows a PP 4 purge blanked, each with its redaction entry (disclosed, not failed).
+    redacted_rows: int = 0
     unsealed_rows: int = 0
     head: str = GENESIS
     # The first broken seal: its number, the ids it covers and what is wrong.
@@ -237,6 +280,7 @@ def verify_table(model: type[models.Model]) -> TableCheck:
             return check
         check.seals += 1
         check.sealed_rows += seal.row_count
+        check.redacted_rows += found.redacted
         previous, after, expected = seal.sha256, seal.last_id, seal.number + 1
     check.head = previous
     check.unsealed_rows = model._default_manager.filter(pk__gt=after).count()

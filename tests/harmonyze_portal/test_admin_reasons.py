@@ -20,7 +20,7 @@ from django.test import Client
 
 from audits.models import AuditFinding, AuditRequest
 from customers.models import Customer
-from harmonyze_portal.models import PublicHoliday
+from harmonyze_portal.models import HistoryRedaction, PublicHoliday
 from harmonyze_portal.seals import seal_history
 from requests.models import DemandView
 from subprocessors.models import Objection, SignupStatus
@@ -131,6 +131,19 @@ def history_seal() -> Model:
     )
 
 
+def history_redaction() -> Model:
+    row = HistoryRedaction(
+        history_table="subprocessors.historicalsignup",
+        row_id=1,
+        sealed_sha256="a" * 64,
+        redacted_sha256="b" * 64,
+        job="task: purge unconfirmed signups",
+        reason="Email never confirmed: the link expired (S2, PP 4)",
+    )
+    row.save()
+    return row
+
+
 BUILDERS: dict[str, Callable[[], Model]] = {
     "auth.User": lambda: make_staff("dana", None),
     "harmonyze_portal.PublicHoliday": holiday,
@@ -157,6 +170,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "requests.LawEnforcementDemand": lambda: make_demand(customers=(acme(),)),
     "requests.DemandView": demand_view,
     "harmonyze_portal.HistorySeal": history_seal,
+    "harmonyze_portal.HistoryRedaction": history_redaction,
     "requests.Regime": lambda: regime("gdpr"),
     "requests.DataSubjectRequest": make_dsr,
     "audits.AuditReport": make_report,
@@ -169,6 +183,7 @@ READ_ONLY = {
     "subprocessors.Delivery": "the proof of notice (S6) is written by the sending task only",
     "requests.DemandView": "the access log of law-enforcement records (R6) is evidence",
     "harmonyze_portal.HistorySeal": "seals are written by seal_history alone (H3)",
+    "harmonyze_portal.HistoryRedaction": "redactions are written by the PP 4 purge alone (H3)",
 }
 # Models without an add form, and why.
 NO_ADD_FORM = {
