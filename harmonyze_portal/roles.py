@@ -57,6 +57,12 @@ def grants(role: str, app_label: str, codename: str) -> bool:
     if (app_label, model) == ("harmonyze_portal", "historyseal") and action != "view":
         # Seals are written by seal_history alone (H3): a seal anyone could edit proves nothing.
         return False
+    if (app_label, model) == ("harmonyze_portal", "evidencepack") and action in {
+        "change",
+        "delete",
+    }:
+        # A built pack is evidence handed to an auditor: never edited, never deleted.
+        return False
     if role == COUNSEL:
         return app_label in portal_apps() or (app_label, codename) in _COUNSEL_EXTRA
     if app_label not in portal_apps():
@@ -68,6 +74,8 @@ def grants(role: str, app_label: str, codename: str) -> bool:
     if (app_label, codename) in counsel_only_permissions():
         return False
     if role == ANALYST:
+        if (app_label, codename) == ("harmonyze_portal", "add_evidencepack"):
+            return True  # analysts build evidence packs (without R6 demands: the model refuses)
         if app_label == "harmonyze_portal":
             # Holidays and other shared settings move deadlines: counsel changes them.
             return action == "view"
