@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from harmonyze_portal import compliance, customer_page, desk
 from harmonyze_portal.exports import neutralise_formula
+from harmonyze_portal.history_export import has_portal_history, may_export, stream_csv
 from harmonyze_portal.models import EvidencePack, HistorySeal, PackStatus
 from harmonyze_portal.pdf import render_pdf
 from harmonyze_portal.seals import seal_history
@@ -226,6 +227,21 @@ def _documents(parts: list[SectionPart]) -> Iterator[tuple[str, Model, FileField
                     yield part.section.key, record, file_field
 
 
+def _histories(pack: EvidencePack, parts: list[SectionPart]) -> Iterator[tuple[type[Model], Any]]:
+    """(model, pk) of the customer and of every record a section shows, whose history the
+    requester may export (H2; R6 restricted history needs its own permission)."""
+    seen: set[tuple[type[Model], Any]] = {(type(pack.customer), pack.customer.pk)}
+    yield type(pack.customer), pack.customer.pk
+    for part in parts:
+        model = part.section.model
+        if not has_portal_history(model) or not may_export(pack.requested_by, model):
+            continue
+        for pk in sorted({entry.record for entry in part.entries if entry.record}):
+            if (model, pk) not in seen:
+                seen.add((model, pk))
+                yield model, pk
+
+
 def _entry_row(entry: customer_page.Entry, today: date) -> list[Any]:
     return [
         entry.rule,
@@ -304,6 +320,12 @@ def write_pack(
                 writer.write_file(
                     f"documents/{folder}/{record.pk}-{file_field.name}-{name}", source
                 )
+        progress(80)
+        # Each record's history with its seal columns (H3): the README's checker reruns it.
+        for model, pk in _histories(pack, sections):
+            with writer.open(f"history/{model._meta.label_lower}-{pk}.csv") as stream:
+                for chunk in stream_csv([model], record=str(pk), seals=True):
+                    stream.write(chunk)
         progress(90)
         writer.write_manifest()
     return writer.listed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import io
 import json
 import zipfile
@@ -45,6 +46,7 @@ YEAR = (date(2026, 1, 1), date(2026, 12, 31))
 MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 ADD = "/admin/harmonyze_portal/evidencepack/add/"
 AGENCY = "FBI Seattle Field Office"
+VERIFIER = Path(__file__).resolve().parents[2] / "docs" / "verify_history_export.py"
 
 
 @pytest.fixture
@@ -145,6 +147,29 @@ def test_the_pack_holds_summary_sections_documents_seals_and_a_manifest_that_che
     ):
         assert heading in text, heading
     assert "2024-03" in text  # the DPA in force, effective before the period
+
+
+def test_each_record_history_in_the_pack_carries_its_seals_and_checks_without_the_portal(
+    counsel: Any, records: Customer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """H2, H3: the customer's and each shown record's history, with the seal columns, which the
+    README's standalone checker verifies from the file alone."""
+    spec = importlib.util.spec_from_file_location("verify_history_export", VERIFIER)
+    assert spec is not None
+    assert spec.loader is not None
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    pack = built(records, counsel)
+    dpa = records.dpas.get()
+    with opened(pack) as archive:
+        names = archive.namelist()
+        assert f"history/customers.customer-{records.pk}.csv" in names
+        path = tmp_path / "dpa.csv"
+        path.write_bytes(archive.read(f"history/customers.dpa-{dpa.pk}.csv"))
+    lines = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert lines
+    assert all(line["seal sha256"] for line in lines)  # sealed by the pack's own run
+    assert checker.verify(str(path), []) == 0, capsys.readouterr().out
 
 
 def test_rows_outside_the_period_and_other_customers_stay_out(
