@@ -332,7 +332,8 @@ class EvidencePack(TrackedModel):
         ordering = ["-requested_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(period_start__lte=models.F("period_end")),
+                condition=models.Q(period_start__lte=models.F("period_end"))
+                & models.Q(period_end__lt=date.max),
                 name="evidence_pack_period_in_order",
                 violation_error_message="The period of an evidence pack ends on or after the "
                 "day it starts.",
@@ -360,6 +361,8 @@ class EvidencePack(TrackedModel):
                 f"The period ends ({self.period_end:%d %b %Y}) before it starts "
                 f"({self.period_start:%d %b %Y}): give the last day on or after the first."
             )
+        if self.period_end and self.period_end >= date.max:
+            errors["period_end"] = f"Give a last day before {date.max:%d %b %Y}."
         if self.include_law_enforcement and not may_include_law_enforcement(
             self.requested_by if self.requested_by_id else None
         ):

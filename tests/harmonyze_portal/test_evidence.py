@@ -254,6 +254,10 @@ def test_a_period_that_ends_before_it_starts_is_refused_by_the_model_and_the_dat
     # One day is a period.
     pack.period_end = date(2026, 12, 31)
     pack.full_clean()
+    # The last day the calendar has would overflow the period's end (a 400, not a 500).
+    pack.period_end = date.max
+    with pytest.raises(ValidationError, match="Give a last day before"):
+        pack.full_clean()
 
 
 def test_admin_add_queues_the_build_and_records_who_asked(
