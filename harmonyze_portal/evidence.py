@@ -313,13 +313,23 @@ def write_pack(
         )  # fmt: skip
         writer.write_csv("history-seals.csv", SEAL_COLUMNS, _seal_rows())
         progress(70)
+        missing = []
         for folder, record, file_field in _documents(sections):
             stored = getattr(record, file_field.attname)
             name = PurePosixPath(stored.name).name
-            with stored.open("rb") as source:
-                writer.write_file(
-                    f"documents/{folder}/{record.pk}-{file_field.name}-{name}", source
-                )
+            path = f"documents/{folder}/{record.pk}-{file_field.name}-{name}"
+            try:
+                source = stored.open("rb")
+            except OSError:
+                # A record names a file the storage no longer has: said, not silently dropped.
+                missing.append([path, record._meta.label_lower, record.pk, stored.name])
+                continue
+            with source:
+                writer.write_file(path, source)
+        if missing:
+            writer.write_csv(
+                "documents/missing.csv", ["path", "model", "record", "stored as"], missing
+            )
         progress(80)
         # Each record's history with its seal columns (H3): the README's checker reruns it.
         for model, pk in _histories(pack, sections):

@@ -262,6 +262,14 @@ def may_include_law_enforcement(user: Any) -> bool:
     )
 
 
+def may_build_evidence_packs(user: Any) -> bool:
+    return (
+        user is not None
+        and getattr(user, "is_active", False)
+        and user.has_perm("harmonyze_portal.add_evidencepack")
+    )
+
+
 class EvidencePack(TrackedModel):
     """A ZIP of what the portal holds about one customer for a period (DOMAIN.md H2, H3; issue
     17): the summary PDF, the documents, a CSV per section and a manifest of SHA-256 hashes.
@@ -373,7 +381,12 @@ class EvidencePack(TrackedModel):
             raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # R6 holds on every write path (command, task, shell), not only in the admin form.
+        # Who may ask, and R6, hold on every write path (command, task, shell), not only in
+        # the admin form. Asking is checked once, when the pack is asked for.
+        if self._state.adding and not may_build_evidence_packs(
+            self.requested_by if self.requested_by_id else None
+        ):
+            raise PermissionDenied("Only counsel and analysts may build evidence packs.")
         if self.include_law_enforcement and not may_include_law_enforcement(
             self.requested_by if self.requested_by_id else None
         ):

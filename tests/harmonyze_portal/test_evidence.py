@@ -172,6 +172,17 @@ def test_each_record_history_in_the_pack_carries_its_seals_and_checks_without_th
     assert checker.verify(str(path), []) == 0, capsys.readouterr().out
 
 
+def test_a_document_missing_from_storage_is_listed_not_fatal(
+    counsel: Any, records: Customer
+) -> None:
+    dpa = records.dpas.get()
+    Path(dpa.signed_file.path).unlink()
+    pack = built(records, counsel)
+    with opened(pack) as archive:
+        missing = list(csv.DictReader(io.StringIO(archive.read("documents/missing.csv").decode())))
+    assert [(row["model"], row["record"]) for row in missing] == [("customers.dpa", str(dpa.pk))]
+
+
 def test_rows_outside_the_period_and_other_customers_stay_out(
     counsel: Any, records: Customer
 ) -> None:
@@ -308,6 +319,17 @@ def test_admin_refuses_law_enforcement_to_an_analyst(
     )
     assert response.status_code == 200
     assert "Only privacy counsel may include" in response.content.decode()
+    assert not EvidencePack.objects.exists()
+
+
+def test_the_model_refuses_a_pack_asked_for_by_a_viewer_on_any_path(
+    viewer: Any, acme: Customer
+) -> None:
+    pack = EvidencePack(
+        customer=acme, period_start=YEAR[0], period_end=YEAR[1], requested_by=viewer
+    )
+    with pytest.raises(PermissionDenied, match="Only counsel and analysts"):
+        pack.save()
     assert not EvidencePack.objects.exists()
 
 
