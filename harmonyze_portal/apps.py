@@ -32,3 +32,5 @@ class PortalConfig(AppConfig):
         autodiscover_modules("retention")
         # Each area's rule events for the compliance matrix.
         autodiscover_modules("compliance")
+        # The evidence packs' admin builds on TrackedAdmin, so admin.py cannot import it back.
+        from harmonyze_portal import admin_evidence  # noqa: F401

@@ -160,6 +160,21 @@ def url(customer: Model) -> str:
     return reverse("customer_page", args=[customer.pk])
 
 
+def evidence_links(user: Any, customer: Model) -> dict[str, Any]:
+    """The evidence pack (issue 17) starts here: its add form with the customer filled in."""
+    if not user.has_perm("harmonyze_portal.add_evidencepack"):
+        return {}
+    from harmonyze_portal.models import EvidencePack
+
+    listing = reverse("admin:harmonyze_portal_evidencepack_changelist")
+    return {
+        "evidence_pack_url": reverse("admin:harmonyze_portal_evidencepack_add")
+        + f"?customer={customer.pk}",
+        "evidence_packs_url": f"{listing}?customer__id__exact={customer.pk}",
+        "evidence_packs_built": EvidencePack.objects.filter(customer=customer.pk).count(),
+    }
+
+
 def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
     """``/staff/customers/<pk>/``: the customer's full picture (admin_view: staff and 2FA)."""
     model = desk.customer_model()
@@ -184,5 +199,6 @@ def customer_page(request: HttpRequest, pk: int) -> HttpResponse:
             "change_url": reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk]),
             "app_label": meta.app_label,
             "app_verbose_name": apps.get_app_config(meta.app_label).verbose_name,
+            **evidence_links(request.user, customer),
         },
     )

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -20,6 +20,7 @@ from harmonyze_portal.history import (
     TrackedModel,
     TrackedQuerySet,
 )
+from harmonyze_portal.uploads import PrivateUploadPath
 
 
 class PublicHolidayQuerySet(TrackedQuerySet["PublicHoliday"]):
@@ -337,3 +338,157 @@ class HistoryRedaction(TrackedModel):
 
     def __str__(self) -> str:
         return f"Redaction of {self.history_table} row {self.row_id}"
+
+
+class PackStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Being built"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+def may_include_law_enforcement(user: Any) -> bool:
+    """R6: law-enforcement records are counsel's alone; whoever may view every restricted model
+    (counsel, and nobody else by the role matrix) may put them in a pack."""
+    from harmonyze_portal.restricted import restricted_models
+
+    if user is None or not getattr(user, "is_active", False):
+        return False
+    return all(
+        user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+        for model in restricted_models()
+    )
+
+
+def may_build_evidence_packs(user: Any) -> bool:
+    return (
+        user is not None
+        and getattr(user, "is_active", False)
+        and user.has_perm("harmonyze_portal.add_evidencepack")
+    )
+
+
+class EvidencePack(TrackedModel):
+    """A ZIP of what the portal holds about one customer for a period (DOMAIN.md H2, H3; issue
+    17): the summary PDF, the documents, a CSV per section and a manifest of SHA-256 hashes.
+
+    Built by a task (:mod:`harmonyze_portal.evidence`); the row records who asked, for what and
+    how far the build got. Law-enforcement records (R6) go in only when counsel ticks the box.
+    """
+
+    customer = models.ForeignKey(
+        settings.PORTAL_CUSTOMER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="evidence_packs",
+        verbose_name="customer",
+        help_text="The customer whose records the pack holds.",
+    )
+    period_start = models.DateField(
+        "period from", help_text="First legal day of the period (included)."
+    )
+    period_end = models.DateField("period to", help_text="Last legal day of the period (included).")
+    include_law_enforcement = models.BooleanField(
+        "include law-enforcement demands",
+        default=False,
+        help_text="R6: counsel only. Demands and their customer notices go in the pack only "
+        "when ticked; every demand included is logged.",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="requested by",
+        help_text="The staff member who asked for the pack (H1).",
+    )
+    status = models.CharField(
+        "status",
+        max_length=10,
+        choices=PackStatus.choices,
+        default=PackStatus.QUEUED,
+        help_text="Queued, being built, ready or failed.",
+    )
+    progress = models.PositiveSmallIntegerField(
+        "progress (%)", default=0, help_text="How far the build has got, in percent."
+    )
+    file = models.FileField(
+        "evidence pack (ZIP)",
+        upload_to=PrivateUploadPath("evidence-packs"),
+        blank=True,
+        help_text="The ZIP, served to signed-in staff only.",
+    )
+    sha256 = models.CharField(
+        "ZIP file (SHA-256)",
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of the whole ZIP file, for whoever receives it.",
+    )
+    error = models.TextField(
+        "why the build failed", blank=True, help_text="Set when the build failed."
+    )
+    requested_at = models.DateTimeField(
+        "requested at", auto_now_add=True, help_text="When the pack was asked for (UTC)."
+    )
+    built_at = models.DateTimeField(
+        "built at", null=True, blank=True, help_text="When the ZIP was finished (UTC)."
+    )
+
+    class Meta:
+        verbose_name = "evidence pack"
+        verbose_name_plural = "evidence packs"
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_start__lte=models.F("period_end"))
+                & models.Q(period_end__lt=date.max),
+                name="evidence_pack_period_in_order",
+                violation_error_message="The period of an evidence pack ends on or after the "
+                "day it starts.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100),
+                name="evidence_pack_progress_percent",
+                violation_error_message="Progress is a percentage (0 to 100).",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="done") | (~models.Q(file="") & ~models.Q(sha256="")),
+                name="ready_evidence_pack_has_its_file",
+                violation_error_message="A ready evidence pack has its ZIP and the ZIP's SHA-256.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence pack: {self.customer} {self.period_start} – {self.period_end}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.period_start and self.period_end and self.period_start > self.period_end:
+            errors["period_end"] = (
+                f"The period ends ({self.period_end:%d %b %Y}) before it starts "
+                f"({self.period_start:%d %b %Y}): give the last day on or after the first."
+            )
+        if self.period_end and self.period_end >= date.max:
+            errors["period_end"] = f"Give a last day before {date.max:%d %b %Y}."
+        if self.include_law_enforcement and not may_include_law_enforcement(
+            self.requested_by if self.requested_by_id else None
+        ):
+            errors["include_law_enforcement"] = (
+                "Only privacy counsel may include law-enforcement demands in a pack (R6)."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Who may ask, and R6, hold on every write path (command, task, shell), not only in
+        # the admin form. Asking is checked once, when the pack is asked for.
+        if self._state.adding and not may_build_evidence_packs(
+            self.requested_by if self.requested_by_id else None
+        ):
+            raise PermissionDenied("Only counsel and analysts may build evidence packs.")
+        if self.include_law_enforcement and not may_include_law_enforcement(
+            self.requested_by if self.requested_by_id else None
+        ):
+            raise PermissionDenied(
+                "Only privacy counsel may include law-enforcement demands in a pack (R6)."
+            )
+        super().save(*args, **kwargs)

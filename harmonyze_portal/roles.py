@@ -60,6 +60,12 @@ def grants(role: str, app_label: str, codename: str) -> bool:
     if (app_label, model) == ("harmonyze_portal", "historyredaction") and action != "view":
         # Redactions are written by the PP 4 purge alone, in its transaction (H3).
         return False
+    if (app_label, model) == ("harmonyze_portal", "evidencepack") and action in {
+        "change",
+        "delete",
+    }:
+        # A built pack is evidence handed to an auditor: never edited, never deleted.
+        return False
     if role == COUNSEL:
         return app_label in portal_apps() or (app_label, codename) in _COUNSEL_EXTRA
     if app_label not in portal_apps():
@@ -71,6 +77,8 @@ def grants(role: str, app_label: str, codename: str) -> bool:
     if (app_label, codename) in counsel_only_permissions():
         return False
     if role == ANALYST:
+        if (app_label, codename) == ("harmonyze_portal", "add_evidencepack"):
+            return True  # analysts build evidence packs (without R6 demands: the model refuses)
         if app_label == "harmonyze_portal":
             # Holidays and other shared settings move deadlines: counsel changes them.
             return action == "view"

@@ -17,6 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+EVIDENCE_FOLDER = "evidence-packs/"
+
 logger = logging.getLogger(__name__)
 
 
@@ -87,6 +89,9 @@ def staff_file(request: HttpRequest, path: str) -> HttpResponseBase:
     if not admin.site.has_permission(request):
         return redirect_to_login(request.get_full_path())
     storage = default_storage
+    # Evidence packs are served by their admin, which checks R6 (counsel's packs stay theirs).
+    if path.startswith(EVIDENCE_FOLDER):
+        raise Http404("No such file.")
     if "\x00" in path or ".." in Path(path).parts or not storage.exists(path):
         raise Http404("No such file.")
     try:

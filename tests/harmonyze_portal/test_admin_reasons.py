@@ -20,7 +20,7 @@ from django.test import Client
 
 from audits.models import AuditFinding, AuditRequest
 from customers.models import Customer
-from harmonyze_portal.models import HistoryRedaction, PublicHoliday
+from harmonyze_portal.models import EvidencePack, HistoryRedaction, PublicHoliday
 from harmonyze_portal.seals import seal_history
 from requests.models import DemandView
 from subprocessors.models import Objection, SignupStatus
@@ -144,6 +144,17 @@ def history_redaction() -> Model:
     return row
 
 
+def evidence_pack() -> Model:
+    pack = EvidencePack(
+        customer=acme(),
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+        requested_by=make_staff("dana", "Privacy counsel"),
+    )
+    pack.save()
+    return pack
+
+
 BUILDERS: dict[str, Callable[[], Model]] = {
     "auth.User": lambda: make_staff("dana", None),
     "harmonyze_portal.PublicHoliday": holiday,
@@ -171,6 +182,7 @@ BUILDERS: dict[str, Callable[[], Model]] = {
     "requests.DemandView": demand_view,
     "harmonyze_portal.HistorySeal": history_seal,
     "harmonyze_portal.HistoryRedaction": history_redaction,
+    "harmonyze_portal.EvidencePack": evidence_pack,
     "requests.Regime": lambda: regime("gdpr"),
     "requests.DataSubjectRequest": make_dsr,
     "audits.AuditReport": make_report,
@@ -190,6 +202,8 @@ NO_ADD_FORM = {
     **READ_ONLY,
     "subprocessors.Signup": "signups come from the Notice Form and confirm by email (S2)",
 }
+# Read-only once made, yet asked for through an add form (which has the reason box).
+READ_ONLY["harmonyze_portal.EvidencePack"] = "a pack is asked for and built, never edited"
 
 
 def tracked_admins() -> list[str]:

@@ -454,9 +454,30 @@ def grants_before_the_declarations(role: str, app_label: str, codename: str) -> 
         codename in RESERVED_BEFORE_THE_DECLARATIONS
     ):
         return False
+    if (app_label, codename) == ("harmonyze_portal", "add_evidencepack"):
+        return role == ANALYST  # issue 17: analysts build evidence packs (not with R6 demands)
     if role == ANALYST:
         return action == "view" if app_label == "harmonyze_portal" else action != "delete"
     return action in {"view", "export"}
+
+
+@pytest.mark.parametrize(
+    ("role", "codename", "granted"),
+    [
+        (COUNSEL, "add_evidencepack", True),
+        (ANALYST, "add_evidencepack", True),
+        (VIEWER, "add_evidencepack", False),
+        (VIEWER, "view_evidencepack", True),
+        (COUNSEL, "change_evidencepack", False),
+        (COUNSEL, "delete_evidencepack", False),
+        (ANALYST, "change_evidencepack", False),
+    ],
+)
+def test_evidence_packs_are_built_by_counsel_and_analysts_and_never_edited(
+    role: str, codename: str, granted: bool
+) -> None:
+    """Issue 17: a built pack is evidence handed to an auditor; R6 is the model's own check."""
+    assert grants(role, "harmonyze_portal", codename) is granted
 
 
 @pytest.mark.django_db
