@@ -328,7 +328,7 @@ def postgres_tables(url: str) -> dict[str, tuple[int, str]]:
 def test_postgresql_restore_into_a_fresh_database_is_identical(
     settings: Any, media: Path, tmp_path: Path, fresh_database: str
 ) -> None:
-    seed_with_documents(settings)
+    dpa, certificate = seed_with_documents(settings)
     archive = tmp_path / "portal.tar"
     run_backup(archive)
     restored_media = tmp_path / "restored-media"
@@ -359,7 +359,9 @@ def test_postgresql_restore_into_a_fresh_database_is_identical(
     assert original["customers_historicaldpa"][0] > 0
     assert original["customers_customer"][0] > 0
     assert files_under(restored_media) == files_under(media)
-    assert len(files_under(media)) == 2
+    # The demo's own documents (agreements, letters…) and the two added here, byte for byte.
+    assert {dpa.signed_file.name, certificate.pdf.name} <= set(files_under(restored_media))
+    assert files_under(restored_media)[dpa.signed_file.name] == SIGNED_DPA
 
 
 # --- Refusals: each names the problem, and nothing is restored.
