@@ -19,18 +19,14 @@ NOTICE_MAX_ATTEMPTS still ends it: at most one duplicate per delivery per crash,
 from __future__ import annotations
 
 import contextlib
-import email.policy
 import smtplib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from email.message import EmailMessage as MIMEMessage
-from email.policy import Policy
 from functools import partial
-from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
@@ -43,9 +39,9 @@ from harmonyze_portal.history import (
     record_history,
 )
 from harmonyze_portal.history_rows import update_all, update_with_history
-from harmonyze_portal.public_flow import absolute_url
-from subprocessors import deadlines, tokens
+from subprocessors import deadlines
 from subprocessors.models import Change, Delivery, DeliveryStatus, Signup
+from subprocessors.notice_mail import NoticeMail
 
 # Sent once the transaction that queued deliveries commits, with ``change_id`` and
 # ``staff_id`` (whose work the sending is, H1). ``subprocessors.tasks`` enqueues the task.
@@ -60,50 +56,6 @@ def request_sending(*, change_id: int, staff_id: int | None) -> None:
     )
 
 
-def unsubscribe_url(signup: Signup) -> str:
-    return absolute_url("subprocessors:unsubscribe", tokens.unsubscribe_token(signup.pk))
-
-
-def objection_url(signup: Signup, change: Change) -> str:
-    return absolute_url(
-        "subprocessors:object", change.pk, tokens.objection_token(signup.pk, change.pk)
-    )
-
-
-_POLICY = email.policy.default.clone(max_line_length=998)
-
-
-class NoticeMessage(EmailMessage):
-    def message(self, *, policy: Policy[Any] | None = None) -> MIMEMessage:
-        # RFC 8058: clients read List-Unsubscribe as a bare <URL>. Folded at 78 characters,
-        # the long URL would become RFC 2047 encoded-words that no client parses; RFC 5322
-        # allows lines of up to 998 characters.
-        return super().message(policy=policy.clone(max_line_length=998) if policy else _POLICY)
-
-
-def notice_message(delivery: Delivery, change: Change) -> EmailMessage:
-    """The Notice as one signup receives it: the published words, then its own links."""
-    unsubscribe = unsubscribe_url(delivery.signup)
-    body = (
-        f"{change.notice_body}\n\n"
-        f"To object to this change: {objection_url(delivery.signup, change)}\n"
-        f"To stop receiving these notices: {unsubscribe}\n"
-    )
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].rstrip(">")
-    return NoticeMessage(
-        subject=change.notice_subject,
-        body=body,
-        to=[delivery.signup.email],
-        headers={
-            # Stable across retries, so a receiving server can drop a duplicate after a crash.
-            "Message-ID": f"<notice-{change.pk}-{delivery.signup_id}@{domain}>",
-            # RFC 8058 one-click unsubscribe: mail clients POST to the same endpoint.
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
-
-
 def deliveries_queue(*, change: Change, signups: Iterable[Signup]) -> list[Delivery]:
     """S6: one queued delivery per signup, each due for its first attempt; the caller
     requests the sending."""
@@ -114,10 +66,10 @@ def deliveries_queue(*, change: Change, signups: Iterable[Signup]) -> list[Deliv
     return bulk_create_with_history(deliveries, Delivery, reason="Notice queued")
 
 
-def _record_sent(delivery: Delivery, message: EmailMessage, now: datetime) -> None:
+def _record_sent(delivery: Delivery, message_id: str, now: datetime) -> None:
     delivery.status = DeliveryStatus.SENT
     delivery.sent_at = now
-    delivery.message_id = message.extra_headers["Message-ID"]
+    delivery.message_id = message_id
     delivery.last_error = ""
     # S4: this signup's 7 days run from the legal date its Notice was delivered.
     delivery.objection_deadline = deadlines.objection_deadline(legal_date(now, settings.TIME_ZONE))
@@ -258,23 +210,18 @@ def _close_quietly(mailer: BaseEmailBackend) -> None:
         mailer.close()
 
 
-def _send_one(delivery: Delivery, change: Change, mailer: BaseEmailBackend) -> bool:
+def _send_one(delivery: Delivery, mail: NoticeMail, mailer: BaseEmailBackend) -> bool:
     """One SMTP exchange for a claimed delivery, then its outcome in its own commit. The
     (re)opening of a broken connection is part of the exchange: outside any transaction, and
     its failure is this attempt's failure, never a rollback of what was recorded."""
-    message = notice_message(delivery, change)
     try:
-        # Through the task's one connection: get_connection() and EmailMessage.connection
-        # are deprecated in Django 6.1. open() is a no-op while the connection is up.
-        mailer.open()
-        if mailer.send_messages([message]) != 1:
-            raise RuntimeError("The mail backend did not accept the message.")
+        sent_id = mail.send(delivery, mailer)
     except Exception as exc:  # any SMTP or network failure is retried
         _close_quietly(mailer)
         _record_failure(delivery, f"{type(exc).__name__}: {exc}")
         _write_outcome(delivery)
         return False
-    _record_sent(delivery, message, timezone.now())
+    _record_sent(delivery, sent_id, timezone.now())
     _write_outcome(delivery)
     return True
 
@@ -292,6 +239,8 @@ def send_notices(*, change_id: int) -> tuple[int, int]:
     """
     sent = failed = 0
     change = Change.objects.get(pk=change_id)
+    mail = NoticeMail(change)
+    # The task's one connection: get_connection() is deprecated in Django 6.1.
     mailer = mailers.default
     after_pk: int | None = 0
     try:
@@ -301,7 +250,7 @@ def send_notices(*, change_id: int) -> tuple[int, int]:
                     change=change, after_pk=after_pk, now=timezone.now()
                 )
                 for delivery in claimed:
-                    if _send_one(delivery, change, mailer):
+                    if _send_one(delivery, mail, mailer):
                         sent += 1
                     else:
                         failed += 1

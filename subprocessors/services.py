@@ -23,7 +23,6 @@ from subprocessors.delivery import (
     change_refresh_notice_date,
     deliveries_queue,
     request_sending,
-    unsubscribe_url,
 )
 from subprocessors.locations import country_names
 from subprocessors.models import (
@@ -39,6 +38,7 @@ from subprocessors.models import (
     SignupStatus,
     SubProcessorStatus,
 )
+from subprocessors.notice_mail import unsubscribe_url
 
 LINK_REPLACED = (
     "This confirmation link belongs to an earlier sign-up of this address and no longer "

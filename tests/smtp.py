@@ -43,6 +43,7 @@ class FaultySMTP:
     faults: Faults = field(default_factory=Faults)
     on_accepted: Callable[[int], None] | None = None  # called with the accepted count
     accepted: list[tuple[str, str]] = field(default_factory=list)  # (recipient, Message-ID)
+    contents: list[bytes] = field(default_factory=list)  # each accepted message, as received
     temporary: int = 0
     permanent: int = 0
     dropped: int = 0
@@ -93,6 +94,7 @@ class FaultySMTP:
                 server.transport.close()
                 return "250 never heard"  # the socket is gone: the client sees a disconnect
             message = message_from_bytes(envelope.content)
+            self.contents.append(envelope.content)
             for rcpt in envelope.rcpt_tos:
                 self.accepted.append((rcpt, str(message["Message-ID"])))
             count = len(self.accepted)
