@@ -6,8 +6,9 @@ so the task module is the only one that knows the task queue.
 
 Exactly once (S6), and the crash window. The state of each delivery is committed around its
 own SMTP exchange, never one transaction around a batch: claimed ("sending", the attempt
-counted) before the exchange, in commits of up to CLAIM_SIZE; "sent" in its own commit right
-after the server's 250; queued again or failed for good in its own commit after a failure,
+counted) before the exchange, in commits of up to CLAIM_SIZE; "sent" in its own commit after
+the server's 250, finished before the next message is handed over (see ``_Outcomes``); queued
+again or failed for good in its own commit after a failure,
 including a failed reconnect, which happens outside any transaction. So an accepted message is
 recorded and every attempt counted, whatever fails afterwards. The one window: a worker killed
 (SIGKILL, a lost machine or database) after the 250 and before the "sent" commit. That delivery
@@ -20,8 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import datetime
 from functools import partial
 
@@ -117,26 +119,69 @@ def _write_outcome(delivery: Delivery) -> None:
     update_with_history(delivery, [*_RECORDED, "next_attempt_at"])
 
 
-@contextmanager
-def _outcomes_committed_asynchronously() -> Iterator[None]:
-    """On PostgreSQL, the fan-out's outcome commits do not wait for the disk flush
-    (``synchronous_commit = off`` for this connection while it runs; claims still wait, see
-    :func:`deliveries_claim`). A worker killed at any point loses nothing by this: the
-    database has the commit. Only a crash of the database server itself within its WAL writer
-    delay (a fraction of a second) can lose the last outcomes; those deliveries are then
-    still "sending" with their attempt counted, and go out once more when their lease runs
-    out, with the same Message-ID — the crash window described at CLAIM_SIZE, no wider.
+class OutcomeNotRecorded(Exception):
+    """An outcome could not be committed: the fan-out stops before the next message."""
+
+
+class _Outcomes:
+    """Where the fan-out's outcomes are committed (S6), one commit each.
+
+    On PostgreSQL (outside a transaction) a writer thread on a second connection commits
+    the outcome of message N while message N+1 is built and its envelope (MAIL FROM, RCPT TO)
+    exchanged, and :meth:`settle` waits for that commit before N+1's DATA: the server never
+    accepts a message while the previous one's outcome is uncommitted, so the crash window
+    stays the one message described at CLAIM_SIZE. That connection commits asynchronously
+    (``synchronous_commit = off``): a worker killed at any point loses nothing by it, the
+    database has the commit; only a crash of the database server itself within its WAL
+    writer delay (a fraction of a second) can lose the last outcomes, and those deliveries
+    are still "sending" with their attempt counted, so they go out once more when their
+    lease runs out, with the same Message-ID — the same window, no wider. Claims stay on
+    the task's own connection and wait for the disk. Elsewhere (SQLite, or inside a
+    transaction) each outcome is written in place.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit = off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-outcomes")
+            self._pool.submit(self._asynchronous_commits).result()
+
+    @staticmethod
+    def _asynchronous_commits() -> None:
+        with connection.cursor() as cursor:  # the writer thread's own connection
+            cursor.execute("SET synchronous_commit = off")
+
+    @staticmethod
+    def _close_connection() -> None:
+        connection.close()  # the writer thread's own connection
+
+    def write(self, delivery: Delivery) -> None:
+        if self._pool is None:
+            _write_outcome(delivery)
+            return
+        self.settle()  # one outcome in flight at most
+        # The task's actor and reason (H1) go with it: contextvars do not cross threads.
+        self._pending = self._pool.submit(copy_context().run, _write_outcome, delivery)
+
+    def settle(self) -> None:
+        """Wait until the last outcome is committed; raise if it was not."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            pending.result()
+        except Exception as exc:
+            raise OutcomeNotRecorded(f"{type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._pool is None:
+            return
+        try:
+            self.settle()
+        finally:
+            self._pool.submit(self._close_connection).result()
+            self._pool.shutdown()
 
 
 def deliveries_claim(
@@ -153,11 +198,6 @@ def deliveries_claim(
     the last primary key looked at (None when there was none left).
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # A claim counts the attempt before the SMTP exchange: it waits for the disk even
-            # while the fan-out's outcomes do not (_outcomes_committed_asynchronously).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = on")
         claimable = Q(status=DeliveryStatus.QUEUED) | Q(
             status=DeliveryStatus.SENDING, next_attempt_at__lte=now
         )
@@ -210,19 +250,24 @@ def _close_quietly(mailer: BaseEmailBackend) -> None:
         mailer.close()
 
 
-def _send_one(delivery: Delivery, mail: NoticeMail, mailer: BaseEmailBackend) -> bool:
+def _send_one(
+    delivery: Delivery, mail: NoticeMail, mailer: BaseEmailBackend, outcomes: _Outcomes
+) -> bool:
     """One SMTP exchange for a claimed delivery, then its outcome in its own commit. The
     (re)opening of a broken connection is part of the exchange: outside any transaction, and
-    its failure is this attempt's failure, never a rollback of what was recorded."""
+    its failure is this attempt's failure, never a rollback of what was recorded. The
+    message is handed over only once the previous outcome is committed."""
     try:
-        sent_id = mail.send(delivery, mailer)
+        sent_id = mail.send(delivery, mailer, before_data=outcomes.settle)
+    except OutcomeNotRecorded:
+        raise  # not this attempt's failure: the fan-out stops, the claim's lease ends it
     except Exception as exc:  # any SMTP or network failure is retried
         _close_quietly(mailer)
         _record_failure(delivery, f"{type(exc).__name__}: {exc}")
-        _write_outcome(delivery)
+        outcomes.write(delivery)
         return False
     _record_sent(delivery, sent_id, timezone.now())
-    _write_outcome(delivery)
+    outcomes.write(delivery)
     return True
 
 
@@ -243,19 +288,22 @@ def send_notices(*, change_id: int) -> tuple[int, int]:
     # The task's one connection: get_connection() is deprecated in Django 6.1.
     mailer = mailers.default
     after_pk: int | None = 0
+    outcomes = _Outcomes()
     try:
-        with _outcomes_committed_asynchronously():
-            while after_pk is not None:
-                claimed, after_pk = deliveries_claim(
-                    change=change, after_pk=after_pk, now=timezone.now()
-                )
-                for delivery in claimed:
-                    if _send_one(delivery, mail, mailer):
-                        sent += 1
-                    else:
-                        failed += 1
+        while after_pk is not None:
+            claimed, after_pk = deliveries_claim(
+                change=change, after_pk=after_pk, now=timezone.now()
+            )
+            for delivery in claimed:
+                if _send_one(delivery, mail, mailer, outcomes):
+                    sent += 1
+                else:
+                    failed += 1
     finally:
-        _close_quietly(mailer)
+        try:
+            outcomes.close()
+        finally:
+            _close_quietly(mailer)
     with transaction.atomic():
         change_refresh_notice_date(Change.objects.select_for_update().get(pk=change_id))
     return sent, failed

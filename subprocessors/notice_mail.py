@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import email.policy
 import re
+import smtplib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage as MIMEMessage
 from email.policy import Policy
@@ -107,12 +109,21 @@ class NoticeMail:
         # The email package encodes (RFC 2047) and folds the subject and sender once.
         self._subject_from = shared.as_bytes(policy=_SMTP_POLICY).rstrip(b"\r\n") + b"\r\n"
 
-    def send(self, delivery: Delivery, mailer: BaseEmailBackend) -> str:
+    def send(
+        self,
+        delivery: Delivery,
+        mailer: BaseEmailBackend,
+        *,
+        before_data: Callable[[], None] = lambda: None,
+    ) -> str:
         """One SMTP exchange (or the backend's equivalent) for the delivery; returns the
-        Message-ID sent. Raises whatever the backend or server raises."""
+        Message-ID sent. ``before_data`` runs once the envelope is accepted and before the
+        message is handed over (DATA), the last moment before the server can accept it.
+        Raises whatever the backend, the server or ``before_data`` raises."""
         wire = self.wire_bytes(delivery) if isinstance(mailer, SMTPBackend) else None
         if wire is None:
             message = notice_message(delivery, self.change)
+            before_data()
             # Through the task's one connection: open() is a no-op while it is up.
             mailer.open()
             if mailer.send_messages([message]) != 1:
@@ -120,11 +131,25 @@ class NoticeMail:
             return str(message.extra_headers["Message-ID"])
         assert isinstance(mailer, SMTPBackend)
         mailer.open()
-        if mailer.connection is None:
+        smtp = mailer.connection
+        if smtp is None:
             raise RuntimeError("The mail server connection could not be opened.")
         if self._envelope_from is None:
             self._envelope_from = mailer.prep_address(settings.DEFAULT_FROM_EMAIL)
-        mailer.connection.sendmail(self._envelope_from, [delivery.signup.email], wire)
+        # smtplib's sendmail() in its documented steps, with ``before_data`` between the
+        # envelope and the message.
+        smtp.ehlo_or_helo_if_needed()
+        code, reply = smtp.mail(self._envelope_from)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, self._envelope_from)
+        recipient = delivery.signup.email
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+        before_data()
+        code, reply = smtp.data(wire)
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
         return message_id(self.change, delivery.signup_id)
 
     def wire_bytes(self, delivery: Delivery) -> bytes | None:

@@ -261,3 +261,58 @@ def test_rule_s6_a_claim_left_at_the_last_attempt_fails_for_good_and_is_not_sent
     assert (lost.status, lost.attempts) == (DeliveryStatus.FAILED, settings.NOTICE_MAX_ATTEMPTS)
     assert "may have been sent" in lost.last_error
     assert server.count() == {waiting.signup.email: 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rule_s6_an_outcome_that_cannot_be_committed_stops_the_fan_out_before_the_next_message(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL the outcome is committed by a writer thread while the next envelope is
+    # exchanged; either way the next message must not be handed over before it is recorded.
+    from subprocessors import delivery as delivery_module
+
+    active_signups(5)
+    change = publish(send=False)
+    written = delivery_module._write_outcome
+    calls: list[int] = []
+
+    def database_gone_at_the_second(delivery: Delivery) -> None:
+        calls.append(delivery.pk)
+        if len(calls) == 2:
+            raise ConnectionError("the database went away")
+        written(delivery)
+
+    monkeypatch.setattr(delivery_module, "_write_outcome", database_gone_at_the_second)
+    server = FaultySMTP()
+    with smtp_server(server) as port:
+        settings.MAILERS = smtp_mailers(port)
+        with pytest.raises(
+            (delivery_module.OutcomeNotRecorded, ConnectionError), match="database went away"
+        ):
+            delivery_module.send_notices(change_id=change.pk)
+
+    # Two accepted, the second unrecorded (the crash window); the third never handed over.
+    assert len(server.accepted) == 2
+    deliveries = Delivery.objects.filter(change=change).order_by("pk")
+    assert [d.status for d in deliveries] == [
+        DeliveryStatus.SENT,
+        *[DeliveryStatus.SENDING] * 4,  # claimed: their lease brings them back, once each
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rule_h1_every_outcome_names_the_task_and_its_reason(settings: Any) -> None:
+    # The PostgreSQL writer thread does not inherit the task's context by itself.
+    active_signups(4)
+    server = FaultySMTP(Faults(temporary_every=3))
+    with smtp_server(server) as port:
+        settings.MAILERS = smtp_mailers(port)
+        change = publish()
+
+    rows = Delivery.history.filter(change_id=change.pk, history_type="~").order_by("history_id")
+    written = [row for row in rows if row.status == DeliveryStatus.SENT or row.last_error]
+    assert len([r for r in written if r.status == DeliveryStatus.SENT]) == 3
+    assert any(r.last_error for r in written)  # the 451 is recorded too
+    for row in written:
+        assert row.history_actor == "task: send notices"
+        assert row.history_change_reason == "Notice delivery"
