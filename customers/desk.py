@@ -87,6 +87,14 @@ def describe_deletion(row: dict[str, Any]) -> str:
     """C3, or C3 held by C9: the deletion stays on the desk, saying why it waits."""
     if row["hold_basis"]:
         return f"Deletion held by a legal hold: {row['hold_basis']} (C9, DPA 9)"
+    return describe_deletion_outside(row)
+
+
+def describe_deletion_outside(row: dict[str, Any]) -> str:
+    """The same for a calendar service or a mailbox: a hold's basis (a lawsuit, an
+    authority's request) stays in the portal."""
+    if row["hold_basis"]:
+        return "Deletion held by a legal hold (C9, DPA 9): see the portal"
     return "Delete the customer's personal data (90 days after termination)"
 
 
@@ -103,6 +111,7 @@ desk.register(
             "deletion_open_with_hold",
             ("termination_date", "hold_basis"),
             describe_deletion,
+            describe_outside=describe_deletion_outside,
             customer="pk",
             customer_name="legal_name",
             explain=lambda row: deadlines.deletion_due_explained(row["termination_date"]),
@@ -165,6 +174,7 @@ desk.register(
             "review_open",
             ("legal_basis",),
             lambda row: f"Review the legal hold: {row['legal_basis']}",
+            describe_outside=lambda row: "Review a legal hold: see the portal",
         ),
     ],
     warnings=[pending_breach_notices, unsent_breach_messages],

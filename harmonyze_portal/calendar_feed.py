@@ -26,7 +26,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from harmonyze_portal import rules
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.desk import DeadlineItem, deadline_items, sealed
+from harmonyze_portal.desk import DeadlineItem, deadline_items, for_third_parties
 from harmonyze_portal.models import CalendarFeed, StaffPreference
 
 FEED_DAYS_AHEAD = 90
@@ -51,7 +51,7 @@ def build_calendar(user: Any, today: date) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Harmonyze deadlines")
     stamp = timezone.now()
-    for item in sealed(desk.items):
+    for item in for_third_parties(desk.items):
         link = settings.PORTAL_BASE_URL + item.url
         event = icalendar.Event()
         event.add("uid", event_uid(item))

@@ -68,6 +68,9 @@ class Source:
     export_permission: str | None = None
     # How the due date was computed, from the row (its ``fields``): the deadline line (T5).
     explain: Callable[[dict[str, Any]], Any] | None = None
+    # The words that go to a calendar service or a mailbox (feed, digest), where ``describe``
+    # would carry what should stay in the portal (a legal hold's basis); None: ``describe``.
+    describe_outside: Callable[[dict[str, Any]], str] | None = None
     area: str = ""  # the registering area's app label, set by register()
 
     def open_queryset(self) -> QuerySet[Any]:
@@ -162,6 +165,7 @@ class DeadlineItem:
     restricted: bool = False  # R6: counsel's alone (law-enforcement demands)
     count: int = 1  # items it stands for: a sealed line counts every restricted item it hides
     how: str = ""  # how the due date was computed: "terminated 5 Nov 2026 + 90 days = ..."
+    outside: str = ""  # the words for a calendar service or a mailbox, when not ``what``
     source: Source | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -180,6 +184,13 @@ class DeadlineItem:
 def restricted_label(count: int) -> str:
     """R6: all that leaves the portal about demands: "1 restricted item — sign in"."""
     return f"{count} restricted item{'' if count == 1 else 's'} — sign in"
+
+
+def for_third_parties(items: Iterable[DeadlineItem]) -> list[DeadlineItem]:
+    """The items as a calendar service or a mail provider may hold them: sealed (R6), and
+    each in its outside words (``Source.describe_outside``), which link back to the portal
+    for the rest."""
+    return [replace(item, what=item.outside) if item.outside else item for item in sealed(items)]
 
 
 def sealed(
@@ -371,6 +382,7 @@ def deadline_items(
             restricted=source.restricted,
             source=source,
             how=_how(source, row),
+            outside=source.describe_outside(row) if source.describe_outside else "",
         )
         for source, row in collected
     ]

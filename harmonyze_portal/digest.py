@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from harmonyze_portal import rules
-from harmonyze_portal.desk import DeadlineItem, deadline_items, sealed
+from harmonyze_portal.desk import DeadlineItem, deadline_items, for_third_parties
 from harmonyze_portal.history import acting_as
 from harmonyze_portal.mail import queue_email
 from harmonyze_portal.models import DigestSent
@@ -70,7 +70,7 @@ def build_digest(user: Any, today: date) -> Digest:
     desk = deadline_items(
         user, today, end=today + timedelta(days=WEEK_DAYS - 1), limit=DIGEST_LIMIT, count=False
     )
-    items = sealed(desk.items)
+    items = for_third_parties(desk.items)
     return Digest(
         today=today,
         overdue=[i for i in items if i.overdue],

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import icalendar
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
@@ -192,6 +193,39 @@ def test_rule_c9_the_desk_shows_the_deletion_as_held_with_the_reason(
             "Review the legal hold: Litigation hold, Smith v. Acme",
         ),
     ]
+
+
+@time_machine.travel(datetime(2026, 4, 25, 14, 0, tzinfo=UTC), tick=False)
+def test_rule_c9_a_holds_basis_stays_in_the_portal_not_in_the_calendar_feed_or_digest(
+    acme: Customer, counsel: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # The feed lands in a calendar service and the digest in a mailbox: neither may carry the
+    # lawsuit or authority a hold names; both still say the deletion is held, and link back.
+    from django.core import mail
+    from django.core.management import call_command
+
+    from harmonyze_portal.models import CalendarFeed, StaffPreference
+
+    terminate(acme)
+    make_hold(acme, legal_basis="Litigation hold, Smith v. Acme", review=date(2026, 4, 28))
+    StaffPreference(user=counsel, daily_digest=True).save()
+    _, token = CalendarFeed.issue(counsel)
+
+    feed = Client().get("/staff/calendar.ics", {"token": token})
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_deadline_digest", stdout=io.StringIO())
+
+    [digest] = [message for message in mail.outbox if counsel.email in message.to]
+    assert "Smith" not in feed.content.decode()
+    events = icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
+    calendar = "\n".join(f"{e['summary']}\n{e['description']}" for e in events)
+    for text in (calendar, digest.body):
+        assert "Smith" not in text
+        assert "Deletion held by a legal hold (C9, DPA 9): see the portal" in text
+        assert "Review a legal hold: see the portal" in text
+    # Inside the portal the desk still names it (the test above).
+    items = desk.deadline_items(counsel, date(2026, 4, 25), area="customers").items
+    assert any("Smith v. Acme" in item.what for item in items)
 
 
 def test_rule_c9_a_released_hold_leaves_the_plain_deletion_and_no_review(
