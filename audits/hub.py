@@ -85,6 +85,7 @@ hub.register(
     [
         hub.Section(
             "audits", "Audit requests", AuditRequest, audits, rules="A1, A2, A4, A5", order=90,
+            documents_of=("offered_report", "type2_report"),
             list_url=lambda customer: reverse("admin:audits_auditrequest_changelist")
             + f"?customer__id__exact={customer.pk}",
         ),

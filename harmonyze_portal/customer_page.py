@@ -79,6 +79,9 @@ class Section:
     actions: Callable[[Model], list[Action]] = field(default=lambda customer: [])
     list_url: Callable[[Model], str] | None = None  # every row, when more than ROW_LIMIT
     restricted: bool = False  # R6: counsel's alone; each showing is logged by its area
+    # Foreign keys of the section's records whose own files travel with them in an evidence
+    # pack (A5: the report offered in lieu), for a requester who may view those records.
+    documents_of: tuple[str, ...] = ()
     area: str = ""  # set by register()
 
     @property

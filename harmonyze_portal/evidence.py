@@ -213,18 +213,43 @@ def rule_parts(pack: EvidencePack, today: date) -> list[RulePart]:
     return parts
 
 
-def _documents(parts: list[SectionPart]) -> Iterator[tuple[str, Model, FileField]]:
-    """(folder, record, file field) of every file a shown record holds."""
+def _files(record: Model) -> Iterator[FileField]:
+    for file_field in record._meta.concrete_fields:
+        if isinstance(file_field, FileField) and getattr(record, file_field.attname):
+            yield file_field
+
+
+def _documents(
+    pack: EvidencePack, parts: list[SectionPart]
+) -> Iterator[tuple[str, Model, FileField]]:
+    """(folder, record, file field) of every file a shown record holds, and of the records
+    its section names in ``documents_of`` (once each) that the requester may view."""
+    linked: set[tuple[type[Model], Any]] = set()
     for part in parts:
-        model = part.section.model
-        files = [f for f in model._meta.concrete_fields if isinstance(f, FileField)]
         pks = {entry.record for entry in part.entries if entry.record}
-        if not files or not pks:
+        if not pks:
             continue
-        for record in model._default_manager.filter(pk__in=pks).order_by("pk"):
-            for file_field in files:
-                if getattr(record, file_field.attname):
-                    yield part.section.key, record, file_field
+        section = part.section
+        related = [
+            name
+            for name in section.documents_of
+            if pack.requested_by.has_perm(
+                "{0.app_label}.view_{0.model_name}".format(
+                    section.model._meta.get_field(name).related_model._meta  # type: ignore[union-attr]
+                )
+            )
+        ]
+        records = section.model._default_manager.filter(pk__in=pks).order_by("pk")
+        for record in records.select_related(*related) if related else records:
+            for file_field in _files(record):
+                yield section.key, record, file_field
+            for name in related:
+                other = getattr(record, name)
+                if other is None or (type(other), other.pk) in linked:
+                    continue
+                linked.add((type(other), other.pk))
+                for file_field in _files(other):
+                    yield f"{section.key}/{other._meta.model_name}", other, file_field
 
 
 def _histories(pack: EvidencePack, parts: list[SectionPart]) -> Iterator[tuple[type[Model], Any]]:
@@ -314,7 +339,7 @@ def write_pack(
         writer.write_csv("history-seals.csv", SEAL_COLUMNS, _seal_rows())
         progress(70)
         missing = []
-        for folder, record, file_field in _documents(sections):
+        for folder, record, file_field in _documents(pack, sections):
             stored = getattr(record, file_field.attname)
             name = PurePosixPath(stored.name).name
             path = f"documents/{folder}/{record.pk}-{file_field.name}-{name}"

@@ -425,3 +425,48 @@ def test_which_rows_belong_to_the_period(
 ) -> None:
     entry = Entry(what="x", url="/", on=on, due=due, done=done)
     assert in_period(entry, *YEAR) is kept
+
+
+def _report_with_file() -> Any:
+    from tests.audits.builders import make_report
+
+    report = make_report(period_start=date(2025, 1, 1), period_end=date(2025, 12, 31))
+    report.file.save("soc2-2025.pdf", ContentFile(MINIMAL_PDF), save=False)
+    report.save()
+    return report
+
+
+def test_rule_a5_the_report_offered_in_lieu_travels_with_the_audit_request(
+    counsel: Any, acme: Customer, media: Path
+) -> None:
+    report = _report_with_file()
+    audit = make_audit_request(acme, received=date(2026, 3, 15), start=date(2026, 4, 15))
+    audit.refresh_from_db()
+    assert audit.type2_report == report  # A5: within twelve months of the request
+
+    with opened(built(acme, counsel)) as archive:
+        [document] = [n for n in archive.namelist() if n.startswith("documents/audits/")]
+        assert document.startswith(f"documents/audits/auditreport/{report.pk}-file-")
+        assert archive.read(document) == MINIMAL_PDF
+        listed = {item["path"] for item in json.loads(archive.read("manifest.json"))["files"]}
+        assert document in listed
+
+
+def test_rule_a5_the_report_stays_out_for_a_requester_who_may_not_view_reports(
+    counsel: Any, acme: Customer, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harmonyze_portal.evidence import _documents, section_parts
+
+    _report_with_file()
+    make_audit_request(acme, received=date(2026, 3, 15), start=date(2026, 4, 15))
+    pack = new_pack(acme, counsel)
+    parts = section_parts(pack, date(2027, 1, 10))
+
+    assert any(folder.startswith("audits/") for folder, _, _ in _documents(pack, parts))
+    allowed = counsel.has_perm
+    monkeypatch.setattr(
+        counsel,
+        "has_perm",
+        lambda perm, obj=None: perm != "audits.view_auditreport" and allowed(perm),
+    )
+    assert not any(folder.startswith("audits") for folder, _, _ in _documents(pack, parts))
