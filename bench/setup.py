@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -13,12 +14,13 @@ _ready = False
 
 
 def django_with_fresh_database() -> Path:
-    """Configure Django on a new SQLite file (or $BENCH_DATABASE_URL, emptied) and migrate it."""
+    """Configure Django on a new SQLite file (or a new database on $BENCH_DATABASE_URL's
+    PostgreSQL server) and migrate it."""
     global _ready
     folder = Path(tempfile.mkdtemp(prefix="harmonyze-bench-"))
     if not _ready:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-        os.environ["DATABASE_URL"] = os.environ.get(
+        os.environ["DATABASE_URL"] = _own_postgres_database() or os.environ.get(
             "BENCH_DATABASE_URL", f"sqlite:///{folder / 'bench.sqlite3'}"
         )
         import django
@@ -28,9 +30,6 @@ def django_with_fresh_database() -> Path:
 
         call_command("migrate", verbosity=0)
         call_command("createcachetable", verbosity=0)
-        if "BENCH_DATABASE_URL" in os.environ:
-            # A PostgreSQL database outlives the run: start from empty tables every time.
-            call_command("flush", interactive=False, verbosity=0)
         _ready = True
     return folder
 
@@ -59,6 +58,32 @@ def reset_peak_rss() -> None:
 def _with_database(url: str, name: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _own_postgres_database() -> str | None:
+    """On PostgreSQL, a new database for this run (``harmonyze_bench_main_<pid>``, dropped when the
+    process ends), so every run starts from the migrated state: emptying a database that
+    outlives the run would also drop the rows the migrations seed (the regimes, holidays).
+    None on SQLite, or when :func:`run_in_child` already made one."""
+    base = os.environ.get("BENCH_DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return None
+    if urlsplit(base).path.lstrip("/").startswith("harmonyze_bench_"):
+        return None
+    import psycopg
+
+    name = f"harmonyze_bench_main_{os.getpid()}"  # run_in_child's are harmonyze_bench_<pid>
+    admin = _with_database(base, "postgres")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    return _with_database(base, name)
 
 
 def run_in_child(module: str, label: str) -> int:
