@@ -12,8 +12,11 @@ from urllib.parse import urlsplit, urlunsplit
 _ready = False
 
 
-def django_with_fresh_database() -> Path:
-    """Configure Django on a new SQLite file (or $BENCH_DATABASE_URL, emptied) and migrate it."""
+def django_with_fresh_database(*, keep_rows: bool = False) -> Path:
+    """Configure Django on a new SQLite file (or $BENCH_DATABASE_URL, emptied) and migrate it.
+
+    ``keep_rows``: a child reading the rows its parent wrote to $BENCH_DATABASE_URL (the
+    exports bench's memory runs) must not empty it first."""
     global _ready
     folder = Path(tempfile.mkdtemp(prefix="harmonyze-bench-"))
     if not _ready:
@@ -28,7 +31,7 @@ def django_with_fresh_database() -> Path:
 
         call_command("migrate", verbosity=0)
         call_command("createcachetable", verbosity=0)
-        if "BENCH_DATABASE_URL" in os.environ:
+        if "BENCH_DATABASE_URL" in os.environ and not keep_rows:
             # A PostgreSQL database outlives the run: start from empty tables every time.
             call_command("flush", interactive=False, verbosity=0)
         _ready = True
