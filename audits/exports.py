@@ -3,14 +3,15 @@ and XLSX."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
 from import_export import resources
 from import_export.fields import Field
 
-from audits.models import AuditRequest
-from harmonyze_portal.exports import ReportDateWidget, choice_label, local_time
+from audits.models import AuditRequest, report_name
+from harmonyze_portal.exports import Computed, ReportDateWidget, choice_label, local_time
 
 _LABELS = {
     name: choice_label(AuditRequest, name)
@@ -24,27 +25,71 @@ def yes_no(value: bool | None) -> str:
     return "yes" if value else "no"
 
 
+def offered_report_text(kind: str | None, auditor_firm: str | None, period_end: date | None) -> str:
+    return report_name(kind, auditor_firm or "", period_end) if kind and period_end else ""
+
+
+def offer_answer_text(answer: str, answered_on: date | None, controls_accepted: str) -> str:
+    if not answer:
+        return ""
+    text = _LABELS["offer_answer"](answer)
+    if answered_on:
+        text += f" ({answered_on.isoformat()})"
+    if controls_accepted:
+        text += f": {controls_accepted}"
+    return text
+
+
+def objection_text(objection: str, replacement_auditor: str) -> str:
+    if not objection:
+        return ""
+    text = _LABELS["auditor_objection"](objection)
+    if replacement_auditor:
+        text += f"; replaced by {replacement_auditor}"
+    return text
+
+
 class AuditRegisterResource(resources.ModelResource):
     """One row per audit request: its checks, the report offered in lieu and where it stands."""
 
     customer = Field(attribute="customer__legal_name", column_name="Customer")
-    ground = Field(column_name="Ground (A1)")
+    ground = Computed(column_name="Ground (A1)", reads=("ground",), compute=_LABELS["ground"])
     received_on = Field(attribute="received_on", column_name="Received", widget=ReportDateWidget())
     proposed_start = Field(
         attribute="proposed_start", column_name="Proposed start", widget=ReportDateWidget()
     )
-    lead_time_met = Field(column_name="Lead time met (A2)")
+    lead_time_met = Computed(
+        column_name="Lead time met (A2)", reads=("lead_time_met",), compute=yes_no
+    )
     earliest_compliant_start = Field(
         attribute="earliest_compliant_start",
         column_name="Earliest compliant start (A2)",
         widget=ReportDateWidget(),
     )
-    entitled = Field(column_name="Entitled (A1)")
-    offered_at = Field(column_name="Report offered at (A5)")
-    offered_report = Field(column_name="Report offered (A5)")
-    offer_answer = Field(column_name="Customer's answer")
-    auditor_objection = Field(column_name="Auditor objection (A3)")
-    status = Field(column_name="Status")
+    entitled = Computed(column_name="Entitled (A1)", reads=("entitled",), compute=yes_no)
+    offered_at = Computed(
+        column_name="Report offered at (A5)", reads=("offered_at",), compute=local_time
+    )
+    offered_report = Computed(
+        column_name="Report offered (A5)",
+        reads=(
+            "offered_report__kind",
+            "offered_report__auditor_firm",
+            "offered_report__period_end",
+        ),
+        compute=offered_report_text,
+    )
+    offer_answer = Computed(
+        column_name="Customer's answer",
+        reads=("offer_answer", "offer_answered_on", "controls_accepted"),
+        compute=offer_answer_text,
+    )
+    auditor_objection = Computed(
+        column_name="Auditor objection (A3)",
+        reads=("auditor_objection", "replacement_auditor"),
+        compute=objection_text,
+    )
+    status = Computed(column_name="Status", reads=("status",), compute=_LABELS["status"])
     final_plan_agreed_on = Field(
         attribute="final_plan_agreed_on",
         column_name="Final plan agreed on (A4)",
@@ -74,39 +119,3 @@ class AuditRegisterResource(resources.ModelResource):
         self, queryset: QuerySet[AuditRequest], **kwargs: Any
     ) -> QuerySet[AuditRequest]:
         return queryset.select_related("customer", "offered_report")
-
-    def dehydrate_ground(self, request: AuditRequest) -> str:
-        return _LABELS["ground"](request.ground)
-
-    def dehydrate_lead_time_met(self, request: AuditRequest) -> str:
-        return yes_no(request.lead_time_met)
-
-    def dehydrate_entitled(self, request: AuditRequest) -> str:
-        return yes_no(request.entitled)
-
-    def dehydrate_offered_at(self, request: AuditRequest) -> str:
-        return local_time(request.offered_at)
-
-    def dehydrate_offered_report(self, request: AuditRequest) -> str:
-        return str(request.offered_report) if request.offered_report else ""
-
-    def dehydrate_offer_answer(self, request: AuditRequest) -> str:
-        if not request.offer_answer:
-            return ""
-        answer = _LABELS["offer_answer"](request.offer_answer)
-        if request.offer_answered_on:
-            answer += f" ({request.offer_answered_on.isoformat()})"
-        if request.controls_accepted:
-            answer += f": {request.controls_accepted}"
-        return answer
-
-    def dehydrate_auditor_objection(self, request: AuditRequest) -> str:
-        if not request.auditor_objection:
-            return ""
-        objection = _LABELS["auditor_objection"](request.auditor_objection)
-        if request.replacement_auditor:
-            objection += f"; replaced by {request.replacement_auditor}"
-        return objection
-
-    def dehydrate_status(self, request: AuditRequest) -> str:
-        return _LABELS["status"](request.status)

@@ -49,6 +49,14 @@ class AuditReportQuerySet(TrackedQuerySet["AuditReport"]):
 AuditReportManager = models.Manager.from_queryset(AuditReportQuerySet)
 
 
+_REPORT_KINDS = dict(ReportKind.choices)
+
+
+def report_name(kind: str, auditor_firm: str, period_end: date) -> str:
+    """An audit report as staff and exports name it (A5)."""
+    return f"{_REPORT_KINDS.get(kind, kind)} by {auditor_firm}, period ending {period_end}"
+
+
 class AuditReport(TrackedModel):
     """A third-party audit report Harmonyze holds (A5)."""
 
@@ -88,7 +96,7 @@ class AuditReport(TrackedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.auditor_firm}, period ending {self.period_end}"
+        return report_name(self.kind, self.auditor_firm, self.period_end)
 
     @property
     def is_type2(self) -> bool:

@@ -133,7 +133,7 @@ def _peak_mb(rows: int) -> float:
 def peak(rows: int) -> int:
     from bench.setup import django_with_fresh_database
 
-    django_with_fresh_database()
+    django_with_fresh_database()  # the parent's database (BENCH_DATABASE_URL), its DPAs
     reset_peak_rss()  # the export's own peak, not the migrations'
     read = _admin_export(rows)
     assert read.lines == rows + 1, (read.lines, rows)

@@ -27,9 +27,10 @@ from customers.models import (
     LegalHold,
 )
 from customers.models.accounts import Customer
+from customers.models.dpas import terms_in_force
 from customers.models.instructions import late_by
 from harmonyze_portal.clock import legal_today
-from harmonyze_portal.exports import ReportDateWidget, choice_label, local_time
+from harmonyze_portal.exports import Computed, ReportDateWidget, choice_label, local_time
 from harmonyze_portal.pdf import render_pdf
 
 
@@ -71,6 +72,17 @@ _DPA_STATUS = choice_label(DPA, "status")
 _CUSTOMER_STATUS = choice_label(Customer, "status")
 
 
+def deletion_held(hold_basis: str | None, deletion_due: date | None, deleted: date | None) -> str:
+    """C9: an open deletion that a legal hold keeps waiting says so, with the reason."""
+    if not hold_basis:
+        return ""
+    if deletion_due is None:
+        return f"Hold active, no deletion due yet: {hold_basis}"
+    if deleted is not None:
+        return f"Deleted except what the hold keeps: {hold_basis}"
+    return f"Held: {hold_basis}"
+
+
 class DPARegisterResource(resources.ModelResource):
     """One row per DPA: what was signed, the terms in force, and the customer's deletion clock."""
 
@@ -80,15 +92,21 @@ class DPARegisterResource(resources.ModelResource):
     effective_on = Field(
         attribute="effective_on", column_name="Effective on", widget=ReportDateWidget()
     )
-    transfer_terms = Field(column_name="Transfer terms")
+    transfer_terms = Computed(
+        column_name="Transfer terms",
+        reads=("eu_sccs_module_two", "uk_addendum", "swiss_fadp"),
+        compute=lambda *flags: "; ".join(terms_in_force(*flags)),
+    )
     supervisory_authority = Field(
         attribute="supervisory_authority", column_name="Supervisory authority"
     )
     supervisory_authority_country = Field(
         attribute="supervisory_authority_country", column_name="Authority country"
     )
-    status = Field(column_name="DPA status")
-    customer_status = Field(column_name="Customer status")
+    status = Computed(column_name="DPA status", reads=("status",), compute=_DPA_STATUS)
+    customer_status = Computed(
+        column_name="Customer status", reads=("customer__status",), compute=_CUSTOMER_STATUS
+    )
     termination_date = Field(
         attribute="customer__termination_date",
         column_name="Terminated on",
@@ -104,7 +122,11 @@ class DPARegisterResource(resources.ModelResource):
         column_name="Deletion done",
         widget=ReportDateWidget(),
     )
-    deletion_held = Field(column_name="Deletion held (C9)")
+    deletion_held = Computed(
+        column_name="Deletion held (C9)",
+        reads=("hold_basis", "customer__deletion_due", "customer__deletion_completed_on"),
+        compute=deletion_held,
+    )
 
     class Meta:
         model = DPA
@@ -130,26 +152,6 @@ class DPARegisterResource(resources.ModelResource):
         first = holds.order_by("started_on", "pk").values("legal_basis")[:1]
         return queryset.select_related("customer").annotate(hold_basis=Subquery(first))
 
-    def dehydrate_deletion_held(self, dpa: DPA) -> str:
-        """C9: an open deletion that a legal hold keeps waiting says so, with the reason."""
-        basis = getattr(dpa, "hold_basis", None)
-        if not basis:
-            return ""
-        if dpa.customer.deletion_due is None:
-            return f"Hold active, no deletion due yet: {basis}"
-        if dpa.customer.deletion_completed_on is not None:
-            return f"Deleted except what the hold keeps: {basis}"
-        return f"Held: {basis}"
-
-    def dehydrate_transfer_terms(self, dpa: DPA) -> str:
-        return "; ".join(dpa.transfer_terms)
-
-    def dehydrate_status(self, dpa: DPA) -> str:
-        return _DPA_STATUS(dpa.status)
-
-    def dehydrate_customer_status(self, dpa: DPA) -> str:
-        return _CUSTOMER_STATUS(dpa.customer.status)
-
 
 def duration(delta: timedelta) -> str:
     """Whole minutes, rounded up: a notice 20 seconds late is late."""
@@ -170,12 +172,17 @@ def notice_outcome(notice: BreachNotice, now: datetime) -> str:
     return f"not notified, {duration(left)} left"
 
 
+def recipients(sent_to: str) -> str:
+    """The addresses a notice went to, one a line in the record, on one line in a cell."""
+    return "; ".join(line.strip() for line in sent_to.splitlines() if line.strip())
+
+
 def notice_line(message: BreachMessage) -> str:
     """One notice as the breach log writes it: kind, when sent (or queued) and to whom."""
     if message.sent_at is None:
         return f"{message.get_kind_display()}: queued {local_time(message.queued_at)}, not sent"
-    recipients = "; ".join(line.strip() for line in message.sent_to.splitlines() if line.strip())
-    return f"{message.get_kind_display()}: sent {local_time(message.sent_at)} to {recipients}"
+    sent = f"sent {local_time(message.sent_at)} to {recipients(message.sent_to)}"
+    return f"{message.get_kind_display()}: {sent}"
 
 
 def step_line(step: BreachRemediation) -> str:
@@ -235,7 +242,7 @@ class BreachLogResource(resources.ModelResource):
         return local_time(notice.notified_at)
 
     def dehydrate_notified_to(self, notice: BreachNotice) -> str:
-        return "; ".join(line.strip() for line in notice.notified_to.splitlines() if line.strip())
+        return recipients(notice.notified_to)
 
     def dehydrate_outcome(self, notice: BreachNotice) -> str:
         return notice_outcome(notice, self._now)
@@ -247,16 +254,19 @@ class BreachLogResource(resources.ModelResource):
         return "\n".join(step_line(step) for step in notice.breach.remediation_steps.all())
 
 
+_MESSAGE_KIND = choice_label(BreachMessage, "kind")
+
+
 class BreachMessageResource(resources.ModelResource):
     """One row per notice sent to a customer about a breach (C5)."""
 
     breach = Field(attribute="affected__breach__title", column_name="Breach")
     customer = Field(attribute="affected__customer__legal_name", column_name="Customer")
-    kind = Field(column_name="Kind of notice")
+    kind = Computed(column_name="Kind of notice", reads=("kind",), compute=_MESSAGE_KIND)
     subject = Field(attribute="subject", column_name="Subject")
-    queued_at = Field(column_name="Queued at")
-    sent_at = Field(column_name="Sent at")
-    sent_to = Field(column_name="Sent to")
+    queued_at = Computed(column_name="Queued at", reads=("queued_at",), compute=local_time)
+    sent_at = Computed(column_name="Sent at", reads=("sent_at",), compute=local_time)
+    sent_to = Computed(column_name="Sent to", reads=("sent_to",), compute=recipients)
     message_id = Field(attribute="message_id", column_name="Message-ID")
     body = Field(attribute="body", column_name="Text of the notice")
 
@@ -280,24 +290,12 @@ class BreachMessageResource(resources.ModelResource):
     ) -> QuerySet[BreachMessage]:
         return queryset.select_related("affected__breach", "affected__customer")
 
-    def dehydrate_kind(self, message: BreachMessage) -> str:
-        return message.get_kind_display()
-
-    def dehydrate_queued_at(self, message: BreachMessage) -> str:
-        return local_time(message.queued_at)
-
-    def dehydrate_sent_at(self, message: BreachMessage) -> str:
-        return local_time(message.sent_at)
-
-    def dehydrate_sent_to(self, message: BreachMessage) -> str:
-        return "; ".join(line.strip() for line in message.sent_to.splitlines() if line.strip())
-
 
 class BreachRemediationResource(resources.ModelResource):
     """One row per remediation step (C5, DPA 7)."""
 
     breach = Field(attribute="breach__title", column_name="Breach")
-    taken_at = Field(column_name="Taken at")
+    taken_at = Computed(column_name="Taken at", reads=("taken_at",), compute=local_time)
     taken_by = Field(attribute="taken_by", column_name="Taken by")
     action = Field(attribute="action", column_name="What was done")
 
@@ -311,8 +309,8 @@ class BreachRemediationResource(resources.ModelResource):
     ) -> QuerySet[BreachRemediation]:
         return queryset.select_related("breach")
 
-    def dehydrate_taken_at(self, step: BreachRemediation) -> str:
-        return local_time(step.taken_at)
+
+_HOLD_REQUESTER = choice_label(LegalHold, "requested_by")
 
 
 class LegalHoldResource(resources.ModelResource):
@@ -320,7 +318,9 @@ class LegalHoldResource(resources.ModelResource):
 
     customer = Field(attribute="customer__legal_name", column_name="Customer")
     legal_basis = Field(attribute="legal_basis", column_name="Legal basis")
-    requested_by = Field(column_name="Who asked")
+    requested_by = Computed(
+        column_name="Who asked", reads=("requested_by",), compute=_HOLD_REQUESTER
+    )
     requester = Field(attribute="requester", column_name="Requesting body or person")
     data_kept = Field(attribute="data_kept", column_name="Data kept")
     started_on = Field(attribute="started_on", column_name="Started on", widget=ReportDateWidget())
@@ -355,9 +355,6 @@ class LegalHoldResource(resources.ModelResource):
 
     def filter_export(self, queryset: QuerySet[LegalHold], **kwargs: Any) -> QuerySet[LegalHold]:
         return queryset.select_related("customer")
-
-    def dehydrate_requested_by(self, hold: LegalHold) -> str:
-        return hold.get_requested_by_display()
 
 
 class InstructionResource(resources.ModelResource):

@@ -16,27 +16,63 @@ from django.utils import timezone
 from import_export import resources
 from import_export.fields import Field
 
-from harmonyze_portal.exports import ReportDateWidget, choice_label, neutralise_formula
+from harmonyze_portal.exports import (
+    Computed,
+    ReportDateWidget,
+    choice_label,
+    neutralise_formula,
+)
 from harmonyze_portal.pdf import render_pdf
 from requests.models import DataSubjectRequest, DSRStatus, Outcome, Right
-
-
-def responded_on(dsr: DataSubjectRequest) -> date | None:
-    """When the requester had their answer: the reply, or the redirect to the customer (R1)."""
-    return dsr.reply_sent_on or dsr.redirected_on
-
-
-def days_to_respond(dsr: DataSubjectRequest) -> int | None:
-    answered = responded_on(dsr)
-    if answered is None or dsr.received_on is None:
-        return None
-    return (answered - dsr.received_on).days
-
 
 _LABELS = {
     name: choice_label(DataSubjectRequest, name)
     for name in ("right", "role", "channel", "status", "verification_method", "outcome")
 }
+
+
+def answered_on(reply_sent_on: date | None, redirected_on: date | None) -> date | None:
+    """When the requester had their answer: the reply, or the redirect to the customer (R1)."""
+    return reply_sent_on or redirected_on
+
+
+def responded_on(dsr: DataSubjectRequest) -> date | None:
+    return answered_on(dsr.reply_sent_on, dsr.redirected_on)
+
+
+def days_between(received_on: date | None, answered: date | None) -> int | None:
+    if answered is None or received_on is None:
+        return None
+    return (answered - received_on).days
+
+
+def days_to_respond(dsr: DataSubjectRequest) -> int | None:
+    return days_between(dsr.received_on, responded_on(dsr))
+
+
+def days_text(
+    received_on: date | None, reply_sent_on: date | None, redirected_on: date | None
+) -> str:
+    days = days_between(received_on, answered_on(reply_sent_on, redirected_on))
+    return "" if days is None else str(days)
+
+
+def verification_text(method: str, verified_on: date | None, verified_by: str | None) -> str:
+    """R2: how the identity was verified, when and by whom."""
+    if not method:
+        return ""
+    text = _LABELS["verification_method"](method)
+    if verified_on:
+        text += f" on {verified_on.isoformat()}"
+    if verified_by:
+        text += f" by {verified_by}"
+    return text
+
+
+def outcome_text(outcome: str, denial_reason: str) -> str:
+    if outcome == Outcome.DENIED:
+        return f"Denied: {denial_reason}"
+    return _LABELS["outcome"](outcome)
 
 
 class DSRLogResource(resources.ModelResource):
@@ -46,12 +82,12 @@ class DSRLogResource(resources.ModelResource):
     received_on = Field(attribute="received_on", column_name="Received", widget=ReportDateWidget())
     requester_name = Field(attribute="requester_name", column_name="Requester")
     requester_email = Field(attribute="requester_email", column_name="Email")
-    right = Field(column_name="Right")
+    right = Computed(column_name="Right", reads=("right",), compute=_LABELS["right"])
     regime = Field(attribute="regime__name", column_name="Regime")
-    role = Field(column_name="Role")
-    customer = Field(column_name="Customer")
-    channel = Field(column_name="Channel")
-    status = Field(column_name="Status")
+    role = Computed(column_name="Role", reads=("role",), compute=_LABELS["role"])
+    customer = Field(attribute="customer__legal_name", column_name="Customer")
+    channel = Computed(column_name="Channel", reads=("channel",), compute=_LABELS["channel"])
+    status = Computed(column_name="Status", reads=("status",), compute=_LABELS["status"])
     acknowledge_by = Field(
         attribute="acknowledge_by", column_name="Acknowledge by (R3)", widget=ReportDateWidget()
     )
@@ -72,12 +108,23 @@ class DSRLogResource(resources.ModelResource):
     redirected_on = Field(
         attribute="redirected_on", column_name="Redirected on (R1)", widget=ReportDateWidget()
     )
-    verification = Field(column_name="Identity verified (R2)")
-    outcome = Field(column_name="Outcome")
+    verification = Computed(
+        column_name="Identity verified (R2)",
+        # The user model's USERNAME_FIELD: what ``get_username()`` gives.
+        reads=("verification_method", "verified_on", "verified_by__username"),
+        compute=verification_text,
+    )
+    outcome = Computed(
+        column_name="Outcome", reads=("outcome", "denial_reason"), compute=outcome_text
+    )
     reply_sent_on = Field(
         attribute="reply_sent_on", column_name="Reply sent on", widget=ReportDateWidget()
     )
-    days = Field(column_name="Days to respond")
+    days = Computed(
+        column_name="Days to respond",
+        reads=("received_on", "reply_sent_on", "redirected_on"),
+        compute=days_text,
+    )
 
     class Meta:
         model = DataSubjectRequest
@@ -108,40 +155,6 @@ class DSRLogResource(resources.ModelResource):
         self, queryset: QuerySet[DataSubjectRequest], **kwargs: object
     ) -> QuerySet[DataSubjectRequest]:
         return queryset.select_related("regime", "customer", "verified_by")
-
-    def dehydrate_right(self, dsr: DataSubjectRequest) -> str:
-        return _LABELS["right"](dsr.right)
-
-    def dehydrate_role(self, dsr: DataSubjectRequest) -> str:
-        return _LABELS["role"](dsr.role)
-
-    def dehydrate_customer(self, dsr: DataSubjectRequest) -> str:
-        return dsr.customer.legal_name if dsr.customer else ""
-
-    def dehydrate_channel(self, dsr: DataSubjectRequest) -> str:
-        return _LABELS["channel"](dsr.channel)
-
-    def dehydrate_status(self, dsr: DataSubjectRequest) -> str:
-        return _LABELS["status"](dsr.status)
-
-    def dehydrate_verification(self, dsr: DataSubjectRequest) -> str:
-        if not dsr.verification_method:
-            return ""
-        text = _LABELS["verification_method"](dsr.verification_method)
-        if dsr.verified_on:
-            text += f" on {dsr.verified_on.isoformat()}"
-        if dsr.verified_by:
-            text += f" by {dsr.verified_by.get_username()}"
-        return text
-
-    def dehydrate_outcome(self, dsr: DataSubjectRequest) -> str:
-        if dsr.outcome == Outcome.DENIED:
-            return f"Denied: {dsr.denial_reason}"
-        return _LABELS["outcome"](dsr.outcome)
-
-    def dehydrate_days(self, dsr: DataSubjectRequest) -> str:
-        days = days_to_respond(dsr)
-        return "" if days is None else str(days)
 
 
 # --- The yearly metrics -------------------------------------------------------------------------

@@ -10,13 +10,19 @@ from io import BytesIO, StringIO
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from import_export import resources
 from import_export.fields import Field
 
 from customers.models.assistance import AssistanceKind, AssistanceRequest, AssistanceStatus
-from harmonyze_portal.exports import ReportDateWidget, local_time, neutralise_formula
+from harmonyze_portal.exports import (
+    Computed,
+    ReportDateWidget,
+    choice_label,
+    local_time,
+    neutralise_formula,
+)
 from harmonyze_portal.history import person_name
 from subprocessors.locations import ProcessingLocation, country_names
 from subprocessors.models import SubProcessor, SubProcessorQuerySet
@@ -106,14 +112,30 @@ class AgreementRegisterResource(resources.ModelResource):
         return flowdown(sp)
 
 
+_SUBPROCESSOR_STATUS = choice_label(SubProcessor, "status")
+_MECHANISM = choice_label(ProcessingLocation, "transfer_mechanism")
+
+
+def mechanism_text(mechanism: str) -> str:
+    return _MECHANISM(mechanism) or "none needed (United States)"
+
+
 class TransferRegisterResource(resources.ModelResource):
     """One row per processing location: the sub-processor, the country, the mechanism."""
 
     subprocessor = Field(attribute="subprocessor__name", column_name="Sub-processor")
-    status = Field(column_name="Sub-processor status")
-    country = Field(column_name="Country (ISO 3166)")
-    country_name = Field(column_name="Country")
-    transfer_mechanism = Field(column_name="Transfer mechanism")
+    status = Computed(
+        column_name="Sub-processor status",
+        reads=("subprocessor__status",),
+        compute=_SUBPROCESSOR_STATUS,
+    )
+    country = Computed(column_name="Country (ISO 3166)", reads=("country",), compute=str)
+    country_name = Computed(
+        column_name="Country", reads=("country",), compute=lambda code: country_names([str(code)])
+    )
+    transfer_mechanism = Computed(
+        column_name="Transfer mechanism", reads=("transfer_mechanism",), compute=mechanism_text
+    )
     details = Field(attribute="details", column_name="Place or facility")
 
     class Meta:
@@ -127,17 +149,10 @@ class TransferRegisterResource(resources.ModelResource):
             "details",
         )
 
-    def dehydrate_status(self, location: ProcessingLocation) -> str:
-        return location.subprocessor.get_status_display()
-
-    def dehydrate_country(self, location: ProcessingLocation) -> str:
-        return str(location.country)
-
-    def dehydrate_country_name(self, location: ProcessingLocation) -> str:
-        return country_names([str(location.country)])
-
-    def dehydrate_transfer_mechanism(self, location: ProcessingLocation) -> str:
-        return location.get_transfer_mechanism_display() or "none needed (United States)"
+    def filter_export(
+        self, queryset: QuerySet[ProcessingLocation], **kwargs: Any
+    ) -> QuerySet[ProcessingLocation]:
+        return queryset.select_related("subprocessor")
 
 
 def copies_missing(subprocessors: list[SubProcessor]) -> list[str]:

@@ -97,14 +97,7 @@ class DPA(TrackedModel):
 
     @property
     def transfer_terms(self) -> list[str]:
-        terms = []
-        if self.eu_sccs_module_two:
-            terms.append("EU SCCs Module Two")
-        if self.uk_addendum:
-            terms.append("UK Addendum")
-        if self.swiss_fadp:
-            terms.append("Swiss FADP")
-        return terms
+        return terms_in_force(self.eu_sccs_module_two, self.uk_addendum, self.swiss_fadp)
 
     def clean(self) -> None:
         super().clean()
@@ -223,3 +216,15 @@ class DeletionCertificate(TrackedModel):
                 "or be refused (C9, DPA 9)."
             }
         )
+
+
+def terms_in_force(eu_sccs_module_two: bool, uk_addendum: bool, swiss_fadp: bool) -> list[str]:
+    """The transfer terms in force (C2), in the order the DPA lists them."""
+    terms = []
+    if eu_sccs_module_two:
+        terms.append("EU SCCs Module Two")
+    if uk_addendum:
+        terms.append("UK Addendum")
+    if swiss_fadp:
+        terms.append("Swiss FADP")
+    return terms
