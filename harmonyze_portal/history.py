@@ -30,8 +30,10 @@ from django.utils.text import capfirst
 from simple_history import utils as history_utils
 from simple_history.manager import HistoryDescriptor, HistoryManager
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 from simple_history.utils import get_change_reason_from_object
+
+from harmonyze_portal import history_insert
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +280,50 @@ class CachedHistoryDescriptor(HistoryDescriptor):
 
 
 class TrackedHistoricalRecords(HistoricalRecords):
-    """simple-history's ``HistoricalRecords`` with the cached ``history`` descriptor."""
+    """simple-history's ``HistoricalRecords`` with the cached ``history`` descriptor, and each
+    history row inserted by one cached statement (:mod:`harmonyze_portal.history_insert`)."""
+
+    def create_historical_record(
+        self, instance: Any, history_type: str, using: str | None = None
+    ) -> None:
+        """simple-history 3.13's ``create_historical_record``, the same steps and signals, but
+        the row is written by :func:`history_insert.insert` instead of its ``save()``. Models
+        with history of many-to-many fields or a history relation keep the library's path."""
+        manager = getattr(instance, self.manager_name)
+        history_model = manager.model
+        using = using if self.use_base_model_db else None
+        if (
+            history_model._history_m2m_fields
+            or getattr(history_model, "history_relation", None) is not None
+            or not history_insert.supported(history_model, using)
+        ):
+            super().create_historical_record(instance, history_type, using=using)
+            return
+        history_date = getattr(instance, "_history_date", timezone.now())
+        history_user = self.get_history_user(instance)
+        reason = self.get_change_reason_for_object(instance, history_type, using)
+        row = history_model(
+            history_date=history_date,
+            history_type=history_type,
+            history_user=history_user,
+            history_change_reason=reason,
+            **{
+                field.attname: getattr(instance, field.attname)
+                for field in self.fields_included(instance)
+            },
+        )
+        signal = {
+            "sender": history_model,
+            "instance": instance,
+            "history_date": history_date,
+            "history_user": history_user,
+            "history_change_reason": reason,
+            "history_instance": row,
+            "using": using,
+        }
+        pre_create_historical_record.send(**signal)
+        history_insert.insert(row, using)
+        post_create_historical_record.send(**signal)
 
     def finalize(self, sender: Any, **kwargs: Any) -> None:
         super().finalize(sender, **kwargs)
