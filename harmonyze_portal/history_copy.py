@@ -17,9 +17,10 @@ expression is evaluated over columns rather than nested expressions, what belong
 is worked out once per version inside the window, timestamps are PostgreSQL's own text in the
 legal zone rather than ``to_char()`` (which took a fifth of the time), and JIT is off for the
 statement (compiling it costs more than it saves on a streamed query). The sort is not the cost:
-the window reads the record index and sorts each record's few versions (an incremental sort,
-kilobytes of memory), so ``work_mem`` and an index on the window's order change nothing
-measurable, and the baseline's COPY sorts the same way.
+the window reads the record index and sorts each record's few versions (an incremental sort of
+30 kB at most), so ``work_mem`` has nothing to give; an index on the window's whole order would
+save that sort, about a tenth, but it is a write on every tracked save (``bench save`` is at its
+limit) and the baseline's COPY, which sorts the same way, would use it too.
 """
 
 from __future__ import annotations
