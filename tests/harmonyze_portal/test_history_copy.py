@@ -196,6 +196,30 @@ def test_postgresql_writes_one_record_and_the_awkward_values_like_python(
 
 
 @postgresql_only
+@pytest.mark.parametrize(
+    ("instant", "written"),
+    [
+        (datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=UTC), "2026-03-08T01:59:59-05:00"),
+        (datetime(2026, 3, 8, 7, 0, 0, 500000, tzinfo=UTC), "2026-03-08T03:00:00-04:00"),
+        (datetime(2026, 11, 1, 5, 59, 59, tzinfo=UTC), "2026-11-01T01:59:59-04:00"),
+        (datetime(2026, 11, 1, 6, 0, 0, tzinfo=UTC), "2026-11-01T01:00:00-05:00"),
+        # Local mean time, before New York took Eastern time in 1883: an offset with seconds.
+        (datetime(1850, 1, 1, 12, 0, 0, tzinfo=UTC), "1850-01-01T07:03:58-04:56:02"),
+    ],
+    ids=["last EST second", "first EDT second", "last EDT second", "first EST second", "LMT"],
+)
+def test_postgresql_writes_each_time_as_python_does(instant: datetime, written: str) -> None:
+    # Rule T1: the legal zone's wall clock and its offset at that instant, to the second.
+    with time_machine.travel(instant, tick=False):
+        PublicHoliday(date=date(2026, 12, 25), name="Christmas").save()
+
+    rows = parsed(stream_csv([PublicHoliday], in_database=True))
+
+    assert rows == parsed(stream_csv([PublicHoliday], in_database=False))
+    assert {row[0] for row in rows} == {written}
+
+
+@postgresql_only
 def test_an_export_abandoned_half_way_leaves_the_connection_usable() -> None:
     holidays = [
         PublicHoliday(date=date(2026, 1, 1) + timedelta(days=n), name=f"Holiday {n} " + "x" * 100)
@@ -218,14 +242,21 @@ def test_every_portal_model_exports_through_the_database_on_postgresql() -> None
 
 @postgresql_only
 def test_the_export_leaves_the_callers_settings_as_they_were() -> None:
-    PublicHoliday(date=date(2026, 12, 25), name="Christmas").save()
+    with time_machine.travel(datetime(2026, 12, 24, 17, 0, tzinfo=UTC), tick=False):
+        PublicHoliday(date=date(2026, 12, 25), name="Christmas").save()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL jit = on")
         cursor.execute("SET LOCAL DateStyle = 'SQL, DMY'")
+        cursor.execute("SET LOCAL TimeZone = 'Asia/Kolkata'")
 
         data = b"".join(stream_csv([PublicHoliday], in_database=True))
 
-        cursor.execute("SELECT current_setting('jit'), current_setting('DateStyle')")
-        assert cursor.fetchone() == ("on", "SQL, DMY")
+        cursor.execute(
+            "SELECT current_setting('jit'), current_setting('DateStyle'),"
+            " current_setting('TimeZone')"
+        )
+        assert cursor.fetchone() == ("on", "SQL, DMY", "Asia/Kolkata")
+        cursor.execute("SET LOCAL TimeZone = 'UTC'")  # what Django reads timestamps in
     assert b"\r\n" not in data  # one line ending in the whole file, header included
     assert b",Date,,2026-12-25," in data  # and the dates were ISO all the same
+    assert data.count(b"\n2026-12-24T12:00:00-05:00,") == 2  # and the times the legal zone's
