@@ -219,6 +219,10 @@ def _files(record: Model) -> Iterator[FileField]:
             yield file_field
 
 
+def _may_view(user: Any, model: Any) -> bool:
+    return bool(user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"))
+
+
 def _documents(
     pack: EvidencePack, parts: list[SectionPart]
 ) -> Iterator[tuple[str, Model, FileField]]:
@@ -233,11 +237,7 @@ def _documents(
         related = [
             name
             for name in section.documents_of
-            if pack.requested_by.has_perm(
-                "{0.app_label}.view_{0.model_name}".format(
-                    section.model._meta.get_field(name).related_model._meta  # type: ignore[union-attr]
-                )
-            )
+            if _may_view(pack.requested_by, section.model._meta.get_field(name).related_model)
         ]
         records = section.model._default_manager.filter(pk__in=pks).order_by("pk")
         for record in records.select_related(*related) if related else records:
